@@ -1,0 +1,162 @@
+"""Convergence diagnostics: what a reader needs to trust (or distrust) a number.
+
+Every result carries a :class:`Diagnostics`. For MCMC fits it holds R-hat, effective sample
+sizes and divergences with the thresholds used; for exact or closed-form computations it says
+so. ``converged`` is False whenever any check failed, and ``messages`` says which in plain words.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+RHAT_MAX = 1.01
+ESS_MIN = 400
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Diagnostics of one fit.
+
+    Attributes
+    ----------
+    method
+        How the estimate was computed (e.g. ``"NUTS (nutpie), 4 chains x 1000 draws"``).
+    converged
+        False if any check failed (the estimate is then reported as unreliable).
+    rhat_max, ess_bulk_min, ess_tail_min, divergences
+        MCMC checks over the monitored variables (``None`` where not applicable).
+    messages
+        Plain-language statements of each failed check.
+    checks
+        Thresholds used, e.g. ``{"rhat_max": 1.01, "ess_min": 400}``.
+    """
+
+    method: str
+    converged: bool = True
+    rhat_max: float | None = None
+    ess_bulk_min: float | None = None
+    ess_tail_min: float | None = None
+    divergences: int | None = None
+    chains: int | None = None
+    draws: int | None = None
+    messages: tuple[str, ...] = ()
+    checks: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (keys always present; ``None`` where not applicable)."""
+        return {
+            "converged": self.converged,
+            "method": self.method,
+            "rhat_max": self.rhat_max,
+            "ess_bulk_min": self.ess_bulk_min,
+            "ess_tail_min": self.ess_tail_min,
+            "divergences": self.divergences,
+            "chains": self.chains,
+            "draws": self.draws,
+            "messages": list(self.messages),
+            "checks": dict(self.checks),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Diagnostics:
+        """Inverse of :meth:`to_dict`."""
+        fields = {k: data.get(k) for k in ("method", "rhat_max", "ess_bulk_min", "ess_tail_min", "divergences", "chains", "draws")}
+        return cls(
+            converged=bool(data.get("converged", True)),
+            messages=tuple(data.get("messages", ())),
+            checks=dict(data.get("checks", {})),
+            **fields,
+        )
+
+
+def exact(method: str) -> Diagnostics:
+    """Diagnostics of a computation with no sampling error to check."""
+    return Diagnostics(method=method, converged=True)
+
+
+def combine(parts: list[Diagnostics], method: str | None = None) -> Diagnostics:
+    """Diagnostics of several fits (strata): converged only if every part did."""
+    if not parts:
+        return exact(method or "none")
+
+    def worst(values: list[float | None], pick: Any) -> float | None:
+        present = [v for v in values if v is not None]
+        return pick(present) if present else None
+
+    divergences = [p.divergences for p in parts if p.divergences is not None]
+    messages: list[str] = []
+    for part in parts:
+        messages.extend(m for m in part.messages if m not in messages)
+    return Diagnostics(
+        method=method or parts[0].method,
+        converged=all(p.converged for p in parts),
+        rhat_max=worst([p.rhat_max for p in parts], max),
+        ess_bulk_min=worst([p.ess_bulk_min for p in parts], min),
+        ess_tail_min=worst([p.ess_tail_min for p in parts], min),
+        divergences=sum(divergences) if divergences else None,
+        chains=parts[0].chains,
+        draws=parts[0].draws,
+        messages=tuple(messages),
+        checks=dict(parts[0].checks),
+    )
+
+
+def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> Diagnostics:
+    """R-hat (rank-normalised, split), bulk and tail ESS and divergences of an InferenceData.
+
+    Parameters
+    ----------
+    idata
+        ArviZ InferenceData with a ``posterior`` group (and ``sample_stats.diverging`` if any).
+    var_names
+        Variables to check (the quantities reported, e.g. the total, and the model parameters).
+    method
+        Description of the sampler for reports.
+    """
+    import arviz as az
+
+    with warnings.catch_warnings():
+        # R-hat/ESS on a constant variable divide by zero inside ArviZ; those are reported as nan.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = az.rhat(idata, var_names=var_names)
+        ess_bulk = az.ess(idata, var_names=var_names, method="bulk")
+        ess_tail = az.ess(idata, var_names=var_names, method="tail")
+
+    def extreme(dataset: Any, pick: Any) -> float | None:
+        values = np.concatenate([np.atleast_1d(dataset[v].values).ravel() for v in dataset.data_vars])
+        values = values[np.isfinite(values)]
+        return float(pick(values)) if values.size else None
+
+    r = extreme(rhat, np.max)
+    eb = extreme(ess_bulk, np.min)
+    et = extreme(ess_tail, np.min)
+    posterior = idata.posterior
+    chains, draws = int(posterior.sizes["chain"]), int(posterior.sizes["draw"])
+    divergences = None
+    if hasattr(idata, "sample_stats") and "diverging" in idata.sample_stats:
+        divergences = int(np.asarray(idata.sample_stats["diverging"].values).sum())
+    messages = []
+    if r is not None and r > rhat_max:
+        messages.append(f"chains disagree: R-hat {r:.3f} is above {rhat_max} (run longer or check the model)")
+    if eb is not None and eb < ess_min:
+        messages.append(f"too few effective draws: bulk ESS {eb:.0f} is below {ess_min:g}")
+    if et is not None and et < ess_min:
+        messages.append(f"interval ends are unstable: tail ESS {et:.0f} is below {ess_min:g}")
+    if divergences:
+        messages.append(f"{divergences} divergent transitions: the sampler could not explore the posterior reliably")
+    return Diagnostics(
+        method=method,
+        converged=not messages,
+        rhat_max=r,
+        ess_bulk_min=eb,
+        ess_tail_min=et,
+        divergences=divergences,
+        chains=chains,
+        draws=draws,
+        messages=tuple(messages),
+        checks={"rhat_max": rhat_max, "ess_min": ess_min},
+    )

@@ -1,0 +1,15 @@
+"""CSV: the summary table, one row per stratum plus the total, raw numbers."""
+
+from __future__ import annotations
+
+from hiddenrate.results import Result
+
+
+def render_csv(result: Result) -> str:
+    """The :meth:`~hiddenrate.results.Result.summary` table with model, estimate and interval types."""
+    table = result.summary().reset_index()
+    table.insert(1, "model", result.model)
+    table["estimate_type"] = result.estimate_type
+    table["interval_type"] = f"{result.interval_kind} {result.interval_type}"
+    table["unit"] = result.unit or ""
+    return table.to_csv(index=False, lineterminator="\n")

@@ -1,0 +1,133 @@
+"""Plain text for the terminal: readable by a non-statistician, complete for a statistician."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from hiddenrate.render import numbers as fmt
+from hiddenrate.render.words import diagnostics_line, headline_rows, sentence
+from hiddenrate.results import Result, StratumEstimate
+
+WIDTH = 100
+
+
+def _wrap(text: str, indent: str = "", first: str | None = None) -> str:
+    return textwrap.fill(
+        text, width=WIDTH, initial_indent=first if first is not None else indent, subsequent_indent=indent
+    )
+
+
+def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) if rows else len(str(c)) for i, c in enumerate(columns)]
+    lines = [indent + "  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append(indent + "  ".join("-" * w for w in widths))
+    for row in rows:
+        cells = []
+        for i, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            text = str(cell)
+            cells.append(text.ljust(width) if i == 0 else text.rjust(width))
+        lines.append(indent + "  ".join(cells).rstrip())
+    return lines
+
+
+def _headline(result: Result, estimate: StratumEstimate) -> list[str]:
+    rows = headline_rows(result, estimate)
+    columns = ["", "estimate"] + [f"{fmt.level(level)} interval" for level in result.levels]
+    body = [[label, value, *(intervals or [""] * len(result.levels))] for label, value, intervals in rows]
+    return _grid(columns, body)
+
+
+def _tables(details: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for table in details.get("tables", []):
+        lines.append("")
+        lines.append(table["title"] + ":")
+        rows = [[fmt.number(c) for c in row] for row in table["rows"]]
+        lines.extend(_grid(list(table["columns"]), rows))
+        if table.get("note"):
+            lines.append(_wrap(table["note"], indent="  "))
+    return lines
+
+
+def render_text(result: Result) -> str:
+    """Render a result as plain text."""
+    out: list[str] = []
+    source = result.input.get("source") or "data"
+    out.append(f"hiddenrate {result.provenance.get('hiddenrate_version', '')} · {result.command} · {source}")
+    lists = result.input.get("lists")
+    if lists:
+        out.append(f"Lists ({len(lists)}): {', '.join(lists)}")
+    if result.unit:
+        out.append(f"Unit: {result.unit}")
+    if not result.converged:
+        out.append("")
+        out.append("!" * 78)
+        out.append("!! THE FIT DID NOT CONVERGE: do not use these numbers as they stand.")
+        for message in result.overall.diagnostics.messages:
+            out.append(_wrap(message, indent="!!   ", first="!! - "))
+        out.append("!" * 78)
+    out.append("")
+    overall = result.overall
+    out.append(_wrap(sentence(result, overall)))
+    out.append("")
+    out.extend(_headline(result, overall))
+    if result.strata:
+        out.append("")
+        out.append(f"By stratum ({', '.join(result.input.get('by', []))}):")
+        level = result.levels[-1]
+        columns = ["stratum", "observed", "total", f"{fmt.level(level)} interval", "share recorded", "converged"]
+        rows = []
+        for stratum in result.strata:
+            if stratum.total is None:
+                rows.append([stratum.label, fmt.count(stratum.observed), "no estimate", "", "", "—"])
+                continue
+            share = stratum.quantity("observed_share")
+            rows.append(
+                [
+                    stratum.label,
+                    fmt.count(stratum.observed),
+                    fmt.count(stratum.total.median()),
+                    fmt.interval(stratum.total.interval(level, result.interval_kind)),
+                    fmt.share(share.median()) if share is not None else "",
+                    "yes" if stratum.diagnostics.converged else "NO",
+                ]
+            )
+        out.extend(_grid(columns, rows))
+        for stratum in result.strata:
+            if stratum.reason:
+                out.append(_wrap(f"{stratum.label}: {stratum.reason}", indent="    ", first="  - "))
+    out.append("")
+    out.append(f"Model: {result.model_name} ({result.model})")
+    out.append(_wrap(result.description, indent="  "))
+    out.append(
+        _wrap(f"Reported: {result.estimate_type}; {result.interval_kind} {result.interval_type}.", indent="  ")
+    )
+    out.append("Assumptions:")
+    for assumption in result.assumptions:
+        out.append(_wrap(assumption, indent="    ", first="  - "))
+    if result.priors:
+        out.append("Priors:")
+        for name, spec in result.priors.items():
+            out.append(_wrap(f"{name}: {_spec(spec)}", indent="    ", first="  - "))
+    out.extend(_tables({**dict(result.extra), **dict(overall.details)}))
+    out.append("")
+    out.append("Diagnostics: " + diagnostics_line(overall))
+    warnings = result.all_warnings()
+    if warnings:
+        out.append("")
+        out.append("Warnings:")
+        for message in warnings:
+            out.append(_wrap(message, indent="    ", first="  ! "))
+    out.append("")
+    out.append(
+        f"seed {result.seed} · hiddenrate {result.provenance.get('hiddenrate_version', '')} · "
+        f"{result.provenance.get('created', '')}"
+    )
+    return "\n".join(out) + "\n"
+
+
+def _spec(spec: Any) -> str:
+    if isinstance(spec, dict):
+        return ", ".join(f"{k}={v}" for k, v in spec.items())
+    return str(spec)
