@@ -1,5 +1,40 @@
-"""Command-line interface (placeholder until the commands land)."""
+"""The ``hiddenrate`` command: a thin layer over the public API."""
+
+from __future__ import annotations
+
+import click
+
+from hiddenrate._version import __version__
+from hiddenrate.cli.examples import examples_command
+from hiddenrate.cli.lists import lists_command
+from hiddenrate.cli.simulate import simulate_group
 
 
-def main() -> None:  # pragma: no cover - replaced by the click group
-    raise SystemExit("hiddenrate CLI is not built yet")
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="hiddenrate")
+def cli() -> None:
+    """Estimate the hidden volume of crime that official counts never see.
+
+    \b
+    Examples:
+      hiddenrate examples                          # bundled data sets and their sources
+      hiddenrate lists --example uk-2013           # overlapping lists -> hidden count
+      hiddenrate lists victims.csv --format json   # one JSON object on stdout
+      hiddenrate simulate lists --total 2000 --capture 0.3,0.2,0.25 -o sim.csv
+
+    Every command has --help with a worked example. Results go to stdout, progress to
+    stderr. Nothing leaves this machine.
+    """
+
+
+cli.add_command(lists_command)
+cli.add_command(examples_command)
+cli.add_command(simulate_group)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="hiddenrate")
+
+
+__all__ = ["cli", "main"]

@@ -36,7 +36,9 @@ class RawTable:
         """Human pointer to data row ``row`` (0-based), e.g. ``line 5`` or ``row 3``."""
         if self.is_file:
             return f"line {row + 2}"
-        return f"row {self.frame.index[row]!r}"
+        label = self.frame.index[row]
+        label = label.item() if hasattr(label, "item") else label
+        return f"row {label}"
 
     def error(self, row: int | None, column: str | None, what: str) -> DataError:
         """Build a DataError whose message starts with source, place and column."""

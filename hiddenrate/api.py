@@ -1,0 +1,77 @@
+"""The public entry points: everything the CLI does, in a few lines of Python."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hiddenrate.data.lists import CaptureCountData, ListData, read_list_input
+from hiddenrate.models.base import DEFAULT_LEVELS, DEFAULT_SEED
+from hiddenrate.models.registry import make_list_model
+from hiddenrate.results import Result
+
+
+def fit_lists(
+    data: ListData | CaptureCountData | pd.DataFrame | str | Path,
+    model: str = "auto",
+    *,
+    lists: Sequence[str] | None = None,
+    by: Sequence[str] = (),
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    seed: int | None = DEFAULT_SEED,
+    interval: str = "equal-tailed",
+    sampling: dict[str, Any] | None = None,
+    **options: Any,
+) -> Result:
+    """Estimate the total population from overlapping lists (or number-of-captures data).
+
+    Parameters
+    ----------
+    data
+        A CSV path, a DataFrame in Rcapture format (0/1 list columns + optional ``count``), or
+        data already read with :func:`hiddenrate.read_lists` / :func:`hiddenrate.read_capture_counts`.
+    model
+        ``auto`` (two lists: Bayesian two-list model; 3-6 lists: exact model averaging), or a
+        name from ``hiddenrate.models.registry.LIST_MODELS`` (``bma``, ``loglinear``,
+        ``independence``, ``bayes-loglinear``, ``bayes-2list``, ``chapman``,
+        ``lincoln-petersen``); for number-of-captures data ``chao``, ``zelterman`` or
+        ``ztpoisson``.
+    lists, by
+        List columns to use and stratum columns (see :func:`hiddenrate.read_lists`).
+    levels, seed, interval
+        Interval levels, random seed, ``equal-tailed`` or ``hdi``.
+    sampling
+        ``{"draws": ..., "tune": ..., "chains": ...}`` for MCMC models.
+    **options
+        Model options, e.g. ``terms="A:B"``, ``delta=1.0``, ``log_odds_ratio=(0.7, 0.3)``.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> import hiddenrate
+    >>> result = hiddenrate.fit_lists(hiddenrate.example_path("spina-bifida"))  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    """
+    if isinstance(data, (ListData, CaptureCountData)):
+        parsed = data
+    else:
+        parsed = read_list_input(data, lists=lists, by=by)
+    if isinstance(parsed, CaptureCountData):
+        from hiddenrate.models.capture_counts import fit_capture_counts
+
+        return fit_capture_counts(parsed, model, levels=levels, seed=seed, **options)
+    estimator = make_list_model(model, parsed.k, options, sampling)
+    return estimator.fit(parsed, levels=levels, seed=seed, interval=interval)
+
+
+def example_path(name: str) -> Path:
+    """Path of a bundled example data set (see ``hiddenrate examples``)."""
+    from hiddenrate.examples import get_example
+
+    return get_example(name).path()

@@ -1,0 +1,91 @@
+"""Error handling, logging and writing for every command."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from hiddenrate.cli.options import OutputOptions
+from hiddenrate.exceptions import DataError, EstimationError, HiddenrateError, ModelError
+from hiddenrate.render import render
+from hiddenrate.results import Result
+
+logger = logging.getLogger("hiddenrate")
+
+EXIT_NO_ESTIMATE = 1
+EXIT_BAD_INPUT = 2
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """One line on stderr, then exit."""
+    click.echo(f"hiddenrate: error: {message}", err=True)
+    sys.exit(code)
+
+
+def setup_logging(quiet: bool) -> None:
+    """Progress messages go to stderr (never stdout, never into JSON) unless ``quiet``."""
+    logger.handlers.clear()
+    logger.propagate = False
+    if quiet:
+        logger.setLevel(logging.WARNING)
+        logger.addHandler(logging.NullHandler())
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("hiddenrate: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn hiddenrate's errors into one line and an exit code; no tracebacks."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (DataError, ModelError) as err:
+            fail(str(err), EXIT_BAD_INPUT)
+        except EstimationError as err:
+            fail(str(err), EXIT_NO_ESTIMATE)
+        except HiddenrateError as err:
+            fail(str(err), EXIT_NO_ESTIMATE)
+        except MemoryError:
+            fail("ran out of memory; try fewer lists, a coarser grid or fewer draws", EXIT_NO_ESTIMATE)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+    return wrapper
+
+
+def write_text(text: str, output: str | None, quiet: bool) -> None:
+    """Write to ``output`` (a file) or stdout."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as err:
+        fail(f"{output}: cannot write ({err.strerror})", EXIT_NO_ESTIMATE)
+    if not quiet:
+        logger.info("wrote %s", output)
+
+
+def emit(result: Result, out: OutputOptions) -> None:
+    """Render, write, save, and exit 1 if there is no estimate."""
+    write_text(render(result, out.format), out.output, out.quiet)
+    if out.save:
+        try:
+            result.save(out.save)
+        except OSError as err:
+            fail(f"{out.save}: cannot save the result ({err})", EXIT_NO_ESTIMATE)
+        logger.info("saved the result to %s", out.save)
+    if not result.converged:
+        logger.warning("the fit did not converge; see the diagnostics in the output")
+    if not result.estimated:
+        sys.exit(EXIT_NO_ESTIMATE)

@@ -1,0 +1,77 @@
+"""Options shared by the estimating commands, passed to commands as one object each."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from hiddenrate.distributions import INTERVAL_KINDS
+from hiddenrate.models.base import DEFAULT_SEED
+from hiddenrate.render import FORMATS
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """How and where to write the result."""
+
+    format: str
+    output: str | None
+    save: str | None
+    levels: tuple[float, ...]
+    interval: str
+    quiet: bool
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """Seed and MCMC settings (the seed also drives exact Monte Carlo draws)."""
+
+    seed: int
+    draws: int
+    tune: int
+    chains: int
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--format --output --save --level --interval --quiet``; pass ``out: OutputOptions``."""
+
+    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                  help="Output format. json is one object for other tools (| jq); csv is the summary table.")
+    @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+                  help="Write the output to this file instead of stdout.")
+    @click.option("--save", type=click.Path(dir_okay=False, writable=True), default=None,
+                  help="Also save the full result (data, priors, options, seed, versions) as netCDF, e.g. result.nc.")
+    @click.option("--level", "levels", type=float, multiple=True, default=(0.95,), show_default=True,
+                  help="Interval level; repeat for several, e.g. --level 0.8 --level 0.95.")
+    @click.option("--interval", type=click.Choice(INTERVAL_KINDS), default="equal-tailed", show_default=True,
+                  help="Kind of Bayesian interval: equal-tailed quantiles or highest density (hdi).")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, fmt: str, output: str | None, save: str | None, levels: tuple[float, ...],
+                interval: str, quiet: bool, **kwargs: Any) -> Any:
+        out = OutputOptions(fmt, output, save, tuple(levels), interval, quiet)
+        return command(*args, out=out, **kwargs)
+
+    return wrapper
+
+
+def sampling_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--seed --draws --tune --chains``; pass ``sampling: SamplingOptions``."""
+
+    @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
+                  help="Random seed: the same data and seed give the same numbers.")
+    @click.option("--draws", type=click.IntRange(min=100), default=1000, show_default=True,
+                  help="Posterior draws per chain (MCMC models).")
+    @click.option("--tune", type=click.IntRange(min=100), default=1000, show_default=True,
+                  help="Tuning (warm-up) iterations per chain (MCMC models).")
+    @click.option("--chains", type=click.IntRange(min=1), default=4, show_default=True,
+                  help="Number of chains (MCMC models); 4 lets R-hat compare them.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, seed: int, draws: int, tune: int, chains: int, **kwargs: Any) -> Any:
+        return command(*args, sampling=SamplingOptions(seed, draws, tune, chains), **kwargs)
+
+    return wrapper
