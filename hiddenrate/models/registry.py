@@ -27,6 +27,7 @@ LIST_MODELS: dict[str, tuple[str, str, str]] = {
 }
 
 CAPTURE_COUNT_MODELS: dict[str, str] = {
+    "chao-loglinear": "Chao's lower bound fitted as a log-linear model, profile-likelihood interval (Rcapture's Mh LB)",
     "chao": "Chao's lower bound from the people caught once and twice (robust to heterogeneity)",
     "zelterman": "Zelterman's estimator (Poisson locally, from those caught once and twice)",
     "ztpoisson": "zero-truncated Poisson (everyone equally catchable)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hiddenrate.render import numbers as fmt
-from hiddenrate.render.words import diagnostics_line, headline_rows, sentence
+from hiddenrate.render.words import diagnostics_line, headline_rows, reported, sentence
 from hiddenrate.results import Result
 
 
@@ -54,7 +54,7 @@ def render_markdown(result: Result) -> str:
             )
         out += _table(["stratum", "observed", "total", f"{fmt.level(level)} interval", "share recorded"], body)
     out += ["", "## Model", "", f"**{result.model_name}** (`{result.model}`). {result.description}", ""]
-    out.append(f"Reported: {result.estimate_type}; {result.interval_kind} {result.interval_type}.")
+    out.append(f"Reported: {reported(result)}.")
     out += ["", "Assumptions:", ""]
     out += [f"- {a}" for a in result.assumptions]
     if result.priors:

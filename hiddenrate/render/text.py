@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 
 from hiddenrate.render import numbers as fmt
-from hiddenrate.render.words import diagnostics_line, headline_rows, sentence
+from hiddenrate.render.words import diagnostics_line, headline_rows, reported, sentence
 from hiddenrate.results import Result, StratumEstimate
 
 WIDTH = 100
@@ -101,7 +101,7 @@ def render_text(result: Result) -> str:
     out.append(f"Model: {result.model_name} ({result.model})")
     out.append(_wrap(result.description, indent="  "))
     out.append(
-        _wrap(f"Reported: {result.estimate_type}; {result.interval_kind} {result.interval_type}.", indent="  ")
+        _wrap(f"Reported: {reported(result)}.", indent="  ")
     )
     out.append("Assumptions:")
     for assumption in result.assumptions:

@@ -74,3 +74,10 @@ def diagnostics_line(estimate: StratumEstimate) -> str:
         parts.append(f"{d.divergences} divergences")
     status = "converged" if d.converged else "DID NOT CONVERGE"
     return f"{'; '.join(parts)} — {status}"
+
+
+def reported(result: Result) -> str:
+    """What the numbers are: estimate type and interval type (with its kind for posteriors)."""
+    if result.estimate_type.startswith("posterior"):
+        return f"{result.estimate_type}; {result.interval_kind} {result.interval_type}"
+    return f"{result.estimate_type}; {result.interval_type}"
