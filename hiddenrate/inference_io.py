@@ -66,6 +66,7 @@ def _estimate_meta(estimate: StratumEstimate) -> dict[str, Any]:
         "warnings": list(estimate.warnings),
         "details": _jsonable(dict(estimate.details)),
         "reason": estimate.reason,
+        "quantities": {name: _dist_meta(dist) for name, dist in estimate.quantities.items()},
     }
 
 
@@ -90,6 +91,8 @@ def save_result(result: Result, path: str | Path) -> None:
     variables: dict[str, xr.DataArray] = {}
     for key, estimate in estimates.items():
         variables.update(_dist_variables(key, estimate.total))
+        for name, dist in estimate.quantities.items():
+            variables.update(_dist_variables(f"{key}__{name}", dist))
     meta = {
         "command": result.command,
         "model": result.model,
@@ -184,6 +187,11 @@ def load_result(path: str | Path) -> Result:
             details=m["details"],
             reason=m["reason"],
             idata=data if "posterior" in data.groups() else None,
+            quantities={
+                name: dist
+                for name, meta_q in m.get("quantities", {}).items()
+                if (dist := _dist_from(meta_q, f"{key}__{name}", store)) is not None
+            },
         )
 
     strata_keys = sorted((k for k in meta["estimates"] if k.startswith("stratum")), key=lambda k: int(k[7:]))

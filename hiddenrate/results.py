@@ -38,6 +38,8 @@ class StratumEstimate:
     details: Mapping[str, Any] = field(default_factory=dict)
     reason: str | None = None
     idata: Any = None
+    #: further named quantities reported like the total, e.g. ``{"reporting_rate": ...}``
+    quantities: Mapping[str, Distribution] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -57,7 +59,9 @@ class StratumEstimate:
             return self.total.map(lambda t: t - observed)
         if name == "observed_share":
             return self.total.map(lambda t: np.divide(observed, t, out=np.zeros_like(t, dtype=float), where=t > 0), decreasing=True)
-        raise KeyError(f"unknown quantity '{name}'; use one of {', '.join(QUANTITIES)}")
+        if name in self.quantities:
+            return self.quantities[name]
+        raise KeyError(f"unknown quantity '{name}'; use one of {', '.join([*QUANTITIES, *self.quantities])}")
 
     def to_dict(self, levels: Sequence[float], interval_kind: str) -> dict[str, Any]:
         """JSON-ready form (the per-stratum part of the JSON contract)."""
@@ -69,6 +73,8 @@ class StratumEstimate:
         for name in QUANTITIES:
             dist = self.quantity(name)
             out[name] = summarise(dist, tuple(levels), interval_kind) if dist is not None else None
+        for name, dist in self.quantities.items():
+            out[name] = summarise(dist, tuple(levels), interval_kind)
         if self.reason:
             out["reason"] = self.reason
         out["diagnostics"] = self.diagnostics.to_dict()
@@ -161,7 +167,8 @@ class Result:
         for estimate in [*self.strata, self.overall]:
             row: dict[str, Any] = {"stratum": estimate.label if estimate is not self.overall else "total" if self.strata else "all"}
             row["observed"] = estimate.observed
-            for name in QUANTITIES:
+            names = [*QUANTITIES, *(n for n in estimate.quantities if n not in QUANTITIES)]
+            for name in names:
                 dist = estimate.quantity(name)
                 row[f"{name}_median"] = dist.median() if dist is not None else np.nan
                 row[f"{name}_mean"] = dist.mean() if dist is not None else np.nan
@@ -199,6 +206,7 @@ class Result:
             "total": overall["total"],
             "hidden": overall["hidden"],
             "observed_share": overall["observed_share"],
+            **{name: overall[name] for name in self.overall.quantities},
             "reason": self.overall.reason,
             "estimate_type": self.estimate_type,
             "interval_type": self.interval_type,

@@ -73,3 +73,22 @@ def test_json_output_is_pure_json_and_progress_goes_to_stderr(run_cli, write_csv
     path = write_csv("police,ngo,count\n1,0,100\n0,1,200\n1,1,50\n")
     result = run_cli("lists", path, "--format", "json")
     json.loads(result.stdout)  # nothing else on stdout
+
+
+def test_extra_quantities_are_reported_saved_and_loaded(tmp_path):
+    import dataclasses
+
+    import numpy as np
+
+    from hiddenrate.distributions import DrawsDistribution
+
+    result = fit_lists(FRAME[FRAME.region == "north"].drop(columns="region"), "bayes-2list")
+    rate = DrawsDistribution(np.random.default_rng(0).beta(196, 517, size=4000))
+    overall = dataclasses.replace(result.overall, quantities={"reporting_rate": rate})
+    result = dataclasses.replace(result, overall=overall)
+    payload = result.to_dict()
+    assert payload["reporting_rate"]["median"] == pytest.approx(rate.median())
+    assert "reporting_rate_lower_0.95" in result.summary().columns
+    result.save(str(tmp_path / "r.nc"))
+    loaded = Result.load(str(tmp_path / "r.nc"))
+    assert loaded.to_dict()["reporting_rate"] == payload["reporting_rate"]
