@@ -111,6 +111,10 @@ class ListModel(ABC):
         """Priors used (merged defaults and overrides), JSON-ready; empty for likelihood models."""
         return {}
 
+    def priors_for(self, data: ListData) -> dict[str, Any]:
+        """Priors as applied to ``data`` (when they depend on the lists); default :meth:`priors`."""
+        return self.priors()
+
     def options(self) -> dict[str, Any]:
         """Model options, JSON-ready."""
         return {}
@@ -190,7 +194,7 @@ class ListModel(ABC):
             overall=overall,
             strata=strata,
             seed=seed,
-            priors=self.priors(),
+            priors=self.priors_for(list_data),
             options=self.options(),
             input=input_summary(list_data),
             provenance=provenance(list_data.source, list_data.sha256),
