@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from scipy.signal import fftconvolve
 
 from hiddenrate.exceptions import ModelError
 
@@ -46,7 +47,7 @@ class Distribution(Protocol):
 
     def prob_at_least(self, value: float) -> float | None: ...
 
-    def map(self, func: Callable[[np.ndarray], np.ndarray], decreasing: bool = False) -> Distribution: ...
+    def map(self, func: Callable[[np.ndarray], np.ndarray], decreasing: bool = False, bounded: bool = False) -> Distribution: ...
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class DrawsDistribution:
     def prob_at_least(self, value: float) -> float:
         return float(np.mean(self.draws >= value))
 
-    def map(self, func: Callable[[np.ndarray], np.ndarray], decreasing: bool = False) -> DrawsDistribution:
+    def map(self, func: Callable[[np.ndarray], np.ndarray], decreasing: bool = False, bounded: bool = False) -> DrawsDistribution:
         return DrawsDistribution(func(self.draws))
 
     def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -106,12 +107,16 @@ class GridDistribution:
     """An exact discrete distribution: ``pmf[i]`` is the probability of ``values[i]``.
 
     ``tail_mass`` is probability known to lie beyond the last value (kept so that reports can
-    say how much was cut off); the pmf is normalised over the grid.
+    say how much was cut off); the pmf is normalised over the grid. ``mean_exists`` is False
+    when the distribution's tail is too heavy for a mean (e.g. model averaging with
+    p(N) ∝ 1/N): :meth:`mean` then returns ``None`` rather than a number set by where the
+    grid happens to end.
     """
 
     values: np.ndarray
     pmf: np.ndarray
     tail_mass: float = 0.0
+    mean_exists: bool = True
     kind: str = "grid"
 
     def __post_init__(self) -> None:
@@ -137,7 +142,9 @@ class GridDistribution:
     def median(self) -> float:
         return self.quantile(0.5)
 
-    def mean(self) -> float:
+    def mean(self) -> float | None:
+        if not self.mean_exists:
+            return None
         return float(np.dot(self.values, self.pmf))
 
     def interval(self, level: float, kind: str = "equal-tailed") -> Interval:
@@ -155,8 +162,10 @@ class GridDistribution:
     def prob_at_least(self, value: float) -> float:
         return float(self.pmf[self.values >= value].sum())
 
-    def map(self, func: Callable[[np.ndarray], np.ndarray], decreasing: bool = False) -> GridDistribution:
-        return GridDistribution(func(self.values), self.pmf, self.tail_mass)
+    def map(self, func: Callable[[np.ndarray], np.ndarray], decreasing: bool = False, bounded: bool = False) -> GridDistribution:
+        """The distribution of ``func(X)``; ``bounded=True`` says the result is bounded, so
+        its mean exists even when this distribution's does not."""
+        return GridDistribution(func(self.values), self.pmf, self.tail_mass, self.mean_exists or bounded)
 
     def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
         """Independent draws from the exact distribution (for plots and sums over strata)."""
@@ -193,7 +202,7 @@ class PointEstimate:
     def prob_at_least(self, value: float) -> float | None:
         return None  # a confidence interval is not a probability statement about the total
 
-    def map(self, func: Callable[[np.ndarray], np.ndarray], decreasing: bool = False) -> PointEstimate:
+    def map(self, func: Callable[[np.ndarray], np.ndarray], decreasing: bool = False, bounded: bool = False) -> PointEstimate:
         def apply(x: float | None, missing: float | None) -> float | None:
             if x is None:
                 return missing
@@ -237,9 +246,9 @@ def sum_independent(parts: list[Distribution], rng: np.random.Generator, size: i
         if all(np.allclose(np.diff(g.values), 1) for g in grids if g.values.size > 1):
             values, pmf = grids[0].values, grids[0].pmf
             for grid in grids[1:]:
-                pmf = np.convolve(pmf, grid.pmf)
+                pmf = np.clip(fftconvolve(pmf, grid.pmf), 0.0, None)  # exact up to rounding, O(n log n)
                 values = np.arange(pmf.size) + values[0] + grid.values[0]
-            return GridDistribution(values, pmf, sum(g.tail_mass for g in grids))
+            return GridDistribution(values, pmf, sum(g.tail_mass for g in grids), all(g.mean_exists for g in grids))
     total = np.zeros(size)
     for part in parts:
         if isinstance(part, GridDistribution):

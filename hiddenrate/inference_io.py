@@ -51,7 +51,7 @@ def _dist_meta(dist: Distribution | None) -> dict[str, Any] | None:
             "interval_method": dist.interval_method,
         }
     if isinstance(dist, GridDistribution):
-        return {"kind": "grid", "tail_mass": dist.tail_mass}
+        return {"kind": "grid", "tail_mass": dist.tail_mass, "mean_exists": dist.mean_exists}
     return {"kind": "draws"}
 
 
@@ -149,7 +149,8 @@ def _dist_from(meta: dict[str, Any] | None, key: str, store: xr.Dataset) -> Dist
         intervals = {float(level): (ends[0], ends[1]) for level, ends in meta["intervals"]}
         return PointEstimate(meta["point"], intervals, meta.get("interval_method", ""))
     if meta["kind"] == "grid":
-        return GridDistribution(store[f"{key}__values"].values, store[f"{key}__pmf"].values, meta.get("tail_mass", 0.0))
+        return GridDistribution(store[f"{key}__values"].values, store[f"{key}__pmf"].values,
+                                meta.get("tail_mass", 0.0), meta.get("mean_exists", True))
     return DrawsDistribution(store[f"{key}__draws"].values)
 
 

@@ -58,7 +58,7 @@ class StratumEstimate:
         if name == "hidden":
             return self.total.map(lambda t: t - observed)
         if name == "observed_share":
-            return self.total.map(lambda t: np.divide(observed, t, out=np.zeros_like(t, dtype=float), where=t > 0), decreasing=True)
+            return self.total.map(lambda t: np.divide(observed, t, out=np.zeros_like(t, dtype=float), where=t > 0), decreasing=True, bounded=True)
         if name in self.quantities:
             return self.quantities[name]
         raise KeyError(f"unknown quantity '{name}'; use one of {', '.join([*QUANTITIES, *self.quantities])}")

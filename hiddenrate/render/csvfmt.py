@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hiddenrate.results import Result
 
 
@@ -12,4 +14,5 @@ def render_csv(result: Result) -> str:
     table["estimate_type"] = result.estimate_type
     table["interval_type"] = f"{result.interval_kind} {result.interval_type}"
     table["unit"] = result.unit or ""
+    table["priors"] = json.dumps(result.priors, sort_keys=True, ensure_ascii=False) if result.priors else ""
     return table.to_csv(index=False, lineterminator="\n")

@@ -11,11 +11,21 @@ def people(result: Result) -> str:
     return result.unit or "people"
 
 
+def observed_phrase(result: Result) -> str:
+    """How the observed were observed: on a list, caught, or recorded."""
+    kind = result.input.get("format") if isinstance(result.input, dict) else None
+    if kind == "lists":
+        return "on at least one list"
+    if kind == "number of captures":
+        return "caught at least once"
+    return "recorded"
+
+
 def headline_rows(result: Result, estimate: StratumEstimate) -> list[tuple[str, str, list[str]]]:
     """(label, value, [interval per level]) rows of the headline table."""
     rows = []
     noun = people(result)
-    rows.append((f"Observed ({noun} on at least one source)", fmt.count(estimate.observed), []))
+    rows.append((f"Observed ({noun} {observed_phrase(result)})", fmt.count(estimate.observed), []))
     if estimate.total is None:
         return rows
     labels = {
@@ -40,7 +50,7 @@ def main_level(result: Result) -> float:
 def sentence(result: Result, estimate: StratumEstimate) -> str:
     """One plain sentence: observed, estimate with interval, share never recorded."""
     noun = people(result)
-    observed = f"{fmt.count(estimate.observed)} {noun} were recorded on at least one source."
+    observed = f"{fmt.count(estimate.observed)} {noun} were {observed_phrase(result)}."
     if estimate.total is None:
         return f"{observed} No estimate of the total: {estimate.reason}."
     level = main_level(result)
