@@ -19,7 +19,7 @@ import pandas as pd
 
 from hiddenrate import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable, read_lists
-from hiddenrate.distributions import INTERVAL_KINDS, sum_independent
+from hiddenrate.distributions import INTERVAL_KINDS, PointEstimate, sum_independent
 from hiddenrate.exceptions import ModelError
 from hiddenrate.provenance import provenance
 from hiddenrate.results import Result, StratumEstimate
@@ -123,6 +123,10 @@ class ListModel(ABC):
         """Description of the model for this data (may mention list names)."""
         return self.description
 
+    def combine_points(self, estimates: list[StratumEstimate], levels: tuple[float, ...]) -> PointEstimate | None:
+        """Total over strata of point estimates with intervals, if the model knows how; else ``None``."""
+        return None
+
     def run_extra(self, data: ListData, estimates: list[StratumEstimate]) -> tuple[dict[str, Any], list[str]]:
         """Model-level details and warnings after all strata are fitted (e.g. sensitivity)."""
         return {}, []
@@ -214,18 +218,24 @@ class ListModel(ABC):
                 diagnostics=diagnostics,
                 reason=f"no total over strata: no estimate for {', '.join(missing)}",
             )
-        total = sum_independent([e.total for e in estimates if e.total is not None], np.random.default_rng(seed))
+        parts = [e.total for e in estimates if e.total is not None]
+        total = sum_independent(parts, np.random.default_rng(seed))
         if total is None:
+            combined = self.combine_points(estimates, levels)
+            if combined is not None:
+                return StratumEstimate(stratum={}, observed=observed, total=combined, diagnostics=diagnostics,
+                                       details={"how": combined.interval_method})
+            point = sum(float(p.median() or 0.0) for p in parts)
             return StratumEstimate(
                 stratum={},
                 observed=observed,
-                total=None,
+                total=PointEstimate(point, {level: (None, None) for level in levels}, "not computed"),
                 diagnostics=diagnostics,
-                reason=(
-                    "the total over strata of maximum-likelihood estimates has no interval here; "
-                    "use a Bayesian model (e.g. --model bma) for a total with its joint uncertainty"
+                warnings=(
+                    "the total over strata is the sum of the strata's maximum-likelihood estimates; this model "
+                    "gives no interval for it. Use the default model (Bayesian) for a total with its joint uncertainty",
                 ),
-                details={"sum_of_point_estimates": sum(float(e.total.median() or 0) for e in estimates if e.total)},
+                details={"how": "sum of point estimates (no interval)"},
             )
         return StratumEstimate(
             stratum={},

@@ -108,6 +108,15 @@ class _ClassicalTwoList(ListModel):
         )
 
 
+    def combine_points(self, estimates: list[StratumEstimate], levels: tuple[float, ...]) -> PointEstimate | None:
+        """Independent strata: hidden counts and variances add; the same log-normal interval."""
+        observed = sum(e.observed for e in estimates)
+        hidden = sum(float(e.total.median() or 0.0) - e.observed for e in estimates if e.total is not None)
+        variance = sum(float(e.details.get("standard_error", 0.0)) ** 2 for e in estimates)
+        intervals = {level: lognormal_interval(observed, hidden, variance, level) for level in levels}
+        return PointEstimate(observed + hidden, intervals, "sum over independent strata; " + self.interval_type)
+
+
 class LincolnPetersen(_ClassicalTwoList):
     r"""Lincoln–Petersen estimator :math:`\hat N = n_1 n_2 / n_{11}`.
 

@@ -26,7 +26,8 @@ def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ") -> list
         cells = []
         for i, (cell, width) in enumerate(zip(row, widths, strict=True)):
             text = str(cell)
-            cells.append(text.ljust(width) if i == 0 else text.rjust(width))
+            numeric = bool(text) and (text[0].isdigit() or text[0] in "-−—" or text.endswith("%"))
+            cells.append(text.rjust(width) if i > 0 and numeric else text.ljust(width))
         lines.append(indent + "  ".join(cells).rstrip())
     return lines
 
