@@ -44,11 +44,13 @@ def _distribution(result: Result, estimate: StratumEstimate, ax: Any, quantity: 
     level = max(result.levels)
     lower, upper = dist.interval(level, result.interval_kind)
     if isinstance(dist, GridDistribution):
-        ax.fill_between(dist.values, dist.pmf, step="mid", alpha=0.35, color="C0")
-        ax.plot(dist.values, dist.pmf, color="C0", lw=1)
+        keep = dist.values <= _right_edge(dist, upper)  # draw only where the mass is; numbers from dist
+        ax.fill_between(dist.values[keep], dist.pmf[keep], step="mid", alpha=0.35, color="C0")
+        ax.plot(dist.values[keep], dist.pmf[keep], color="C0", lw=1)
         ax.set_ylabel("posterior probability")
     elif isinstance(dist, DrawsDistribution):
-        ax.hist(dist.draws, bins=60, density=True, color="C0", alpha=0.45)
+        draws = dist.draws[dist.draws <= _right_edge(dist, upper)]
+        ax.hist(draws, bins=60, density=True, color="C0", alpha=0.45)
         ax.set_ylabel("posterior density")
     elif isinstance(dist, PointEstimate):
         ax.errorbar([dist.point], [0.5], xerr=[[dist.point - (lower or dist.point)], [(upper or dist.point) - dist.point]],
@@ -62,9 +64,24 @@ def _distribution(result: Result, estimate: StratumEstimate, ax: Any, quantity: 
     if quantity == "total":
         ax.axvline(estimate.observed, color="C3", lw=1.5, ls="--", label=f"observed {estimate.observed:,}")
     ax.set_xlabel(f"{LABELS.get(quantity, quantity)} ({unit})" if quantity != "observed_share" else LABELS[quantity])
+    if quantity != "observed_share":
+        ax.xaxis.set_major_formatter(_thousands())
     ax.set_title(f"{result.model_name}", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     return ax
+
+
+def _right_edge(dist: Any, upper: float | None) -> float:
+    """Where to stop drawing: past the interval and the 99.5% quantile, not at the grid's end."""
+    far = dist.interval(0.99)[1]
+    candidates = [v for v in (far, upper) if v is not None]
+    return 1.1 * max(candidates) if candidates else np.inf
+
+
+def _thousands() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _: f"{x:,.0f}")
 
 
 def _forest(result: Result, ax: Any, quantity: str) -> Any:

@@ -76,6 +76,24 @@ def write_text(text: str, output: str | None, quiet: bool) -> None:
         logger.info("wrote %s", output)
 
 
+def save_plot(result: Result, path: str) -> None:
+    """Draw ``result`` to an image file (format from the extension)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        fail(f"{path}: --plot writes .png, .svg or .pdf files", EXIT_BAD_INPUT)
+    ax = result.plot()
+    try:
+        ax.figure.tight_layout()
+        ax.figure.savefig(path, dpi=150)
+    except OSError as err:
+        fail(f"{path}: cannot write the figure ({err.strerror})", EXIT_NO_ESTIMATE)
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(ax.figure)
+    logger.info("drew the figure to %s", path)
+
+
 def emit(result: Result, out: OutputOptions) -> None:
     """Render, write, save, and exit 1 if there is no estimate."""
     write_text(render(result, out.format), out.output, out.quiet)
@@ -85,6 +103,8 @@ def emit(result: Result, out: OutputOptions) -> None:
         except OSError as err:
             fail(f"{out.save}: cannot save the result ({err})", EXIT_NO_ESTIMATE)
         logger.info("saved the result to %s", out.save)
+    if out.plot:
+        save_plot(result, out.plot)
     if not result.converged:
         logger.warning("the fit did not converge; see the diagnostics in the output")
     if not result.estimated:

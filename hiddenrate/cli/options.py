@@ -24,6 +24,7 @@ class OutputOptions:
     levels: tuple[float, ...]
     interval: str
     quiet: bool
+    plot: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,12 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--interval", type=click.Choice(INTERVAL_KINDS), default="equal-tailed", show_default=True,
                   help="Kind of Bayesian interval: equal-tailed quantiles or highest density (hdi).")
     @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+    @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
+                  help="Also draw the estimate (posterior with the observed count marked, or strata) to a PNG, SVG or PDF file.")
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, output: str | None, save: str | None, levels: tuple[float, ...],
-                interval: str, quiet: bool, **kwargs: Any) -> Any:
-        out = OutputOptions(fmt, output, save, tuple(levels), interval, quiet)
+                interval: str, quiet: bool, plot: str | None, **kwargs: Any) -> Any:
+        out = OutputOptions(fmt, output, save, tuple(levels), interval, quiet, plot)
         return command(*args, out=out, **kwargs)
 
     return wrapper
