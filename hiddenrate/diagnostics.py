@@ -64,12 +64,17 @@ class Diagnostics:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Diagnostics:
         """Inverse of :meth:`to_dict`."""
-        fields = {k: data.get(k) for k in ("method", "rhat_max", "ess_bulk_min", "ess_tail_min", "divergences", "chains", "draws")}
         return cls(
+            method=str(data.get("method", "")),
             converged=bool(data.get("converged", True)),
+            rhat_max=data.get("rhat_max"),
+            ess_bulk_min=data.get("ess_bulk_min"),
+            ess_tail_min=data.get("ess_tail_min"),
+            divergences=data.get("divergences"),
+            chains=data.get("chains"),
+            draws=data.get("draws"),
             messages=tuple(data.get("messages", ())),
             checks=dict(data.get("checks", {})),
-            **fields,
         )
 
 

@@ -37,7 +37,8 @@ def _check_level(level: float) -> None:
 class Distribution(Protocol):
     """The common interface of every estimate of a quantity."""
 
-    kind: str
+    @property
+    def kind(self) -> str: ...
 
     def median(self) -> float | None: ...
 

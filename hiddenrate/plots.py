@@ -52,9 +52,11 @@ def _distribution(result: Result, estimate: StratumEstimate, ax: Any, quantity: 
         draws = dist.draws[dist.draws <= _right_edge(dist, upper)]
         ax.hist(draws, bins=60, density=True, color="C0", alpha=0.45)
         ax.set_ylabel("posterior density")
-    elif isinstance(dist, PointEstimate):
-        ax.errorbar([dist.point], [0.5], xerr=[[dist.point - (lower or dist.point)], [(upper or dist.point) - dist.point]],
-                    fmt="o", color="C0", capsize=6)
+    elif isinstance(dist, PointEstimate) and dist.point is not None:
+        point = dist.point
+        low = lower if lower is not None else point
+        high = upper if upper is not None else point
+        ax.errorbar([point], [0.5], xerr=[[point - low], [high - point]], fmt="o", color="C0", capsize=6)
         ax.set_yticks([])
         ax.set_ylim(0, 1)
     if lower is not None:
@@ -95,7 +97,7 @@ def _forest(result: Result, ax: Any, quantity: str) -> Any:
             ax.text(estimate.observed, y, "  no estimate", va="center", fontsize=8, color="C3")
             continue
         lower, upper = dist.interval(level, result.interval_kind)
-        right = upper if upper is not None else dist.median() * 3
+        right = upper if upper is not None else float(dist.median() or estimate.observed) * 3
         ax.plot([lower, right], [y, y], color="C0", lw=2, ls="-" if upper is not None else ":")
         ax.plot([dist.median()], [y], "o", color="C0" if i < len(rows) - 1 else "k")
         if quantity == "total":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
 from hiddenrate.api import fit_lists
@@ -60,12 +63,13 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
     setup_logging(out.quiet)
     if (file is None) == (example is None):
         raise DataError("give a FILE or --example NAME (one of them); see `hiddenrate examples`")
+    source: str | Path
     if example is not None:
         source = get_example(example).path()
         name = f"example {example} ({source.name})"
     else:
-        source, name = file, file
-    options = {
+        source = name = str(file)
+    options: dict[str, Any] = {
         "terms": terms,
         "max_order": max_order,
         "criterion": criterion,

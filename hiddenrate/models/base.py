@@ -101,6 +101,8 @@ class ListModel(ABC):
     interval_type: ClassVar[str]
     min_lists: ClassVar[int] = 2
     max_lists: ClassVar[int] = 15
+    #: options the model accepts (the CLI rejects any other it is given)
+    option_names: ClassVar[tuple[str, ...]] = ()
 
     # ---------------------------------------------------------------- to implement
     @abstractmethod

@@ -47,7 +47,7 @@ class BayesLoglinearModel(ListModel):
     description = "Poisson log-linear model of the observed capture patterns, sampled with NUTS; N drawn afterwards."
     estimate_type = "posterior median"
     interval_type = "credible interval"
-    option_names = ("terms", "priors", "draws", "tune", "chains")
+    option_names: ClassVar[tuple[str, ...]] = ("terms", "priors", "draws", "tune", "chains")
     assumptions: ClassVar[tuple[str, ...]] = (
         "The chosen interaction terms capture all dependence between lists (with no terms: lists are independent).",
         "There is no interaction among all lists at once (it cannot be estimated from the observed patterns).",

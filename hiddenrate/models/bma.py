@@ -74,7 +74,7 @@ class BMAModel(ListModel):
     interval_type = "credible interval"
     min_lists = 3
     max_lists = 6
-    option_names = ("delta", "prior_n", "n_max")
+    option_names: ClassVar[tuple[str, ...]] = ("delta", "prior_n", "n_max")
     assumptions: ClassVar[tuple[str, ...]] = (
         "The lists' dependence follows one of the decomposable graphical models (any pattern of pairwise "
         "dependence whose cycles have chords); the answer averages over them.",
@@ -121,18 +121,18 @@ class BMAModel(ListModel):
         names = table.names
         warnings: list[str] = []
         rows = [[graph_label(g, names), float(p)] for g, p in zip(posterior.graphs[:TOP_GRAPHS], posterior.graph_probs, strict=False)]
-        tables = [{
+        tables: list[dict[str, Any]] = [{
             "title": f"Most probable models (of {posterior.n_graphs:,} decomposable graphs)",
             "columns": ["model (cliques)", "posterior probability"],
             "rows": rows,
             "note": "A clique such as A:B:C means lists A, B and C may all depend on one another.",
         }]
-        pairs = [[f"{names[i]} - {names[j]}", float(posterior.edge_probs[i, j])]
-                 for i in range(table.k) for j in range(i + 1, table.k)]
+        pairs: list[list[Any]] = [[f"{names[i]} - {names[j]}", float(posterior.edge_probs[i, j])]
+                                  for i in range(table.k) for j in range(i + 1, table.k)]
         tables.append({
             "title": "Probability that two lists are directly dependent",
             "columns": ["lists", "probability"],
-            "rows": sorted(pairs, key=lambda r: -r[1]),
+            "rows": sorted(pairs, key=lambda r: -float(r[1])),
         })
         level = max(levels)
         sensitivity = None
@@ -166,9 +166,9 @@ class BMAModel(ListModel):
                             f"({posterior.totals[-1]:,}); the upper interval ends may be too low")
         if not mean_exists:
             warnings.append("the posterior has no mean (its tail is too heavy under this prior); the median is the estimate")
-        lo, hi = total.interval(level)
-        if hi > 5 * total.median():
-            warnings.append(f"the {100 * level:g}% interval reaches {hi / total.median():.1f}x the median: the data "
+        _, top = total.interval(level)
+        if top is not None and top > 5 * total.median():
+            warnings.append(f"the {100 * level:g}% interval reaches {top / total.median():.1f}x the median: the data "
                             "leave the upper end poorly determined")
         return StratumEstimate(
             stratum=table.stratum,

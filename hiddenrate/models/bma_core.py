@@ -494,7 +494,7 @@ def bma_posterior(
         )
     coarse_step = min(0.02, 1.0 / math.sqrt(n))
     fine_step = min(0.005, 0.25 / math.sqrt(n))
-    bound = int(n_max) - n if bounded else None
+    bound = int(n_max) - n if bounded and n_max is not None else None
 
     log_mass, log_node_total, log_remainder_total, nodes = _coarse_pass(terms, coarse_step, bound)
     n_all = len(log_mass)

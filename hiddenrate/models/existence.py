@@ -186,7 +186,7 @@ def column_basis(matrix: np.ndarray, rtol: float = 1e-10) -> list[int]:
     orthonormal: list[np.ndarray] = []
     for j in range(matrix.shape[1]):
         column = matrix[:, j].astype(float)
-        norm = np.linalg.norm(column)
+        norm = float(np.linalg.norm(column))
         if norm == 0.0:
             continue
         residual = column.copy()

@@ -55,7 +55,7 @@ class LoglinearModel(ListModel):
     estimate_type = "maximum-likelihood estimate"
     interval_type = "profile-likelihood confidence interval (Cormack 1992)"
     min_lists = 2
-    option_names = ("terms", "max_order", "criterion")
+    option_names: ClassVar[tuple[str, ...]] = ("terms", "max_order", "criterion")
     assumptions: ClassVar[tuple[str, ...]] = (
         "The model's interaction terms capture all dependence between lists; there is no interaction among all "
         "lists at once.",
@@ -106,7 +106,7 @@ class LoglinearModel(ListModel):
         ]
         if n_models > MAX_RANKED:
             best = stepwise(table.counts, table.k, self.criterion, max_order=self.max_order, names=names)
-            details = {"selection": f"stepwise {self.criterion.upper()} search (more than {MAX_RANKED:,} models)"}
+            details: dict[str, Any] = {"selection": f"stepwise {self.criterion.upper()} search (more than {MAX_RANKED:,} models)"}
             warnings.append(f"too many models to rank all of them; a stepwise {self.criterion.upper()} search chose one")
             return best, details, warnings
         ranked = rank_models(table.counts, table.k, self.max_order, self.criterion, MAX_RANKED, names=names)
@@ -119,7 +119,8 @@ class LoglinearModel(ListModel):
         for fit in valid[:TOP_MODELS]:
             rows.append([model_label(fit.terms, names), fit.total, value(fit) - value(best), fit.status])
         close = [fit for fit in valid if value(fit) - value(best) <= CLOSE_BIC]
-        lowest, highest = min(f.total for f in close), max(f.total for f in close)
+        close_totals = [float(f.total) for f in close if f.total is not None]
+        lowest, highest = min(close_totals), max(close_totals)
         flagged = len(ranked) - len(valid)
         details = {
             "selection": f"{len(ranked):,} hierarchical models ranked by {self.criterion.upper()}",
@@ -204,7 +205,7 @@ class IndependenceModel(LoglinearModel):
 
     name = "independence"
     title = "Independence log-linear model (maximum likelihood; Rcapture's Mt)"
-    option_names = ()
+    option_names: ClassVar[tuple[str, ...]] = ()
     assumptions: ClassVar[tuple[str, ...]] = (
         "The lists are independent: being on one does not change the chance of being on another.",
         "Everyone has the same chance of being on each list (no heterogeneity).",

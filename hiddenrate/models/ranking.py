@@ -341,8 +341,8 @@ def _batch_fits_unlimited(
             solutions[indices[ok]] = beta[ok]
             for row, fit in zip(np.flatnonzero(ok), labels.fits(chunk, ok, cells, columns, beta)):
                 fits[int(indices[row])] = fit
-    for index, fit in enumerate(fits):
-        if fit is None:
+    for index, slot in enumerate(fits):
+        if slot is None:
             fits[index] = _fit(counts, k, models[index], names).fit
     return [fit for fit in fits if fit is not None]
 
@@ -378,7 +378,7 @@ class _BatchLabels:
         hidden = np.exp(np.clip(beta[:, 0], -700.0, 700.0))
         result = []
         for position, row in enumerate(rows):
-            model = models[row]
+            model = models[int(row)]
             infinite = tuple(t for t in model if not columns[position, problem.column_index[t]])
             zero_cells = self._zero_cells(cells[position])
             loglik = float(logliks[position])

@@ -185,7 +185,7 @@ class BayesTwoList(ListModel):
     """
 
     name = "bayes-2list"
-    option_names = ("log_odds_ratio",)
+    option_names: ClassVar[tuple[str, ...]] = ("log_odds_ratio",)
     title = "Bayesian two-list model with a dependence prior"
     description = "Two lists with an explicit prior on their dependence (log odds ratio); exact posterior draws."
     estimate_type = "posterior median"

@@ -23,7 +23,7 @@ def observed_phrase(result: Result) -> str:
 
 def headline_rows(result: Result, estimate: StratumEstimate) -> list[tuple[str, str, list[str]]]:
     """(label, value, [interval per level]) rows of the headline table."""
-    rows = []
+    rows: list[tuple[str, str, list[str]]] = []
     noun = people(result)
     rows.append((f"Observed ({noun} {observed_phrase(result)})", fmt.count(estimate.observed), []))
     if estimate.total is None:
@@ -56,10 +56,9 @@ def sentence(result: Result, estimate: StratumEstimate) -> str:
     level = main_level(result)
     total = estimate.total
     lower, upper = total.interval(level, result.interval_kind)
-    hidden_share = estimate.quantity("observed_share")
-    never = None
-    if hidden_share is not None and hidden_share.median() is not None:
-        never = 1 - float(hidden_share.median())
+    share = estimate.quantity("observed_share")
+    share_median = share.median() if share is not None else None
+    never = None if share_median is None else 1 - float(share_median)
     if upper is None:
         span = f"at least {fmt.count(lower)}, with no upper bound from the data"
     else:
