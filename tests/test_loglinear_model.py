@@ -86,15 +86,43 @@ def test_terms_with_unknown_list_is_a_clear_error(run_cli):
     assert "unknown list 'Z'" in result.stderr and "A, B, C, D, E" in result.stderr
 
 
-def test_stratified_classical_total_is_the_sum_with_a_warning(tmp_path, run_cli):
+def test_stratified_classical_total_has_the_profile_interval_of_the_sum(tmp_path, run_cli):
+    """The total over two strata: its profile likelihood is max over N_a + N_b = T of
+    l_a(N_a) + l_b(N_b). Brute force: for each T on a grid, maximise over the split with a
+    bounded scalar search, and find where 2[l(T_hat) - l(T)] crosses chi2_1(0.95)."""
+    import numpy as np
     import pandas as pd
+    from scipy.optimize import brentq, minimize_scalar
+    from scipy.stats import chi2
 
     from hiddenrate.api import example_path
+    from hiddenrate.data import read_lists
+    from hiddenrate.models.loglinear_profile import profile_curve
 
     frame = pd.read_csv(example_path("spina-bifida"))
-    pd.concat([frame.assign(site="a"), frame.assign(site="b")]).to_csv(tmp_path / "s.csv", index=False)
+    other = frame.copy()
+    other["count"] = (other["count"] * 0.6).round().astype(int)
+    pd.concat([frame.assign(site="a"), other.assign(site="b")]).to_csv(tmp_path / "s.csv", index=False)
     code, payload = _json(run_cli, tmp_path / "s.csv", "--by", "site", "--model", "independence")
     assert code == 0
-    assert payload["total"]["median"] == pytest.approx(2 * payload["strata"][0]["total"]["median"])
-    assert payload["total"]["intervals"]["0.95"] == [None, None]
-    assert any("gives no interval for it" in w for w in payload["warnings"])
+    lower, upper = payload["total"]["intervals"]["0.95"]
+    assert payload["total"]["median"] == pytest.approx(sum(s["total"]["median"] for s in payload["strata"]))
+
+    tables = read_lists(tmp_path / "s.csv", by=["site"]).tables
+    observed = sum(t.observed for t in tables)
+
+    def loglik(table, hidden):
+        return float(profile_curve(table.counts, 3, (), np.array([hidden]))[0])
+
+    def total_profile(hidden_total):
+        result = minimize_scalar(lambda h: -(loglik(tables[0], h) + loglik(tables[1], hidden_total - h)),
+                                 bounds=(0.0, hidden_total), method="bounded", options={"xatol": 1e-3})
+        return -result.fun
+
+    hidden_hat = payload["total"]["median"] - observed
+    top = total_profile(hidden_hat)
+    cut = chi2.ppf(0.95, 1)
+    brute_lower = observed + brentq(lambda h: 2 * (top - total_profile(h)) - cut, 1.0, hidden_hat)
+    brute_upper = observed + brentq(lambda h: 2 * (top - total_profile(h)) - cut, hidden_hat, 5 * hidden_hat)
+    assert lower == pytest.approx(brute_lower, rel=0.002)
+    assert upper == pytest.approx(brute_upper, rel=0.002)

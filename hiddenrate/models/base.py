@@ -125,7 +125,8 @@ class ListModel(ABC):
         """Description of the model for this data (may mention list names)."""
         return self.description
 
-    def combine_points(self, estimates: list[StratumEstimate], levels: tuple[float, ...]) -> PointEstimate | None:
+    def combine_points(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...],
+                       levels: tuple[float, ...]) -> PointEstimate | None:
         """Total over strata of point estimates with intervals, if the model knows how; else ``None``."""
         return None
 
@@ -183,7 +184,7 @@ class ListModel(ABC):
             estimates.append(self.fit_table(table, levels=levels, seed=child, interval_kind=interval))
         extra, run_warnings = self.run_extra(list_data, estimates)
         if list_data.stratified:
-            overall = self._combine(estimates, seeds[-1], levels)
+            overall = self._combine(estimates, list_data.tables, seeds[-1], levels)
             strata = tuple(estimates)
         else:
             overall, strata = estimates[0], ()
@@ -208,7 +209,8 @@ class ListModel(ABC):
             extra=extra,
         )
 
-    def _combine(self, estimates: list[StratumEstimate], seed: int, levels: tuple[float, ...]) -> StratumEstimate:
+    def _combine(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...], seed: int,
+                 levels: tuple[float, ...]) -> StratumEstimate:
         observed = sum(e.observed for e in estimates)
         diagnostics = diag.combine([e.diagnostics for e in estimates])
         missing = [e.label for e in estimates if e.total is None]
@@ -223,7 +225,7 @@ class ListModel(ABC):
         parts = [e.total for e in estimates if e.total is not None]
         total = sum_independent(parts, np.random.default_rng(seed))
         if total is None:
-            combined = self.combine_points(estimates, levels)
+            combined = self.combine_points(estimates, tables, levels)
             if combined is not None:
                 return StratumEstimate(stratum={}, observed=observed, total=combined, diagnostics=diagnostics,
                                        details={"how": combined.interval_method})

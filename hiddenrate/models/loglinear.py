@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
+
 from hiddenrate import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.distributions import PointEstimate
@@ -24,7 +26,8 @@ from hiddenrate.exceptions import ModelError
 from hiddenrate.models.base import ListModel
 from hiddenrate.models.design import Terms, model_label, normalize_terms, parse_terms, rcapture_label
 from hiddenrate.models.loglinear_core import LoglinearFit, fit_loglinear
-from hiddenrate.models.loglinear_profile import profile_likelihood
+from hiddenrate.models.loglinear_profile import profile_curve, profile_likelihood
+from hiddenrate.models.strata_profile import MARGIN, StratumProfile, total_profile_intervals
 from hiddenrate.models.ranking import count_models, rank_models, stepwise
 from hiddenrate.results import StratumEstimate
 
@@ -161,6 +164,7 @@ class LoglinearModel(ListModel):
         method = diag.exact("maximum likelihood (Newton), profile likelihood by root finding")
         details.update({
             "terms": model_label(fit.terms, names),
+            "term_indices": [list(t) for t in fit.terms],
             "rcapture": rcapture_label(fit.terms, table.k),
             "status": fit.status,
             "infinite_terms": [model_label((t,), names) for t in fit.infinite_terms],
@@ -198,6 +202,34 @@ class LoglinearModel(ListModel):
             warnings=tuple(warnings),
             details=details,
         )
+
+
+    def combine_points(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...],
+                       levels: tuple[float, ...]) -> PointEstimate | None:
+        """Profile likelihood of the total over independent strata (max-plus convolution of the
+        strata's profile curves; :mod:`hiddenrate.models.strata_profile`)."""
+        from scipy.stats import chi2
+
+        wide = float(chi2.cdf(chi2.ppf(max(levels), 1) + MARGIN, 1))
+        strata = []
+        for estimate, table in zip(estimates, tables, strict=True):
+            if estimate.total is None or estimate.total.median() is None:
+                return None
+            terms = tuple(tuple(t) for t in estimate.details["term_indices"])
+            reach = profile_likelihood(table.counts, table.k, terms, wide).upper
+
+            def curve(hidden: np.ndarray, counts: np.ndarray = table.counts, k: int = table.k,
+                      model: Terms = terms) -> np.ndarray:
+                return profile_curve(counts, k, model, hidden)
+
+            strata.append(StratumProfile(
+                observed=table.observed,
+                hidden_hat=float(estimate.total.median() or 0.0) - table.observed,
+                reach=None if reach is None else reach - table.observed,
+                curve=curve,
+            ))
+        total, intervals = total_profile_intervals(strata, levels)
+        return PointEstimate(total, intervals, "profile likelihood of the total over independent strata")
 
 
 class IndependenceModel(LoglinearModel):

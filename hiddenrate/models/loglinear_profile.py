@@ -59,7 +59,7 @@ from hiddenrate.models.loglinear_core import (
     poisson_newton,
 )
 
-__all__ = ["ProfileLikelihood", "profile_interval", "profile_likelihood"]
+__all__ = ["ProfileLikelihood", "profile_curve", "profile_interval", "profile_likelihood"]
 
 
 @dataclass(frozen=True)
@@ -348,3 +348,23 @@ def profile_interval(
     """
     result = profile_likelihood(counts, k, terms, level)
     return result.lower, result.upper
+
+
+def profile_curve(counts: np.ndarray, k: int, terms: Terms, hidden: np.ndarray) -> np.ndarray:
+    """The multinomial profile log-likelihood at each ``N = n + hidden`` (up to a constant).
+
+    For models with a valid (possibly extended) MLE of N; used to build the profile of a total
+    over independent strata (:mod:`hiddenrate.models.strata_profile`).
+
+    Raises
+    ------
+    ModelError
+        If the model gives no estimate of N.
+    """
+    count_vector = validate_counts(counts, k)
+    model_terms = validate_terms(terms, k)
+    facial_fit = _fit(count_vector, k, model_terms, _names_for(None, k))
+    if not facial_fit.fit.valid:
+        raise ModelError(f"no profile likelihood: {facial_fit.fit.message}")
+    profile = _profile_for(facial_fit.fit, facial_fit, count_vector, k, model_terms)
+    return np.array([profile.loglik(max(float(h), _HIDDEN_MIN)) for h in np.asarray(hidden, dtype=float)])

@@ -108,7 +108,8 @@ class _ClassicalTwoList(ListModel):
         )
 
 
-    def combine_points(self, estimates: list[StratumEstimate], levels: tuple[float, ...]) -> PointEstimate | None:
+    def combine_points(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...],
+                       levels: tuple[float, ...]) -> PointEstimate | None:
         """Independent strata: hidden counts and variances add; the same log-normal interval."""
         observed = sum(e.observed for e in estimates)
         hidden = sum(float(e.total.median() or 0.0) - e.observed for e in estimates if e.total is not None)
