@@ -23,7 +23,7 @@ class Example:
     name
         What to pass to ``--example``.
     command
-        The command it is for (``lists``).
+        The command it is for (``lists`` or ``reporting``).
     filename
         File inside ``hiddenrate/examples/``.
     title
@@ -155,6 +155,36 @@ EXAMPLES: dict[str, Example] = {
             "van der Heijden et al. (2003)",
             "Rcapture Mh lower bound 9,267 [8,088, 10,704]; zero-truncated Poisson regression with covariates "
             "12,690 [8,431, 19,718]",
+        ),
+        Example(
+            "vancouver",
+            "reporting",
+            "reporting/vancouver.csv",
+            "Violent incidents against women sex workers, Metro Vancouver: 195 of 711 reported to police; "
+            "100 police-recorded incidents",
+            "AESHA cohort 2009-2017 (McBride et al.), as cited by Buwono, Runturambi & Daryanto; see examples/reporting.md",
+            "reporting rate 27.4% (Wilson 95% [24.3%, 30.8%]); reference total for 100 recorded: 363 [296, 446]",
+            status="published reporting rate (195/711); the 100 recorded incidents are illustrative",
+        ),
+        Example(
+            "jakarta",
+            "reporting",
+            "reporting/jakarta.csv",
+            "A Jakarta-style case: no crimes against sex workers recorded by the police in a year; the population "
+            "route (population size x share victimised) carries the estimate",
+            "Central Jakarta Metro Police, as reported by Buwono et al.; see examples/reporting.md",
+            "the police recorded none (besides one trafficking case, not used)",
+            status="published: zero recorded; illustrative assumptions: population 1,500-3,000, 40 of 150 victimised",
+        ),
+        Example(
+            "two-sources",
+            "reporting",
+            "reporting/two_sources.csv",
+            "Two multipliers for one population: police records (100, reporting 195/711) and an NGO caseload "
+            "(140, contact rate 150/400)",
+            "Vancouver reporting rate as above; see examples/reporting.md",
+            "none (the NGO figures are invented to show the combination)",
+            status="published police reporting rate; the counts and the NGO survey are illustrative",
         ),
     ]
 }
