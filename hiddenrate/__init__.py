@@ -7,10 +7,15 @@
 
 from hiddenrate._version import __version__
 from hiddenrate.api import example_path, fit_lists
+from hiddenrate.claims import check_claim
 from hiddenrate.data import CaptureCountData, ListData, ListTable, read_capture_counts, read_list_input, read_lists
 from hiddenrate.exceptions import ConvergenceWarning, DataError, EstimationError, ModelError
+from hiddenrate.data.reporting import ReportingData, read_reporting
 from hiddenrate.inference_io import load_result
+from hiddenrate.models.reporting import fit_reporting
+from hiddenrate.plots import plot_result
 from hiddenrate.results import Result, StratumEstimate
+from hiddenrate.suppression import suppress_payload, suppress_result
 
 __all__ = [
     "CaptureCountData",
@@ -20,13 +25,20 @@ __all__ = [
     "ListData",
     "ListTable",
     "ModelError",
+    "ReportingData",
     "Result",
     "StratumEstimate",
     "__version__",
+    "check_claim",
     "example_path",
     "fit_lists",
+    "fit_reporting",
     "load_result",
+    "plot_result",
     "read_capture_counts",
     "read_list_input",
     "read_lists",
+    "read_reporting",
+    "suppress_payload",
+    "suppress_result",
 ]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from hiddenrate._version import __version__
+from hiddenrate.cli.claim import claim_command
 from hiddenrate.cli.examples import examples_command
 from hiddenrate.cli.lists import lists_command
+from hiddenrate.cli.report import report_command
+from hiddenrate.cli.reporting import reporting_command
 from hiddenrate.cli.simulate import simulate_group
 
 
@@ -20,6 +23,10 @@ def cli() -> None:
       hiddenrate examples                          # bundled data sets and their sources
       hiddenrate lists --example uk-2013           # overlapping lists -> hidden count
       hiddenrate lists victims.csv --format json   # one JSON object on stdout
+      hiddenrate lists victims.csv --save r.nc --format html -o report.html
+      hiddenrate report r.nc --suppress-below 5 -o safe.html  # re-render, no refit
+      hiddenrate claim r.nc --value 15000          # how probable is "15,000 or more"?
+      hiddenrate reporting --example vancouver     # recorded count / survey reporting rate
       hiddenrate simulate lists --total 2000 --capture 0.3,0.2,0.25 -o sim.csv
 
     Every command has --help with a worked example. Results go to stdout, progress to
@@ -28,8 +35,11 @@ def cli() -> None:
 
 
 cli.add_command(lists_command)
+cli.add_command(reporting_command)
 cli.add_command(examples_command)
 cli.add_command(simulate_group)
+cli.add_command(report_command)
+cli.add_command(claim_command)
 
 
 def main() -> None:

@@ -76,6 +76,15 @@ def write_text(text: str, output: str | None, quiet: bool) -> None:
         logger.info("wrote %s", output)
 
 
+def publishable(result: Result, out: OutputOptions) -> Result:
+    """``result`` with the claim checks and suppression that ``out`` asks for."""
+    from hiddenrate.render import prepare
+
+    if not (out.claims or out.suppress_below is not None or out.population is not None):
+        return result
+    return prepare(result, suppress_below=out.suppress_below, claims=out.claims, population=out.population)
+
+
 def save_plot(result: Result, path: str) -> None:
     """Draw ``result`` to an image file (format from the extension)."""
     suffix = Path(path).suffix.lower()
@@ -95,8 +104,11 @@ def save_plot(result: Result, path: str) -> None:
 
 
 def emit(result: Result, out: OutputOptions) -> None:
-    """Render, write, save, and exit 1 if there is no estimate."""
-    write_text(render(result, out.format), out.output, out.quiet)
+    """Render (with claim checks and suppression if asked), write, save, and exit 1 if there is
+    no estimate. ``--save`` keeps the full, unsuppressed result: it is for the analyst, not for
+    publication."""
+    published = publishable(result, out)
+    write_text(render(published, out.format), out.output, out.quiet)
     if out.save:
         try:
             result.save(out.save)
@@ -104,7 +116,7 @@ def emit(result: Result, out: OutputOptions) -> None:
             fail(f"{out.save}: cannot save the result ({err})", EXIT_NO_ESTIMATE)
         logger.info("saved the result to %s", out.save)
     if out.plot:
-        save_plot(result, out.plot)
+        save_plot(published, out.plot)
     if not result.converged:
         logger.warning("the fit did not converge; see the diagnostics in the output")
     if not result.estimated:

@@ -25,6 +25,12 @@ class OutputOptions:
     interval: str
     quiet: bool
     plot: str | None = None
+    #: hide counts of cells and strata below this number in every output (publication safety)
+    suppress_below: int | None = None
+    #: claimed totals to check against the estimate (``"15000"``, ``"<=15000"``)
+    claims: tuple[str, ...] = ()
+    #: population size, for rates per 100,000 in claim checks
+    population: float | None = None
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,32 @@ class SamplingOptions:
     chains: int
 
 
+def publication_options(command: Callable[..., Any], population_alias: bool = False) -> Callable[..., Any]:
+    """Add ``--suppress-below --claim --population-size`` (for :func:`output_options` and ``report``).
+
+    The population option is ``--population-size`` on estimating commands (``reporting`` has a
+    ``--population LOW,HIGH`` of its own); ``population_alias`` also accepts ``--population``.
+    """
+    names = ["--population-size", *(["--population"] if population_alias else []), "population_size"]
+    command = click.option(*names, type=click.FloatRange(min=0, min_open=True), default=None, metavar="N",
+                           help="Size of the population the total belongs to (e.g. residents): claim checks add "
+                                "rates per 100,000 people.")(command)
+    command = click.option("--claim", "claims", multiple=True, metavar="VALUE",
+                           help="Check a claimed total: 15000 (at least 15,000) or '<=15000' (at most). "
+                                "Prints the probability and a verdict in words. Repeatable.")(command)
+    command = click.option("--suppress-below", type=click.IntRange(min=1), default=None, metavar="K",
+                           help="Publication safety: hide counts of cells and strata below K in every format "
+                                "(the output says so), e.g. --suppress-below 5.")(command)
+    return command
+
+
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--format --output --save --level --interval --quiet``; pass ``out: OutputOptions``."""
+    """Add ``--format --output --save --level --interval --quiet --plot --suppress-below --claim
+    --population-size``; pass ``out: OutputOptions``."""
 
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                  help="Output format. json is one object for other tools (| jq); csv is the summary table.")
+                  help="Output format. json is one object for other tools (| jq); csv is the summary table; html is "
+                       "one self-contained page with figures (works offline, prints well); markdown has the same content.")
     @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
                   help="Write the output to this file instead of stdout.")
     @click.option("--save", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -53,10 +80,13 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
     @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
                   help="Also draw the estimate (posterior with the observed count marked, or strata) to a PNG, SVG or PDF file.")
+    @publication_options
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, output: str | None, save: str | None, levels: tuple[float, ...],
-                interval: str, quiet: bool, plot: str | None, **kwargs: Any) -> Any:
-        out = OutputOptions(fmt, output, save, tuple(levels), interval, quiet, plot)
+                interval: str, quiet: bool, plot: str | None, suppress_below: int | None, claims: tuple[str, ...],
+                population_size: float | None, **kwargs: Any) -> Any:
+        out = OutputOptions(fmt, output, save, tuple(levels), interval, quiet, plot, suppress_below, tuple(claims),
+                            population_size)
         return command(*args, out=out, **kwargs)
 
     return wrapper

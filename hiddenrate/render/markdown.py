@@ -1,84 +1,60 @@
-"""Markdown: the same content as the text report, as headed sections and tables."""
+"""Markdown: the same content as the HTML report (see :mod:`hiddenrate.render.document`),
+as headed sections and pipe tables; figures are embedded as SVG ``data:`` images."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
-from hiddenrate.render import numbers as fmt
-from hiddenrate.render.words import diagnostics_line, headline_rows, reported, sentence
+from hiddenrate.render.document import Bullets, Figure, Paragraph, Section, Table, build_document, title
 from hiddenrate.results import Result
 
+_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
 
-def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
-    def cell(text: Any) -> str:
-        return str(text).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(cell(c) for c in columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+def escape(text: str) -> str:
+    """Make ``text`` literal in Markdown: no emphasis, links, tables or HTML from the input."""
+    one_line = " ".join(str(text).splitlines())
+    return _TAG.sub(r"\\<", _SPECIAL.sub(r"\\\1", one_line))
+
+
+def _table(table: Table) -> list[str]:
+    lines: list[str] = []
+    if table.title:
+        lines += [f"### {escape(table.title)}", ""]
+    lines.append("| " + " | ".join(escape(c) for c in table.columns) + " |")
+    lines.append("|" + "|".join("---" for _ in table.columns) + "|")
+    lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in table.rows]
+    if table.note:
+        lines += ["", escape(table.note)]
     return lines
 
 
-def render_markdown(result: Result) -> str:
-    """Render a result as Markdown."""
-    out: list[str] = []
-    source = result.input.get("source") or "data"
-    out.append(f"# Hidden-population estimate: {source}")
-    out.append("")
-    if not result.converged:
-        out.append("> **Warning: the fit did not converge. Do not use these numbers as they stand.**")
-        for message in result.overall.diagnostics.messages:
-            out.append(f"> - {message}")
+def _section(section: Section) -> list[str]:
+    out = [f"## {escape(section.title)}", ""]
+    for block in section.blocks:
+        if isinstance(block, Paragraph):
+            text = escape(block.text)
+            if block.role == "summary":
+                text = f"**{text}**"
+            elif block.role == "alert":
+                text = f"> **{text}**"
+            out.append(text)
+        elif isinstance(block, Bullets):
+            out += [f"- {escape(item)}" for item in block.items]
+        elif isinstance(block, Table):
+            out += _table(block)
+        elif isinstance(block, Figure):
+            figure = block.figure
+            out += [f"### {escape(figure.title)}", "", f"![{escape(figure.alt)}]({figure.data_uri()})", "",
+                    f"*{escape(figure.caption)}*"]
         out.append("")
-    out.append(sentence(result, result.overall))
-    out.append("")
-    rows = headline_rows(result, result.overall)
-    columns = ["", "estimate"] + [f"{fmt.level(level)} interval" for level in result.levels]
-    out += _table(columns, [[label, value, *(intervals or [""] * len(result.levels))] for label, value, intervals in rows])
-    if result.strata:
-        out += ["", f"## By stratum ({', '.join(result.input.get('by', []))})", ""]
-        level = result.levels[-1]
-        body = []
-        for stratum in result.strata:
-            if stratum.total is None:
-                body.append([stratum.label, fmt.count(stratum.observed), "no estimate", stratum.reason or "", ""])
-                continue
-            share = stratum.quantity("observed_share")
-            body.append(
-                [
-                    stratum.label,
-                    fmt.count(stratum.observed),
-                    fmt.count(stratum.total.median()),
-                    fmt.interval(stratum.total.interval(level, result.interval_kind)),
-                    fmt.share(share.median()) if share is not None else "",
-                ]
-            )
-        out += _table(["stratum", "observed", "total", f"{fmt.level(level)} interval", "share recorded"], body)
-    out += ["", "## Model", "", f"**{result.model_name}** (`{result.model}`). {result.description}", ""]
-    out.append(f"Reported: {reported(result)}.")
-    out += ["", "Assumptions:", ""]
-    out += [f"- {a}" for a in result.assumptions]
-    if result.priors:
-        out += ["", "Priors:", ""]
-        for name, spec in result.priors.items():
-            text = ", ".join(f"{k}={v}" for k, v in spec.items()) if isinstance(spec, dict) else str(spec)
-            out.append(f"- `{name}`: {text}")
-    details = {**dict(result.extra), **dict(result.overall.details)}
-    for table in details.get("tables", []):
-        out += ["", f"### {table['title']}", ""]
-        out += _table(list(table["columns"]), [[fmt.number(c) for c in row] for row in table["rows"]])
-        if table.get("note"):
-            out += ["", table["note"]]
-    out += ["", "## Diagnostics", "", diagnostics_line(result.overall)]
-    warnings = result.all_warnings()
-    if warnings:
-        out += ["", "## Warnings", ""]
-        out += [f"- {w}" for w in warnings]
-    prov = result.provenance
-    out += [
-        "",
-        "## Provenance",
-        "",
-        f"hiddenrate {prov.get('hiddenrate_version', '')}; seed {result.seed}; created {prov.get('created', '')}; "
-        f"input SHA-256 `{prov.get('input_sha256') or 'n/a'}`.",
-    ]
-    return "\n".join(out) + "\n"
+    return out
+
+
+def render_markdown(result: Result, figures: bool = True) -> str:
+    """Render a result as Markdown (figures embedded unless ``figures=False``)."""
+    out = [f"# {escape(title(result))}", ""]
+    for section in build_document(result, figures=figures):
+        out += _section(section)
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -6,7 +6,15 @@ import textwrap
 from typing import Any
 
 from hiddenrate.render import numbers as fmt
-from hiddenrate.render.words import diagnostics_line, headline_rows, reported, sentence
+from hiddenrate.render.words import (
+    claim_lines,
+    diagnostics_line,
+    headline_rows,
+    reported,
+    sentence,
+    stratum_rows,
+    suppression_note,
+)
 from hiddenrate.results import Result, StratumEstimate
 
 WIDTH = 100
@@ -61,6 +69,10 @@ def render_text(result: Result) -> str:
         out.append(f"Lists ({len(lists)}): {', '.join(lists)}")
     if result.unit:
         out.append(f"Unit: {result.unit}")
+    note = suppression_note(result)
+    if note:
+        out.append("")
+        out.append(_wrap(note, indent="   ", first="** "))
     if not result.converged:
         out.append("")
         out.append("!" * 78)
@@ -73,28 +85,17 @@ def render_text(result: Result) -> str:
     out.append(_wrap(sentence(result, overall)))
     out.append("")
     out.extend(_headline(result, overall))
+    claims = claim_lines(result)
+    if claims:
+        out.append("")
+        out.append("Claim check:")
+        for line in claims:
+            out.append(_wrap(line, indent="    ", first="  - "))
     if result.strata:
         out.append("")
         out.append(f"By stratum ({', '.join(result.input.get('by', []))}):")
-        level = result.levels[-1]
-        columns = ["stratum", "observed", "total", f"{fmt.level(level)} interval", "share recorded", "converged"]
-        rows = []
-        for stratum in result.strata:
-            if stratum.total is None:
-                rows.append([stratum.label, fmt.count(stratum.observed), "no estimate", "", "", "—"])
-                continue
-            share = stratum.quantity("observed_share")
-            rows.append(
-                [
-                    stratum.label,
-                    fmt.count(stratum.observed),
-                    fmt.count(stratum.total.median()),
-                    fmt.interval(stratum.total.interval(level, result.interval_kind)),
-                    fmt.share(share.median()) if share is not None else "",
-                    "yes" if stratum.diagnostics.converged else "NO",
-                ]
-            )
-        out.extend(_grid(columns, rows))
+        columns, rows = stratum_rows(result, result.levels[-1])
+        out.extend(_grid(columns, rows[:-1]))
         for stratum in result.strata:
             if stratum.reason:
                 out.append(_wrap(f"{stratum.label}: {stratum.reason}", indent="    ", first="  - "))

@@ -1,9 +1,69 @@
-"""Plain-language pieces shared by the text and Markdown renderers."""
+"""Plain-language pieces shared by the text, Markdown and HTML renderers.
+
+Every count a renderer prints about an estimate goes through :func:`count_text` or
+:func:`observed_text`, which honour the publication-safety plan of a suppressed result
+(:func:`hiddenrate.suppression.suppress_result`): a count below the threshold reads ``<k``, a
+count hidden to protect others reads ``hidden``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hiddenrate.distributions import Interval
 from hiddenrate.render import numbers as fmt
 from hiddenrate.results import Result, StratumEstimate
+
+#: the source name the reporting reader uses when the data name none
+_DEFAULT_SOURCE = "records"
+#: what a number derived from a hidden count shows (as hiddenrate.suppression.SECONDARY)
+_HIDDEN = "hidden"
+
+
+# ------------------------------------------------------------------ publication safety
+
+
+def suppression(result: Result) -> Mapping[str, Any] | None:
+    """The suppression plan recorded in ``result`` (``None`` when nothing is hidden)."""
+    plan = result.extra.get("suppression") if isinstance(result.extra, Mapping) else None
+    return plan if isinstance(plan, Mapping) else None
+
+
+def suppression_note(result: Result) -> str | None:
+    """The sentence saying that counts are hidden, and below which threshold."""
+    plan = suppression(result)
+    return str(plan["note"]) if plan else None
+
+
+def observed_mark(result: Result, estimate: StratumEstimate) -> str | None:
+    """The marker shown instead of ``estimate``'s observed count, or ``None`` if it is shown."""
+    plan = suppression(result)
+    if not plan:
+        return None
+    mark = dict(plan.get("hidden_observed", {})).get(estimate.label)
+    return str(mark) if mark is not None else None
+
+
+def count_text(result: Result, value: float | None) -> str:
+    """A count of people: ``12,315``; ``<5`` when suppressed below 5."""
+    plan = suppression(result)
+    if plan and value is not None and value < plan["below"]:
+        return str(plan["marker"])
+    return fmt.count(value)
+
+
+def observed_text(result: Result, estimate: StratumEstimate) -> str:
+    """The observed count of ``estimate`` as printed (or its marker)."""
+    return observed_mark(result, estimate) or count_text(result, estimate.observed)
+
+
+def interval_text(result: Result, ends: Interval, formatter: Callable[[float | None], str] | None = None) -> str:
+    """``10,233 to 26,195`` with suppression applied to counts."""
+    return fmt.interval(ends, formatter or (lambda v: count_text(result, v)))
+
+
+# ------------------------------------------------------------------ who was counted, and how
 
 
 def people(result: Result) -> str:
@@ -11,31 +71,66 @@ def people(result: Result) -> str:
     return result.unit or "people"
 
 
+def _source_name(result: Result) -> str | None:
+    """The one named source of a reporting result (``police``), if there is exactly one."""
+    sources = result.input.get("sources") if isinstance(result.input, Mapping) else None
+    if isinstance(sources, list) and len(sources) == 1 and str(sources[0]).lower() != _DEFAULT_SOURCE:
+        return str(sources[0])
+    return None
+
+
 def observed_phrase(result: Result) -> str:
-    """How the observed were observed: on a list, caught, or recorded."""
-    kind = result.input.get("format") if isinstance(result.input, dict) else None
+    """How the observed were observed: on a list, caught, or recorded (by a named source)."""
+    kind = result.input.get("format") if isinstance(result.input, Mapping) else None
     if kind == "lists":
         return "on at least one list"
     if kind == "number of captures":
         return "caught at least once"
-    return "recorded"
+    source = _source_name(result)
+    return f"recorded by {source}" if source else "recorded"
+
+
+def observed_clause(result: Result, estimate: StratumEstimate) -> str:
+    """First sentence: ``2,744 people were on at least one list.`` / ``Police recorded 100 incidents.``"""
+    noun = people(result)
+    mark = observed_mark(result, estimate)
+    source = _source_name(result)
+    kind = result.input.get("format") if isinstance(result.input, Mapping) else None
+    if mark is not None:
+        plan = suppression(result) or {}
+        amount = f"Fewer than {plan.get('below')}" if mark == plan.get("marker") else "An undisclosed number of"
+        if kind == "reporting" and source:
+            return f"{source[:1].upper()}{source[1:]} recorded {amount.lower()} {noun} (hidden for publication safety)."
+        return f"{amount} {noun} were {observed_phrase(result)} (hidden for publication safety)."
+    count = fmt.count(estimate.observed)
+    if kind == "reporting" and source:
+        return f"{source[:1].upper()}{source[1:]} recorded {count} {noun}."
+    return f"{count} {noun} were {observed_phrase(result)}."
 
 
 def headline_rows(result: Result, estimate: StratumEstimate) -> list[tuple[str, str, list[str]]]:
     """(label, value, [interval per level]) rows of the headline table."""
     rows: list[tuple[str, str, list[str]]] = []
     noun = people(result)
-    rows.append((f"Observed ({noun} {observed_phrase(result)})", fmt.count(estimate.observed), []))
+    rows.append((f"Observed ({noun} {observed_phrase(result)})", observed_text(result, estimate), []))
     if estimate.total is None:
         return rows
-    labels = {
-        "total": ("Estimated total", fmt.count),
-        "hidden": ("Never recorded (hidden)", fmt.count),
+    hidden_mark = observed_mark(result, estimate)
+
+    def counts(value: float | None) -> str:
+        return count_text(result, value)
+
+    labels: dict[str, tuple[str, Callable[[float | None], str]]] = {
+        "total": ("Estimated total", counts),
+        "hidden": ("Never recorded (hidden)", counts),
         "observed_share": ("Share recorded", fmt.share),
     }
     for name, (label, formatter) in labels.items():
         dist = estimate.quantity(name)
         if dist is None:
+            continue
+        if hidden_mark is not None and name != "total":
+            rows.append((label, _HIDDEN, [_HIDDEN for _ in result.levels]))
             continue
         intervals = [fmt.interval(dist.interval(level, result.interval_kind), formatter) for level in result.levels]
         rows.append((label, formatter(dist.median()), intervals))
@@ -49,8 +144,7 @@ def main_level(result: Result) -> float:
 
 def sentence(result: Result, estimate: StratumEstimate) -> str:
     """One plain sentence: observed, estimate with interval, share never recorded."""
-    noun = people(result)
-    observed = f"{fmt.count(estimate.observed)} {noun} were {observed_phrase(result)}."
+    observed = observed_clause(result, estimate)
     if estimate.total is None:
         return f"{observed} No estimate of the total: {estimate.reason}."
     level = main_level(result)
@@ -59,16 +153,44 @@ def sentence(result: Result, estimate: StratumEstimate) -> str:
     share = estimate.quantity("observed_share")
     share_median = share.median() if share is not None else None
     never = None if share_median is None else 1 - float(share_median)
+    if observed_mark(result, estimate) is not None:
+        never = None
     if upper is None:
-        span = f"at least {fmt.count(lower)}, with no upper bound from the data"
+        span = f"at least {count_text(result, lower)}, with no upper bound from the data"
     else:
-        span = f"{fmt.level(level)} interval {fmt.count(lower)} to {fmt.count(upper)}"
-    text = f"{observed} We estimate {fmt.count(total.median())} in all ({span})"
+        span = f"{fmt.level(level)} interval {count_text(result, lower)} to {count_text(result, upper)}"
+    text = f"{observed} We estimate {count_text(result, total.median())} in all ({span})"
     if never is not None:
         text += f"; about {fmt.share(never)} were never recorded."
     else:
         text += "."
     return text
+
+
+def stratum_rows(result: Result, level: float | None = None) -> tuple[list[str], list[list[str]]]:
+    """Columns and rows of the by-stratum table (observed, total, interval, share recorded)."""
+    level = level if level is not None else main_level(result)
+    columns = ["stratum", "observed", "total", f"{fmt.level(level)} interval", "share recorded", "converged"]
+    rows = []
+    for stratum in [*result.strata, result.overall]:
+        label = stratum.label if stratum is not result.overall else "total"
+        converged = "yes" if stratum.diagnostics.converged else "NO"
+        if stratum.total is None:
+            rows.append([label, observed_text(result, stratum), "no estimate", stratum.reason or "", "", "—"])
+            continue
+        share = stratum.quantity("observed_share")
+        mark = observed_mark(result, stratum)
+        rows.append(
+            [
+                label,
+                observed_text(result, stratum),
+                count_text(result, stratum.total.median()),
+                interval_text(result, stratum.total.interval(level, result.interval_kind)),
+                _HIDDEN if mark is not None else (fmt.share(share.median()) if share is not None else ""),
+                converged,
+            ]
+        )
+    return columns, rows
 
 
 def diagnostics_line(estimate: StratumEstimate) -> str:
@@ -85,8 +207,185 @@ def diagnostics_line(estimate: StratumEstimate) -> str:
     return f"{'; '.join(parts)} — {status}"
 
 
+def diagnostics_words(result: Result) -> str:
+    """What the diagnostics mean for a reader, in one or two sentences."""
+    if not result.converged:
+        return (
+            "The computation did NOT pass its checks: the numbers above may be wrong. Do not publish them as they "
+            "stand; the messages below say what failed."
+        )
+    method = result.overall.diagnostics.method.lower()
+    if result.overall.diagnostics.rhat_max is not None or "nuts" in method or "chains" in method:
+        return (
+            "The sampler passed its checks (chains agree, enough independent draws, no divergences): the numbers "
+            "are as reliable as the model behind them."
+        )
+    return "The numbers were computed exactly or in closed form: there is no sampling error to check."
+
+
 def reported(result: Result) -> str:
     """What the numbers are: estimate type and interval type (with its kind for posteriors)."""
     if result.estimate_type.startswith("posterior"):
         return f"{result.estimate_type}; {result.interval_kind} {result.interval_type}"
     return f"{result.estimate_type}; {result.interval_type}"
+
+
+def prior_text(spec: Any) -> str:
+    """A prior's specification in words: ``value=0.03, meaning=...`` -> ``0.03 (meaning)``."""
+    if isinstance(spec, Mapping):
+        meaning = spec.get("meaning")
+        rest = ", ".join(f"{k} = {_plain(v)}" for k, v in spec.items() if k != "meaning")
+        return f"{rest} ({meaning})" if meaning and rest else str(meaning or rest)
+    return _plain(spec)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} = {_plain(v)}" for k, v in value.items())
+    return str(value)
+
+
+# ------------------------------------------------------------------ claims
+
+
+def claims(result: Result) -> list[Mapping[str, Any]]:
+    """Claim checks attached to ``result`` by :func:`hiddenrate.claims.annotate_claims`."""
+    checks = result.extra.get("claims") if isinstance(result.extra, Mapping) else None
+    return [c for c in checks if isinstance(c, Mapping)] if isinstance(checks, list) else []
+
+
+def claim_lines(result: Result) -> list[str]:
+    """Each claim check's verdict (and rate sentence) as plain sentences."""
+    out = []
+    for check in claims(result):
+        out.append(str(check["sentence"]))
+        if check.get("rate_sentence"):
+            out.append(str(check["rate_sentence"]))
+    return out
+
+
+# ------------------------------------------------------------------ the input
+
+
+def input_sections(result: Result) -> list[tuple[str, list[str], list[list[str]], str | None]]:
+    """The input summary as tables: ``(title, columns, rows, note)``; aggregates only.
+
+    Lists: list sizes and overlaps between lists (per stratum), and people by capture pattern.
+    Number-of-captures data: people by how often they were caught. Reporting data: recorded
+    counts and surveys. Suppressed counts appear as their markers.
+    """
+    summary = result.input if isinstance(result.input, Mapping) else {}
+    kind = summary.get("format")
+    if kind == "lists":
+        return _list_sections(summary)
+    if kind == "number of captures":
+        frequencies = dict(summary.get("frequencies", {}))
+        rows = [[f"caught {times} time{'s' if str(times) != '1' else ''}", _cell(count)] for times, count in frequencies.items()]
+        return [("People by how often they were caught", ["captures", people(result)], rows, None)]
+    if kind == "reporting":
+        return _reporting_sections(summary, people(result))
+    return []
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return fmt.number(value)
+
+
+def _list_sections(summary: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]], str | None]]:
+    from hiddenrate.suppression import pair_overlaps
+
+    names = [str(n) for n in summary.get("lists", [])]
+    tables = [t for t in summary.get("tables", []) if isinstance(t, Mapping)]
+    if not names or not tables:
+        return []
+    labels = [", ".join(f"{k}={v}" for k, v in dict(t.get("stratum", {})).items()) or "all" for t in tables]
+    single = len(tables) == 1
+    sizes_columns = ["list", *(["people on the list"] if single else labels)]
+    sizes = [[name, *(_cell(dict(t.get("list_sizes", {})).get(name)) for t in tables)] for name in names]
+    sizes.append(["on at least one list", *(_cell(t.get("observed")) for t in tables)])
+    overlaps = [dict(t.get("pair_overlaps") or pair_overlaps(dict(t.get("cells", {})), names)) for t in tables]
+    pairs = list(overlaps[0].keys())
+    overlap_rows = [[pair, *(_cell(o.get(pair)) for o in overlaps)] for pair in pairs]
+    zero = [
+        (f"{label}: " if not single else "") + ", ".join(" & ".join(p) for p in t.get("zero_overlap_pairs", []))
+        for label, t in zip(labels, tables, strict=True)
+        if t.get("zero_overlap_pairs")
+    ]
+    overlap_note = (
+        f"Pairs of lists with nobody in common: {'; '.join(zero)}. Estimates lean on assumptions where lists never meet."
+        if zero else None
+    )
+    cells = [dict(t.get("cells", {})) for t in tables]
+    patterns = list(cells[0].keys())
+    cell_rows = [
+        [" + ".join(n for n, bit in zip(names, pattern, strict=False) if bit == "1"), pattern, *(_cell(c.get(pattern)) for c in cells)]
+        for pattern in patterns
+    ]
+    cell_columns = ["lists", "pattern", *(["people"] if single else labels)]
+    return [
+        ("List sizes", sizes_columns, sizes, None),
+        ("Overlaps: people on both lists of a pair", ["lists", *(["people on both"] if single else labels)], overlap_rows,
+         overlap_note),
+        ("People by capture pattern", cell_columns, cell_rows,
+         f"Pattern digits follow the lists in order ({', '.join(names)}); 1 = on that list. Nobody is on no list: that "
+         "is what the model estimates."),
+    ]
+
+
+def _reporting_sections(summary: Mapping[str, Any], noun: str) -> list[tuple[str, list[str], list[list[str]], str | None]]:
+    rows_in = [r for r in summary.get("rows", []) if isinstance(r, Mapping)]
+    if not rows_in:
+        return []
+    rows = []
+    population_rows = []
+    for row in rows_in:
+        label = ", ".join(f"{k}={v}" for k, v in dict(row.get("stratum", {})).items()) or "all"
+        rows.append([label, str(row.get("source", "")), _cell(row.get("recorded")), _cell(row.get("surveyed")),
+                     _cell(row.get("reported"))])
+        population = row.get("population")
+        if isinstance(population, Mapping):
+            population_rows.append([label, f"{_cell(population.get('low'))} to {_cell(population.get('high'))}",
+                                    _cell(population.get("victimized")), _cell(population.get("respondents"))])
+    out: list[tuple[str, list[str], list[list[str]], str | None]] = [
+        ("Recorded counts and reporting surveys", ["stratum", "source", f"{noun} recorded", "surveyed", "of whom reported"],
+         rows, "A survey asks people about incidents (or victims) and how many of them reached the source; "
+               "'surveyed' and 'of whom reported' are its counts (empty where a stratum has no survey).")
+    ]
+    if population_rows:
+        out.append(("Population and victimisation survey", ["stratum", "population (interval)", "victimised", "respondents"],
+                    population_rows, None))
+    return out
+
+
+def input_notes(result: Result) -> list[str]:
+    """Notes the reader made when reading the input (records set aside, columns ignored)."""
+    summary = result.input if isinstance(result.input, Mapping) else {}
+    return [str(n) for n in summary.get("notes", [])]
+
+
+def provenance_rows(result: Result) -> list[list[str]]:
+    """Rows of the provenance table: version, seed, date, input file and its hash, versions."""
+    prov = result.provenance if isinstance(result.provenance, Mapping) else {}
+    summary = result.input if isinstance(result.input, Mapping) else {}
+    rows = [
+        ["hiddenrate version", str(prov.get("hiddenrate_version", ""))],
+        ["command", f"hiddenrate {result.command} --model {result.model}"],
+        ["seed", str(result.seed)],
+        ["created", str(prov.get("created", ""))],
+        ["input file", str(summary.get("source") or prov.get("input_source") or "n/a")],
+        ["input SHA-256", str(prov.get("input_sha256") or summary.get("sha256") or "n/a")],
+        ["levels", ", ".join(fmt.level(x) for x in result.levels) + f" ({result.interval_kind})"],
+    ]
+    versions = prov.get("versions")
+    if isinstance(versions, Mapping):
+        rows.append(["software", ", ".join(f"{k} {v}" for k, v in versions.items())])
+    options = {k: v for k, v in dict(result.options).items() if v not in (None, (), [], {})}
+    if options:
+        rows.append(["options", "; ".join(f"{k} = {_plain(v)}" for k, v in options.items())])
+    return rows

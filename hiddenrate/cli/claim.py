@@ -1,0 +1,73 @@
+"""``hiddenrate claim``: how probable is a claimed total, given a saved result?"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from hiddenrate.claims import check_claim, parse_claim
+from hiddenrate.cli.common import EXIT_NO_ESTIMATE, handle_errors, setup_logging, write_text
+from hiddenrate.inference_io import load_result
+
+
+@click.command("claim")
+@click.argument("result_file", metavar="RESULT.nc", type=click.Path(dir_okay=False))
+@click.option("--value", required=True, metavar="VALUE",
+              help="The claimed total, e.g. 15000 (the claim is 'at least 15,000'), or '<=15000' for 'at most'.")
+@click.option("--at-most", is_flag=True, help="The claim is that the total is at most VALUE (default: at least).")
+@click.option("--population", "--population-size", "population", type=click.FloatRange(min=0, min_open=True),
+              default=None, metavar="N",
+              help="Size of the population the total belongs to: adds rates per 100,000 people.")
+@click.option("--level", type=float, default=None, help="Interval level quoted beside the verdict (default 0.95).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+@handle_errors
+def claim_command(result_file: str, value: str, at_most: bool, population: float | None, level: float | None,
+                  fmt: str, output: str | None, quiet: bool) -> None:
+    """Check a claimed figure against a saved result: the probability that the true total is at
+    least (or at most) the claim, with a verdict in plain words.
+
+    The probability comes straight from the posterior (exactly, for model averaging; the share
+    of posterior draws, for sampled models). Verdict words follow fixed bands (docs/reports.md):
+    below 0.01 extremely unlikely, below 0.10 very unlikely, below 0.33 unlikely, up to 0.67 about
+    as likely as not, then likely, very likely (above 0.90) and extremely likely (above 0.99).
+    A maximum-likelihood result has no posterior: the answer says whether the claim lies inside
+    its confidence interval, and that this is not a probability.
+
+    \b
+    Examples:
+      hiddenrate lists --example uk-2013 --save uk.nc --quiet
+      hiddenrate claim uk.nc --value 15000
+      hiddenrate claim uk.nc --value 5000 --at-most
+      hiddenrate claim uk.nc --value 15000 --population 64100000 --format json
+
+    Exit codes: 0 checked; 1 the result has no estimate to check against; 2 bad file or options.
+    """
+    setup_logging(quiet)
+    result = load_result(result_file)
+    number, direction = parse_claim(value)
+    if at_most:
+        direction = "at most"
+    check = check_claim(result, number, direction=direction, population=population, level=level)
+    if fmt == "json":
+        text = json.dumps(check.to_dict(), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    else:
+        lines = [check.sentence]
+        if check.rate_sentence:
+            lines.append(check.rate_sentence)
+        lines.append("")
+        lines.append(f"How: {check.method}.")
+        if check.interval != (None, None):
+            from hiddenrate.render import numbers as fmt_numbers
+
+            lines.append(f"Estimate: {fmt_numbers.count(result.overall.total.median() if result.overall.total else None)} "
+                         f"({fmt_numbers.level(check.level)} interval {fmt_numbers.interval(check.interval)}); "
+                         f"{result.model_name}.")
+        text = "\n".join(lines) + "\n"
+    write_text(text, output, quiet)
+    if check.method == "no estimate":
+        sys.exit(EXIT_NO_ESTIMATE)

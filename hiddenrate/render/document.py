@@ -1,0 +1,178 @@
+"""The content of a report, once, for the HTML and Markdown renderers.
+
+:func:`build_document` turns a result into titled sections of paragraphs, bullet lists, tables
+and figures, in the order a reader needs them: the summary sentence, the headline table, claim
+checks, figures, what was observed, the model and its assumptions, model details and
+sensitivity, diagnostics and warnings, provenance. The renderers only lay it out, so the HTML
+and Markdown reports carry the same content. Text is plain (never markup): renderers escape it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hiddenrate.render import numbers as fmt
+from hiddenrate.render import words
+from hiddenrate.results import Result
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Plain text; ``role`` is ``summary``, ``alert``, ``claim``, ``note`` or empty."""
+
+    text: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Bullets:
+    """A bullet list; ``role`` is ``warning`` or empty."""
+
+    items: tuple[str, ...]
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of already formatted cells; ``key`` names it for readers and tests (``headline``)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    title: str | None = None
+    note: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure (see :class:`hiddenrate.render.figures.ReportFigure`)."""
+
+    figure: Any
+
+
+Block = Paragraph | Bullets | Table | Figure
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of the report; ``key`` is a stable id (``summary``, ``figures`` ...)."""
+
+    key: str
+    title: str
+    blocks: tuple[Block, ...] = field(default_factory=tuple)
+
+
+def title(result: Result) -> str:
+    """``Hidden-population estimate: example uk-2013 (uk_modern_slavery_2013.csv)``."""
+    source = result.input.get("source") if hasattr(result.input, "get") else None
+    return f"Hidden-population estimate: {source or 'data'}"
+
+
+def _table(columns: list[str], rows: list[list[str]], **kwargs: Any) -> Table:
+    return Table(tuple(str(c) for c in columns), tuple(tuple(str(c) for c in row) for row in rows), **kwargs)
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, str) else fmt.number(value)
+
+
+def build_document(result: Result, figures: bool = True) -> list[Section]:
+    """The sections of the report of ``result`` (figures drawn unless ``figures=False``)."""
+    sections: list[Section] = []
+    summary: list[Block] = []
+    note = words.suppression_note(result)
+    if note:
+        summary.append(Paragraph(note, "alert"))
+    if not result.converged:
+        summary.append(Paragraph("Warning: the fit did not converge. Do not use these numbers as they stand.", "alert"))
+        summary.extend(Paragraph(m, "alert") for m in result.overall.diagnostics.messages)
+    summary.append(Paragraph(words.sentence(result, result.overall), "summary"))
+    sections.append(Section("summary", "Summary", tuple(summary)))
+
+    estimate: list[Block] = []
+    rows = words.headline_rows(result, result.overall)
+    columns = ["", "estimate"] + [f"{fmt.level(level)} interval" for level in result.levels]
+    body = [[label, value, *(intervals or [""] * len(result.levels))] for label, value, intervals in rows]
+    unit = f"Counts are {words.people(result)}. " if result.unit else ""
+    estimate.append(_table(columns, body, key="headline", note=f"{unit}Reported: {words.reported(result)}."))
+    if result.strata:
+        stratum_columns, stratum_rows = words.stratum_rows(result)
+        by = ", ".join(str(b) for b in result.input.get("by", [])) if hasattr(result.input, "get") else ""
+        estimate.append(_table(stratum_columns, stratum_rows, title=f"By stratum ({by})" if by else "By stratum",
+                               key="strata"))
+        for stratum in result.strata:
+            if stratum.reason:
+                estimate.append(Paragraph(f"{stratum.label}: {stratum.reason}", "note"))
+    sections.append(Section("estimate", "The estimate", tuple(estimate)))
+
+    checks = words.claims(result)
+    if checks:
+        blocks: list[Block] = [Paragraph(line, "claim") for line in words.claim_lines(result)]
+        blocks.append(Paragraph(_bands_note(), "note"))
+        sections.append(Section("claims", "Checking a claimed figure", tuple(blocks)))
+
+    if figures:
+        from hiddenrate.render.figures import report_figures
+
+        sections.append(Section("figures", "Figures", tuple(Figure(f) for f in report_figures(result))))
+
+    observed: list[Block] = [Paragraph(n, "note") for n in words.input_notes(result)]
+    lists = result.input.get("lists") if hasattr(result.input, "get") else None
+    if lists:
+        observed.insert(0, Paragraph(f"{len(lists)} lists: {', '.join(str(x) for x in lists)}."))
+    for table_title, table_columns, table_rows, table_note in words.input_sections(result):
+        observed.append(_table(table_columns, table_rows, title=table_title, note=table_note))
+    if observed:
+        sections.append(Section("input", "What was observed", tuple(observed)))
+
+    model: list[Block] = [
+        Paragraph(f"{result.model_name} ({result.model}). {result.description}"),
+        Paragraph(f"Reported: {words.reported(result)}."),
+    ]
+    if result.assumptions:
+        model.append(Paragraph("The answer rests on these assumptions:"))
+        model.append(Bullets(tuple(result.assumptions)))
+    if result.priors:
+        model.append(Paragraph("Priors (what the model assumed before seeing the data):"))
+        model.append(Bullets(tuple(f"{name}: {words.prior_text(spec)}" for name, spec in result.priors.items())))
+    sections.append(Section("model", "Model, priors and assumptions", tuple(model)))
+
+    details = {**dict(result.extra), **dict(result.overall.details)}
+    tables = [t for t in details.get("tables", []) if isinstance(t, dict)]
+    if tables:
+        blocks = [
+            _table(list(t.get("columns", [])), [[_cell(c) for c in row] for row in t.get("rows", [])],
+                   title=str(t.get("title", "")), note=t.get("note"))
+            for t in tables
+        ]
+        sections.append(Section("details", "Model details and sensitivity", tuple(blocks)))
+
+    diagnostics: list[Block] = [Paragraph(words.diagnostics_words(result)),
+                                Paragraph("Diagnostics: " + words.diagnostics_line(result.overall), "note")]
+    for stratum in result.strata:
+        for message in stratum.diagnostics.messages:
+            diagnostics.append(Paragraph(f"{stratum.label}: {message}", "alert"))
+    warnings = result.all_warnings()
+    if warnings:
+        diagnostics.append(Paragraph("Warnings: read these before using the numbers."))
+        diagnostics.append(Bullets(tuple(warnings), "warning"))
+    else:
+        diagnostics.append(Paragraph("No warnings."))
+    sections.append(Section("diagnostics", "Diagnostics and warnings", tuple(diagnostics)))
+
+    provenance: list[Block] = [_table(["", ""], words.provenance_rows(result), key="provenance")]
+    if note:
+        provenance.append(Paragraph(note, "note"))
+    sections.append(Section("provenance", "Provenance", tuple(provenance)))
+    return sections
+
+
+def _bands_note() -> str:
+    from hiddenrate.claims import VERDICT_BANDS
+
+    bands = "; ".join(f"{b.describe()}: {b.words}" for b in VERDICT_BANDS)
+    return f"Verdict words follow fixed bands of the probability p that the claim holds: {bands}."
+
+
+__all__ = ["Bullets", "Figure", "Paragraph", "Section", "Table", "build_document", "title"]
