@@ -32,13 +32,22 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 @click.option("--prior-n", metavar="PRIOR", default=None, help="bma: prior on N: inverse (1/N, default), uniform (needs --n-max), lognormal:MEDIAN,SDLOG.")
 @click.option("--n-max", type=click.IntRange(min=1), default=None, help="bma: largest total on the grid (default: chosen so the tail is negligible).")
 @click.option("--dependence", metavar="MU,SIGMA", default=None, help="bayes-2list: Normal prior on the log odds ratio between the lists (default 0,0 = independence).")
-@click.option("--prior", "priors", multiple=True, metavar="NAME=MU,SIGMA", help="bayes-loglinear: override a Normal prior, e.g. main=0,5 or interaction=0,1. Repeatable.")
+@click.option("--prior", "priors", multiple=True, metavar="NAME=MU,SIGMA", help="bayes-loglinear: override a Normal prior, e.g. main=0,5 or interaction=0,1; latent-class: alpha=SHAPE,RATE (Gamma prior of the concentration) or capture=A,B (Beta prior of capture probabilities). Repeatable.")
+@click.option("--classes", type=click.IntRange(min=1), default=None, help="latent-class: number of latent classes K (truncation of the Dirichlet process; default 10, as LCMCR).")
+@click.option("--bootstrap", type=click.IntRange(min=100), default=None, metavar="R", help="stepwise: bootstrap replicates (default 1000); the model selection is re-run in each.")
+@click.option("--pthresh", type=click.FloatRange(0, 1), default=None, help="stepwise: p-value below which a two-list interaction is added (default 0.02, as SparseMSE).")
+@click.option("--sensitivity/--no-sensitivity", default=None, help="Model-sensitivity table (independence, best BIC, stepwise bootstrap, model averaging) in the report (default: on).")
+@click.option("--sensitivity-classes", is_flag=True, default=None, help="Add the latent-class model to the sensitivity table (MCMC: takes several seconds).")
+@click.option("--leave-one-out", is_flag=True, default=None, help="Add a table with each list left out in turn.")
+@click.option("--merge-small", type=click.IntRange(min=1), default=None, metavar="N", help="Add a sensitivity table with the lists holding fewer than N people merged into one.")
 @output_options
 @sampling_options
 @handle_errors
 def lists_command(file: str | None, example: str | None, lists_: str | None, by: tuple[str, ...], model: str,
                   terms: str | None, max_order: int | None, criterion: str | None, delta: float | None,
                   prior_n: str | None, n_max: int | None, dependence: str | None, priors: tuple[str, ...],
+                  classes: int | None, bootstrap: int | None, pthresh: float | None, sensitivity: bool | None,
+                  sensitivity_classes: bool | None, leave_one_out: bool | None, merge_small: int | None,
                   out: OutputOptions, sampling: SamplingOptions) -> None:
     """Estimate how many people were on no list, from overlapping lists.
 
@@ -54,6 +63,9 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
       hiddenrate lists victims.csv --by region --level 0.8 --level 0.95
       hiddenrate lists victims.csv --model loglinear            # rank models by BIC
       hiddenrate lists victims.csv --model loglinear --terms NGO:PF
+      hiddenrate lists victims.csv --model latent-class --classes 10   # people differ in visibility
+      hiddenrate lists victims.csv --model stepwise                 # interval re-runs the selection
+      hiddenrate lists victims.csv --leave-one-out --merge-small 30
       hiddenrate lists two_lists.csv --dependence 0.7,0.35      # lists positively dependent
       hiddenrate lists victims.csv --save result.nc --format markdown -o report.md
 
@@ -78,6 +90,13 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
         "n_max": n_max,
         "log_odds_ratio": parse_pair(dependence, "--dependence", "0.7,0.35"),
         "priors": parse_priors(priors),
+        "classes": classes,
+        "bootstrap": bootstrap,
+        "pthresh": pthresh,
+        "sensitivity": sensitivity,
+        "sensitivity_classes": sensitivity_classes or None,
+        "leave_one_out": leave_one_out or None,
+        "merge_small": merge_small,
     }
     from hiddenrate.data.lists import read_list_input
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -103,6 +104,9 @@ class ListModel(ABC):
     max_lists: ClassVar[int] = 15
     #: options the model accepts (the CLI rejects any other it is given)
     option_names: ClassVar[tuple[str, ...]] = ()
+    #: report options (sensitivity table, leave-one-out, ...; see hiddenrate.models.sensitivity), set by
+    #: make_list_model; an instance attribute when set
+    report_options: Mapping[str, Any] = MappingProxyType({})
 
     # ---------------------------------------------------------------- to implement
     @abstractmethod
@@ -133,6 +137,14 @@ class ListModel(ABC):
     def run_extra(self, data: ListData, estimates: list[StratumEstimate]) -> tuple[dict[str, Any], list[str]]:
         """Model-level details and warnings after all strata are fitted (e.g. sensitivity)."""
         return {}, []
+
+    def post_fit(self, data: ListData, overall: StratumEstimate, strata: tuple[StratumEstimate, ...],
+                 levels: tuple[float, ...], seed: int) -> tuple[StratumEstimate, tuple[StratumEstimate, ...]]:
+        """Fragility warnings on every estimate and the model-sensitivity table (see
+        :func:`hiddenrate.models.sensitivity.post_fit`)."""
+        from hiddenrate.models.sensitivity import post_fit
+
+        return post_fit(self, data, overall, strata, levels=levels, seed=seed)
 
     # ---------------------------------------------------------------- shared
     def check_table(self, table: ListTable) -> None:
@@ -188,6 +200,7 @@ class ListModel(ABC):
             strata = tuple(estimates)
         else:
             overall, strata = estimates[0], ()
+        overall, strata = self.post_fit(list_data, overall, strata, levels, seed)
         return Result(
             command="lists",
             model=self.name,

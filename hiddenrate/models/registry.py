@@ -20,6 +20,12 @@ LIST_MODELS: dict[str, tuple[str, str, str]] = {
                      "maximum-likelihood log-linear model with independent lists (Rcapture's Mt)"),
     "bayes-loglinear": ("hiddenrate.models.bayes_loglinear", "BayesLoglinearModel",
                         "Bayesian log-linear model in PyMC (independence unless --terms), sampled with NUTS"),
+    "latent-class": ("hiddenrate.models.latent_class", "LatentClassModel",
+                     "Bayesian latent-class model (Dirichlet-process mixture of independent lists; LCMCR's model), "
+                     "for people who differ in how visible they are; sampled with NUTS"),
+    "stepwise": ("hiddenrate.models.bootstrap", "StepwiseBootstrapModel",
+                 "stepwise log-linear model (SparseMSE) with a BCa bootstrap interval that re-runs the model "
+                 "selection in every replicate"),
     "bayes-2list": ("hiddenrate.models.two_list", "BayesTwoList",
                     "two lists with an explicit prior on their dependence (--dependence); exact posterior draws"),
     "chapman": ("hiddenrate.models.two_list", "Chapman", "Chapman's two-list estimator (independent lists)"),
@@ -77,7 +83,10 @@ def make_list_model(name: str, k: int, options: dict[str, Any] | None = None,
         Number of lists (for ``auto``).
     options
         Model options the user chose (``None`` values = not given). An option the model does
-        not use is an error, so nothing is silently ignored.
+        not use is an error, so nothing is silently ignored. Report options
+        (:data:`hiddenrate.models.sensitivity.REPORT_OPTIONS`: ``sensitivity``,
+        ``leave_one_out``, ``merge_small``, ``sensitivity_classes``) apply to every model and
+        are set on the model as ``report_options``.
     sampling
         MCMC settings (draws, tune, chains), passed only to models that sample.
     """
@@ -86,9 +95,15 @@ def make_list_model(name: str, k: int, options: dict[str, Any] | None = None,
     cls = list_model_class(name)
     accepted = set(getattr(cls, "option_names", ()))
     given = {key: value for key, value in (options or {}).items() if value not in (None, (), [])}
+    from hiddenrate.models.sensitivity import REPORT_OPTIONS
+
+    report = {key: given.pop(key) for key in REPORT_OPTIONS if key in given}
     unused = sorted(set(given) - accepted)
     if unused:
         flags = ", ".join("--" + u.replace("_", "-") for u in unused)
         raise ModelError(f"{flags} does not apply to --model {name}")
     given.update({key: value for key, value in (sampling or {}).items() if key in accepted})
-    return cls(**given)
+    model = cls(**given)
+    if report:
+        model.report_options = report
+    return model

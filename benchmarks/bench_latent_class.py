@@ -1,0 +1,96 @@
+"""Benchmark the latent-class model (hiddenrate.models.latent_class_core) against LCMCR.
+
+Run as ``python benchmarks/bench_latent_class.py [--seed 1] [--draws 1000] [--only NAME]``. For
+every data set with an ``LCMCR,lcmCR K=10`` row in ``tests/reference/reference_results.csv`` it
+fits the model at its default settings (K = 10, LCMCR's priors, 4 chains x 1,000 draws after
+1,000 tuning, nutpie) and prints:
+
+* posterior median and 95% equal-tailed interval of N beside LCMCR's row, the ratio of medians
+  and the share of the longer interval covered by the overlap;
+* R-hat (rank-normalised, split) and bulk ESS of N over all chains, divergences;
+* effective samples of N per second: sampling time only (``ESS/s``), and with the compile time
+  of the model structure added (``ESS/s+c``: a fresh process fitting one data set). The compile
+  happens once per number of lists and classes; later fits reuse it.
+
+LCMCR at its documented settings (one chain, burn-in 10^4, 10^5 iterations thinned by 100, a
+2-core machine) gives about 110-250 effective samples of N per second on the UK 5-list set and
+870-930 on Western (issue 7). Timings depend on the machine's load; compare within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+import warnings
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+
+from hiddenrate.data.lists import read_lists
+from hiddenrate.models import latent_class_core as core
+
+ROOT = Path(__file__).resolve().parents[1]
+LISTS = ROOT / "hiddenrate" / "examples" / "lists"
+REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
+LCMCR_ESS_PER_SECOND = {"uk_modern_slavery_2013_5lists": "110-250", "western_us_sex_trafficking": "870-930"}
+
+
+def lcmcr_rows() -> dict[str, tuple[float, float, float]]:
+    with open(REFERENCE, newline="") as handle:
+        return {r["dataset"]: (float(r["estimate"]), float(r["lower95"]), float(r["upper95"]))
+                for r in csv.DictReader(handle) if r["package"] == "LCMCR" and r["model"] == "lcmCR K=10"}
+
+
+def overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Length of the intersection over the length of the longer interval."""
+    inner = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    return inner / max(a[1] - a[0], b[1] - b[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--classes", type=int, default=core.DEFAULT_CLASSES)
+    parser.add_argument("--only", default=None, help="comma-separated data set names")
+    args = parser.parse_args()
+    reference = lcmcr_rows()
+    names = sorted(reference) if args.only is None else args.only.split(",")
+    header = (f"{'data set':32s} {'K':>2s} {'median':>8s} {'95% interval':>17s} {'LCMCR':>8s} {'LCMCR 95%':>17s} "
+              f"{'ratio':>5s} {'ovl':>4s} {'R-hat':>6s} {'ESS':>6s} {'div':>5s} {'comp s':>6s} {'samp s':>6s} "
+              f"{'ESS/s':>6s} {'ESS/s+c':>7s} {'LCMCR ESS/s':>11s}")
+    print(header)
+    print("-" * len(header))
+    compiled: dict[int, float] = {}
+    for name in names:
+        table = read_lists(LISTS / f"{name}.csv").tables[0]
+        k = table.k
+        sampler = core.LatentClassSampler(k, args.classes)
+        if k not in compiled:
+            start = time.perf_counter()
+            core._compiled(k, args.classes, sampler.priors)
+            compiled[k] = time.perf_counter() - start
+        start = time.perf_counter()
+        idata = sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=args.seed)
+        seconds = time.perf_counter() - start
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ess = float(az.ess(idata, var_names=["total"])["total"])
+            rhat = float(az.rhat(idata, var_names=["total"])["total"])
+        total = idata.posterior["total"].values.ravel()
+        lower, median, upper = np.quantile(total, [0.025, 0.5, 0.975])
+        ref = reference[name]
+        divergences = int(idata.sample_stats["diverging"].values.sum())
+        print(f"{name:32s} {k:2d} {median:8.0f} {f'[{lower:.0f}, {upper:.0f}]':>17s} {ref[0]:8.0f} "
+              f"{f'[{ref[1]:.0f}, {ref[2]:.0f}]':>17s} {median / ref[0]:5.2f} {overlap((lower, upper), ref[1:]):4.2f} "
+              f"{rhat:6.3f} {ess:6.0f} {divergences:5d} {compiled[k]:6.1f} {seconds:6.1f} {ess / seconds:6.0f} "
+              f"{ess / (seconds + compiled[k]):7.1f} {LCMCR_ESS_PER_SECOND.get(name, '-'):>11s}", flush=True)
+    print("\nESS/s: effective samples of N (4 chains pooled) per second of sampling; ESS/s+c adds the compile time "
+          "of the structure (once per number of lists). ovl: overlap of the 95% intervals over the longer one.")
+
+
+if __name__ == "__main__":
+    main()

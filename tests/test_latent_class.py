@@ -1,0 +1,122 @@
+"""Latent-class model (hiddenrate.models.latent_class[_core]): priors, identities, and one exact check.
+
+The exact check: with one class the model is the independence model with Beta(1, 1) capture
+probabilities and p(N) ∝ 1/N, whose posterior of N is one-dimensional and known in closed form,
+
+    p(N | data) ∝ (1/N) · N! / (N - n)! · Π_k B(n_k + 1, N - n_k + 1),
+
+(n_k = people on list k); the sampled posterior (NUTS on the conditional likelihood, then the
+negative-binomial draw of the hidden count) must reproduce its quantiles within Monte Carlo error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import integrate
+from scipy.special import betaln, gammaln
+
+from hiddenrate.exceptions import DataError, ModelError
+from hiddenrate.models.design import patterns
+from hiddenrate.models.latent_class import LatentClassModel, class_table
+from hiddenrate.models.latent_class_core import (
+    DEFAULT_PRIORS,
+    LatentClassSampler,
+    merge_priors,
+    prior_log_odds_unseen,
+)
+
+COUNTS = np.array([0, 247, 49, 142, 60, 112, 4, 12])  # spina bifida, New York (3 lists)
+
+
+def test_default_priors_are_lcmcr() -> None:
+    assert merge_priors() == DEFAULT_PRIORS
+    assert DEFAULT_PRIORS == {"alpha": {"shape": 0.25, "rate": 0.25}, "capture": {"a": 1.0, "b": 1.0}}
+
+
+def test_prior_overrides_and_cli_pairs() -> None:
+    merged = merge_priors({"alpha": {"shape": 1.0}, "capture": {"mu": 2.0, "sigma": 3.0}})
+    assert merged["alpha"] == {"shape": 1.0, "rate": 0.25}
+    assert merged["capture"] == {"a": 2.0, "b": 3.0}
+
+
+def test_prior_errors_are_listed_together() -> None:
+    with pytest.raises(ModelError) as error:
+        merge_priors({"beta": {"a": 1}, "alpha": {"shape": -1, "scale": 2}})
+    text = str(error.value)
+    assert "unknown prior 'beta'" in text and "unknown field(s) ['scale']" in text and "shape must be" in text
+
+
+@pytest.mark.parametrize("stick_sum", [0.01, 0.7, 5.0, 40.0])
+def test_concentration_integrates_out_in_closed_form(stick_sum: float) -> None:
+    """∫ α^(K-1) e^(-α S) Gamma(α; a, b) dα = b^a Γ(a+K-1) / (Γ(a) (b+S)^(a+K-1))."""
+    a, b, classes = 0.25, 0.25, 10
+
+    def integrand(alpha: float) -> float:
+        log_gamma_pdf = a * np.log(b) - gammaln(a) + (a - 1) * np.log(alpha) - b * alpha
+        return float(np.exp((classes - 1) * np.log(alpha) - alpha * stick_sum + log_gamma_pdf))
+
+    numeric, _ = integrate.quad(integrand, 0, np.inf, limit=200)
+    closed = np.exp(a * np.log(b) + gammaln(a + classes - 1) - gammaln(a) - (a + classes - 1) * np.log(b + stick_sum))
+    assert numeric == pytest.approx(closed, rel=1e-6)
+
+
+def test_prior_draws_of_the_unseen_share() -> None:
+    # one class, Beta(1, 1) captures: pi_0 = prod(1 - lambda_k) has mean 2^-k
+    rng = np.random.default_rng(1)
+    draws = prior_log_odds_unseen(3, 1, DEFAULT_PRIORS, rng, size=40_000)
+    share = 1 / (1 + np.exp(-draws))
+    assert share.mean() == pytest.approx(1 / 8, abs=0.004)
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ModelError):
+        LatentClassSampler(1)
+    with pytest.raises(ModelError):
+        LatentClassSampler(3, classes=0)
+    with pytest.raises(ModelError):
+        LatentClassModel(classes=0)
+    with pytest.raises(DataError):
+        LatentClassSampler(3).sample(np.zeros(8))
+    with pytest.raises(DataError):
+        LatentClassSampler(3).sample(np.ones(4))
+
+
+def _exact_posterior(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    n = int(counts[1:].sum())
+    sizes = patterns(k)[1:].T @ counts[1:]
+    totals = np.arange(n, 20 * n)
+    log_post = -np.log(totals) + gammaln(totals + 1) - gammaln(totals - n + 1)
+    for size in sizes:
+        log_post = log_post + betaln(size + 1, totals - size + 1)
+    pmf = np.exp(log_post - log_post.max())
+    return totals, pmf / pmf.sum()
+
+
+@pytest.fixture(scope="module")
+def one_class_fit():
+    sampler = LatentClassSampler(3, classes=1)
+    return sampler.sample(COUNTS, draws=1000, tune=500, chains=4, seed=11)
+
+
+def test_one_class_reproduces_the_exact_posterior(one_class_fit) -> None:
+    totals, pmf = _exact_posterior(COUNTS, 3)
+    cdf = np.cumsum(pmf)
+    draws = one_class_fit.posterior["total"].values.ravel()
+    for q in (0.025, 0.5, 0.975):
+        exact = totals[np.searchsorted(cdf, q)]
+        # Monte Carlo error of a quantile from ~4,000 draws: well under 1% here
+        assert np.quantile(draws, q) == pytest.approx(exact, rel=0.01)
+
+
+def test_output_structure_and_seeding(one_class_fit) -> None:
+    posterior = one_class_fit.posterior
+    for name in ("log_odds_unseen", "class_weight", "capture", "alpha", "hidden", "total"):
+        assert name in posterior
+    assert not any(str(v).startswith("_") for v in posterior.data_vars)
+    np.testing.assert_array_equal(posterior["total"].values, posterior["hidden"].values + COUNTS[1:].sum())
+    assert "log_odds_unseen" in one_class_fit.prior
+    again = LatentClassSampler(3, classes=1).sample(COUNTS, draws=1000, tune=500, chains=4, seed=11)
+    np.testing.assert_array_equal(again.posterior["total"].values, posterior["total"].values)
+    table = class_table(one_class_fit, ("birth", "death", "rehab"))
+    assert table["rows"][0][1] == pytest.approx(1.0)
