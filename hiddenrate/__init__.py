@@ -13,6 +13,8 @@ from hiddenrate.exceptions import ConvergenceWarning, DataError, EstimationError
 from hiddenrate.data.reporting import ReportingData, read_reporting
 from hiddenrate.inference_io import load_result
 from hiddenrate.models.reporting import fit_reporting
+from hiddenrate.models.trend import fit_trend
+from hiddenrate.models.combine import fit_combined, read_spec
 from hiddenrate.plots import plot_result
 from hiddenrate.results import Result, StratumEstimate
 from hiddenrate.suppression import suppress_payload, suppress_result
@@ -31,14 +33,17 @@ __all__ = [
     "__version__",
     "check_claim",
     "example_path",
+    "fit_combined",
     "fit_lists",
     "fit_reporting",
+    "fit_trend",
     "load_result",
     "plot_result",
     "read_capture_counts",
     "read_list_input",
     "read_lists",
     "read_reporting",
+    "read_spec",
     "suppress_payload",
     "suppress_result",
 ]

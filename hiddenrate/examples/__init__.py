@@ -23,7 +23,7 @@ class Example:
     name
         What to pass to ``--example``.
     command
-        The command it is for (``lists`` or ``reporting``).
+        The command it is for (``lists``, ``reporting`` or ``trend``).
     filename
         File inside ``hiddenrate/examples/``.
     title
@@ -185,6 +185,38 @@ EXAMPLES: dict[str, Example] = {
             "Vancouver reporting rate as above; see examples/reporting.md",
             "none (the NGO figures are invented to show the combination)",
             status="published police reporting rate; the counts and the NGO survey are illustrative",
+        ),
+        Example(
+            "vancouver-trend",
+            "trend",
+            "trend/vancouver_trend.csv",
+            "Violent incidents against women sex workers, Metro Vancouver 2009-2017: police-recorded incidents and "
+            "the share reported to police, year by year, with the reporting share falling (as published) and the "
+            "true incidence held constant at 400 a year",
+            "AESHA cohort 2009-2017 (McBride et al.), as cited by Buwono, Runturambi & Daryanto; see examples/trend/README.md",
+            "195 of 711 incidents reported to police over 2009-2017 (27.4%), the share trending down over the period; "
+            "no yearly figures are published here",
+            status="published: the 195/711 aggregate and the downward direction; illustrative: every yearly count "
+                   "(surveys sum to 195/711; recorded = 400 x a reporting rate falling from 36% to 19%)",
+        ),
+        Example(
+            "police-ngo-survey",
+            "combine",
+            "combine/police_ngo_survey.toml",
+            "Matched police and NGO lists of violent incidents (the NGO refers clients to the police) with a survey of "
+            "the police's reach: the survey measures the dependence the two lists cannot",
+            "Vancouver reporting rate 195/711 (AESHA cohort, as cited by Buwono et al.); see examples/combine/combine.md",
+            "none (no source publishes a police-NGO overlap); by construction about 1,000 incidents",
+            status="ILLUSTRATIVE: published survey (195/711); the lists and their overlap are invented",
+        ),
+        Example(
+            "police-ngo-counts",
+            "combine",
+            "combine/police_ngo_counts.toml",
+            "Unlinked police and NGO counts, each with a survey of its reach, combined exactly",
+            "Vancouver reporting rate 195/711 as above; see examples/combine/combine.md",
+            "none (the counts and the NGO survey are invented)",
+            status="ILLUSTRATIVE: published police reporting rate; the counts and the NGO survey are invented",
         ),
     ]
 }

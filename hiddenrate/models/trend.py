@@ -1,0 +1,325 @@
+r"""Change over time: is the hidden volume falling, or only the reporting? :func:`fit_trend`.
+
+Police counts can fall because fewer crimes happen or because fewer victims report. Given a
+recorded count and a reporting survey per period (``hiddenrate reporting`` input with a period
+column), the trend model estimates per period the total, the reporting rate and the hidden
+count, with the log incidence and the logit reporting rate following a smooth process across
+periods (:mod:`~hiddenrate.models.trend_core` has the math), and between periods the ratio of
+totals, the probability of a decrease and the decomposition of the change in recorded counts
+into a change in incidence times a change in reporting
+(:mod:`~hiddenrate.models.trend_changes`). List data with a period column are fitted period by
+period with the list models (:mod:`~hiddenrate.models.trend_lists`).
+
+Processes (``model``): ``rw-drift`` (default) random walk with drift — a steady trend is not
+shrunk towards flat at the first and last periods, which a driftless walk does; ``rw`` random
+walk; ``ar1`` first-order autoregression around a mean.
+
+Examples
+--------
+>>> import hiddenrate
+>>> result = hiddenrate.fit_trend(hiddenrate.example_path("vancouver-trend"))  # doctest: +SKIP
+>>> result.extra["changes"][0]["attribution"]  # doctest: +SKIP
+'reporting'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hiddenrate import diagnostics as diag
+from hiddenrate.distributions import INTERVAL_KINDS, DrawsDistribution
+from hiddenrate.exceptions import ModelError
+from hiddenrate.models.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
+from hiddenrate.models.reporting_base import BAYES_ASSUMPTIONS, input_summary, logger
+from hiddenrate.models.trend_changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
+from hiddenrate.models.trend_core import PROCESSES, TARGET_ACCEPT, TrendSampler
+from hiddenrate.models.trend_data import TrendData, is_reporting_input, read_trend
+from hiddenrate.models.trend_priors import described, merge_priors
+from hiddenrate.provenance import provenance
+from hiddenrate.render import numbers as fmt
+from hiddenrate.results import Result, StratumEstimate
+
+TITLES = {
+    "rw-drift": "random walk with drift",
+    "rw": "random walk",
+    "ar1": "AR(1) around a mean",
+}
+
+
+class TrendModel:
+    """The trend model for reporting data: a specification; :meth:`fit` returns a Result.
+
+    Parameters
+    ----------
+    process
+        ``rw-drift`` (default), ``rw`` or ``ar1``.
+    priors
+        Overrides of the defaults (:func:`~hiddenrate.models.trend_core.default_priors`), e.g.
+        ``{"log_incidence_step": 0.2}``; unknown names raise a ModelError listing the valid ones.
+    draws, tune, chains, target_accept
+        NUTS settings (per chain).
+    """
+
+    estimate_type = "posterior median"
+    interval_type = "credible interval"
+
+    def __init__(self, process: str = "rw-drift", priors: Mapping[str, Any] | None = None, draws: int = 1000,
+                 tune: int = 1000, chains: int = 4, target_accept: float = TARGET_ACCEPT) -> None:
+        if process not in PROCESSES:
+            raise ModelError(f"unknown trend model '{process}'; use one of {', '.join(PROCESSES)}")
+        for name, value, low in (("draws", draws, 100), ("tune", tune, 100), ("chains", chains, 1)):
+            if int(value) != value or value < low:
+                raise ModelError(f"{name} must be a whole number >= {low}, got {value}")
+        if not 0.5 <= target_accept < 1:
+            raise ModelError(f"target_accept must be in [0.5, 1), got {target_accept}")
+        self.process = process
+        self.priors = merge_priors(process, priors)
+        self.draws, self.tune, self.chains, self.target_accept = int(draws), int(tune), int(chains), float(target_accept)
+
+    @property
+    def title(self) -> str:
+        """``Trend model (random walk with drift)``."""
+        return f"Trend model ({TITLES[self.process]})"
+
+    def assumptions(self) -> tuple[str, ...]:
+        """The model's assumptions in words."""
+        smooth = {
+            "rw-drift": "From one period to the next, the log incidence and the logit reporting rate move by a steady "
+                        "drift plus a random step (random walk with drift)",
+            "rw": "From one period to the next, the log incidence and the logit reporting rate move by a random step "
+                  "(random walk; a steady trend is shrunk towards flat at the first and last periods)",
+            "ar1": "The log incidence and the logit reporting rate fluctuate around their own means from period to "
+                   "period (AR(1))",
+        }[self.process]
+        return (*BAYES_ASSUMPTIONS,
+                f"{smooth}; a period borrows strength from its neighbours, so a period without a survey gets its reporting "
+                "rate from the periods around it.",
+                "Each period's survey describes that period's incidents (the same population and definition of the crime).")
+
+    def options(self) -> dict[str, Any]:
+        """Model options, JSON-ready."""
+        return {"process": self.process, "draws": self.draws, "tune": self.tune, "chains": self.chains,
+                "target_accept": self.target_accept}
+
+    def fit(self, data: TrendData, *, compare: Sequence[str] = (), default_changes: bool = True,
+            levels: Sequence[float] = DEFAULT_LEVELS, seed: int | None = DEFAULT_SEED,
+            interval: str = "equal-tailed") -> Result:
+        """Fit the periods jointly and compute the changes between them.
+
+        Parameters
+        ----------
+        data
+            Read with :func:`~hiddenrate.models.trend_data.read_trend`.
+        compare
+            Pairs of periods ``"FROM:TO"`` to compare, besides (or, with ``default_changes=False``,
+            instead of) first to last and each consecutive pair.
+        levels, seed, interval
+            Interval levels; seed (``None``: a random one, recorded); ``equal-tailed`` or ``hdi``.
+        """
+        levels = check_levels(levels)
+        if interval not in INTERVAL_KINDS:
+            raise ModelError(f"unknown interval kind '{interval}'; use one of {', '.join(INTERVAL_KINDS)}")
+        pairs = (default_pairs(len(data.axis.labels)) if default_changes else []) + parse_pairs(compare, data.axis)
+        if not pairs:
+            raise ModelError("no changes to compute: give --compare FROM:TO or keep the default changes")
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        n_series, n_periods = data.shape
+        started = time.perf_counter()
+        logger.info("trend model (%s): %d series x %d periods, %d chains x %d draws (compiling takes ~15 s the first time)",
+                    self.process, n_series, n_periods, self.chains, self.draws)
+        from hiddenrate.data.periods import times_array
+
+        idata = TrendSampler(n_series, n_periods, self.process, self.priors).sample(
+            data.recorded, data.surveyed, data.reported, times_array(data.axis), draws=self.draws, tune=self.tune,
+            chains=self.chains, seed=int(seed), target_accept=self.target_accept)
+        logger.info("sampled in %.1f s", time.perf_counter() - started)
+        return self._result(data, idata, pairs, levels, int(seed), interval)
+
+    # ------------------------------------------------------------------ the Result
+    def _result(self, data: TrendData, idata: Any, pairs: list[tuple[int, int, str]], levels: tuple[float, ...],
+                seed: int, interval: str) -> Result:
+        post = idata.posterior
+        n_series, n_periods = data.shape
+        monitored = [v for v in ("log_incidence_level", "logit_rate_level", "log_incidence_drift", "logit_rate_drift",
+                                 "log_incidence_ar", "logit_rate_ar", "log_incidence_step", "logit_rate_step",
+                                 "incidence", "reporting_rate", "total") if v in post]
+        method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws; step sizes integrated out"
+        diagnostics = diag.mcmc(idata, monitored, method)
+
+        def flat(name: str) -> np.ndarray:
+            values = np.asarray(post[name].values)
+            return values.reshape(-1, *values.shape[2:])
+
+        total, rate, incidence = flat("total"), flat("reporting_rate"), flat("incidence")
+        strata, series_draws, warnings = [], [], []
+        for g in range(n_series):
+            for t in range(n_periods):
+                notes = []
+                if data.surveyed[g, t] == 0:
+                    notes.append("no survey in this period: its reporting rate is borrowed from the neighbouring periods "
+                                 "(its interval is wider)")
+                strata.append(StratumEstimate(
+                    stratum=data.stratum(g, t), observed=int(data.recorded[g, t]), total=DrawsDistribution(total[:, g, t]),
+                    diagnostics=diagnostics, warnings=tuple(notes),
+                    quantities={"reporting_rate": DrawsDistribution(rate[:, g, t]),
+                                "incidence": DrawsDistribution(incidence[:, g, t])}))
+            if data.surveyed[g].sum() == 0:
+                warnings.append(f"{data.series_label(g)}: no survey in any period; every reporting rate comes from the prior "
+                                "alone")
+            series_draws.append(SeriesDraws(label=data.series_label(g), stratum=dict(data.series[g]),
+                                            recorded=data.recorded[g], total=total[:, g], rate=rate[:, g],
+                                            incidence=incidence[:, g]))
+        if n_series > 1:
+            expected = incidence.sum(axis=1)
+            series_draws.append(SeriesDraws(label="all", recorded=data.recorded.sum(axis=0), total=total.sum(axis=1),
+                                            rate=(incidence * rate).sum(axis=1) / expected, incidence=expected))
+        if not diagnostics.converged:
+            warnings.insert(0, "THE SAMPLER DID NOT CONVERGE: " + "; ".join(diagnostics.messages)
+                            + " -- do not use these numbers as they stand")
+        for before, after, distance in data.axis.gaps:
+            warnings.append(f"no data between {before} and {after} ({distance} {data.axis.kind}s apart): the step between "
+                            "them is scaled by the time between them")
+        changes = compute_changes(series_draws, data.axis, pairs, levels, interval)
+        all_total = total.reshape(total.shape[0], -1).sum(axis=1)
+        all_rate = (incidence * rate).reshape(total.shape[0], -1).sum(axis=1) / incidence.reshape(total.shape[0], -1).sum(axis=1)
+        overall = StratumEstimate(stratum={}, observed=int(data.recorded.sum()), total=DrawsDistribution(all_total),
+                                  diagnostics=diagnostics, quantities={"reporting_rate": DrawsDistribution(all_rate)},
+                                  details={"how": f"sum over all {n_periods} periods"
+                                                  + (f" and {n_series} series" if n_series > 1 else "")
+                                                  + " of the joint posterior draws"}, idata=idata)
+        steps = {name: float(np.median(post[name].values)) for name in ("log_incidence_step", "logit_rate_step")}
+        extra = {
+            "periods": data.axis.to_dict(),
+            "changes": changes,
+            "figure": "trend",
+            "step_sizes_median": steps,
+            "tables": [periods_table(data, strata, levels, interval), changes_table(changes, levels)],
+        }
+        summary = input_summary(data.reporting)
+        summary["by"] = [*data.by, data.axis.column]
+        summary["periods"] = data.axis.to_dict()
+        return Result(
+            command="trend", model=self.process, model_name=self.title,
+            description=("Recorded counts over survey reporting rates, period by period, with the log incidence and the "
+                         f"logit reporting rate following a {TITLES[self.process]} across periods (NUTS, nutpie); the "
+                         "unrecorded counts are drawn from their exact conditional. Changes between periods come from "
+                         "the joint draws."),
+            assumptions=self.assumptions(), estimate_type=self.estimate_type, interval_type=self.interval_type,
+            levels=levels, interval_kind=interval, overall=overall, strata=tuple(strata), seed=seed,
+            priors=described(self.priors), options=self.options(), input=summary,
+            provenance=provenance(data.reporting.source, data.reporting.sha256),
+            warnings=tuple(data.reporting.notes) + tuple(warnings), extra=extra, unit=data.reporting.unit,
+        )
+
+
+def periods_table(data: TrendData, strata: Sequence[StratumEstimate], levels: Sequence[float], kind: str) -> dict[str, Any]:
+    """The ``By period`` table: recorded, survey, reporting rate, total and share recorded, with intervals."""
+    level = 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
+    tag = fmt.level(level)
+    rows = []
+    for index, estimate in enumerate(strata):
+        g, t = divmod(index, data.shape[1])
+        rate = estimate.quantities["reporting_rate"]
+        total = estimate.total
+        if total is None:  # pragma: no cover - every period is estimated
+            continue
+        share = estimate.quantity("observed_share")
+        rows.append([estimate.label, int(data.recorded[g, t]),
+                     f"{data.reported[g, t]}/{data.surveyed[g, t]}" if data.surveyed[g, t] else "none",
+                     rate.median(), *rate.interval(level, kind), total.median(), *total.interval(level, kind),
+                     share.median() if share is not None else None])
+    columns = ["stratum", "recorded", "survey", "reporting rate", f"rate {tag} low", "high", "total", f"total {tag} low",
+               "high", "share recorded"]
+    return {"title": "By period: reporting rate and total", "columns": columns, "rows": rows,
+            "note": "Posterior medians and intervals; the periods are fitted jointly, so a period without a survey "
+                    "borrows its reporting rate from its neighbours."}
+
+
+def fit_trend(
+    data: TrendData | pd.DataFrame | str | Path,
+    model: str = "auto",
+    *,
+    period: str | None = None,
+    by: Sequence[str] = (),
+    unit: str | None = None,
+    lists: Sequence[str] | None = None,
+    priors: Mapping[str, Any] | None = None,
+    compare: Sequence[str] = (),
+    default_changes: bool = True,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    seed: int | None = DEFAULT_SEED,
+    interval: str = "equal-tailed",
+    sampling: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> Result:
+    """Estimate totals, reporting rates and hidden counts per period, and the changes between periods.
+
+    Parameters
+    ----------
+    data
+        A CSV path or DataFrame: reporting data (``recorded``, ``surveyed``, ``reported``) or
+        list data (0/1 list columns, ``count``), with a period column; or data read with
+        :func:`~hiddenrate.models.trend_data.read_trend`.
+    model
+        Reporting data: ``auto`` (= ``rw-drift``), ``rw-drift``, ``rw`` or ``ar1``. List data:
+        ``auto`` or a list model (``bma``, ``bayes-loglinear``, ``bayes-2list`` ...), fitted
+        period by period.
+    period
+        The period column (default: ``period``, else ``year``, ``quarter`` or ``month``): years,
+        quarters (``2020Q1``), months (``2020-03``) or whole numbers.
+    by
+        Further stratum columns: one series each (reporting data), fitted jointly.
+    unit, lists, name
+        ``incidents`` or ``victims`` (reporting data); list columns (list data); how to name the
+        source in messages.
+    priors
+        Overrides of the trend priors, e.g. ``{"log_incidence_step": 0.2}`` (reporting data).
+    compare, default_changes
+        Pairs ``"FROM:TO"`` to compare; whether to include first to last and each consecutive pair.
+    levels, seed, interval
+        Interval levels, random seed, ``equal-tailed`` or ``hdi``.
+    sampling
+        ``{"draws", "tune", "chains", "target_accept"}`` for NUTS.
+    **options
+        Options of the list model (list data only), e.g. ``delta=1.0``.
+
+    Returns
+    -------
+    Result
+        ``command = "trend"``; ``strata``: one per period (and series), with ``stratum =
+        {"period": ...}``, ``total``, ``hidden``, ``observed_share``, ``reporting_rate`` (and
+        ``incidence``); ``extra["periods"]`` the ordered periods and ``extra["changes"]`` the
+        changes (in JSON under ``details``).
+    """
+    settings = {k: v for k, v in dict(sampling or {}).items() if k in ("draws", "tune", "chains", "target_accept")}
+    if isinstance(data, TrendData):
+        parsed = data
+    elif not is_reporting_input(data, name=name):
+        from hiddenrate.models.trend_lists import fit_list_trend
+
+        if priors:
+            raise ModelError("--prior sets the trend priors of reporting data; list models take their own options")
+        return fit_list_trend(data, model, period=period, by=by, lists=lists, compare=compare,
+                              default_changes=default_changes, levels=levels, seed=seed, interval=interval,
+                              sampling=settings, name=name, **options)
+    else:
+        parsed = read_trend(data, period=period, by=by, unit=unit, name=name)
+    if lists is not None or options:
+        raise ModelError("list options (lists, model options) apply to list data; this is reporting data")
+    process = "rw-drift" if model == "auto" else model
+    if process not in PROCESSES:
+        raise ModelError(f"unknown model '{model}' for reporting data; use one of auto, {', '.join(PROCESSES)}")
+    estimator = TrendModel(process, priors, **settings)
+    return estimator.fit(parsed, compare=compare, default_changes=default_changes, levels=levels, seed=seed,
+                         interval=interval)
+
+
+__all__ = ["TITLES", "TrendModel", "fit_trend", "periods_table"]

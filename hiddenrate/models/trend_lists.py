@@ -1,0 +1,161 @@
+r"""Change over time for list data: each period fitted with the list models, changes from the draws.
+
+A list file (0/1 list columns, ``count``) with a period column is split by period (and by the
+``--by`` columns) and each period is fitted on its own with :func:`hiddenrate.fit_lists`.
+Capture structure is **not** pooled across periods (each period has its own model or model
+average), so the periods are independent given the data; the changes between periods come from
+independent draws of each period's posterior. The decomposition uses the share recorded (on at
+least one list) in place of a reporting rate: :math:`n_t / n_s = (N_t / N_s) \times (n_t / N_t) /
+(n_s / N_s)`.
+
+Maximum-likelihood models (``loglinear``, ``chapman`` ...) give no posterior to draw from and are
+refused here: use ``bma``, ``bayes-loglinear``, ``bayes-2list`` or ``latent-class``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hiddenrate.data.periods import PeriodAxis, parse_period, parse_periods, period_column
+from hiddenrate.data.table import read_table
+from hiddenrate.distributions import DrawsDistribution, GridDistribution
+from hiddenrate.exceptions import DataError, EstimationError, ModelError
+from hiddenrate.models.base import stratum_seeds
+from hiddenrate.models.trend_changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
+from hiddenrate.results import Result, StratumEstimate
+
+#: draws per period taken from exact (grid) posteriors
+GRID_DRAWS = 20_000
+NOT_POOLED = ("Periods are fitted separately with the list model: capture structure is not pooled across periods, and "
+              "each period's estimate uses only that period's lists.")
+
+
+def fit_list_trend(
+    data: pd.DataFrame | str | Path,
+    model: str = "auto",
+    *,
+    period: str | None = None,
+    by: Sequence[str] = (),
+    lists: Sequence[str] | None = None,
+    compare: Sequence[str] = (),
+    default_changes: bool = True,
+    levels: Sequence[float] = (0.95,),
+    seed: int | None = 1,
+    interval: str = "equal-tailed",
+    sampling: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> Result:
+    """Fit each period of list data with a list model and compute the changes between periods.
+
+    Parameters are those of :func:`hiddenrate.models.trend.fit_trend` (list data).
+
+    Raises
+    ------
+    DataError
+        Unorderable periods, a single period, a period written two ways, a series missing a period.
+    ModelError
+        A model without a posterior (maximum likelihood).
+    EstimationError
+        A period without an estimate (the message gives its reason).
+    """
+    from hiddenrate.api import fit_lists
+
+    raw = read_table(data, name=name)
+    column = period_column(raw, period)
+    axis, _ = parse_periods(raw, column)
+    by = tuple(b for b in by if b != column)
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    source: Any = data if isinstance(data, pd.DataFrame) else str(data)
+    result = fit_lists(source, model, lists=lists, by=(*by, column), levels=levels, seed=seed, interval=interval,
+                       sampling=dict(sampling or {}) or None, **options)
+    rng = np.random.default_rng(stratum_seeds(int(seed), 1)[0])
+    series: list[dict[str, str]] = []
+    cells: dict[tuple[int, int], StratumEstimate] = {}
+    for stratum in result.strata:
+        parsed = parse_period(str(stratum.stratum[column]))
+        label = parsed.label if parsed is not None else str(stratum.stratum[column])
+        key = {b: str(stratum.stratum[b]) for b in by}
+        if key not in series:
+            series.append(key)
+        position = (series.index(key), axis.index(label))
+        if position in cells:
+            raise DataError(f"{raw.source}: period {label} is written in two ways in column '{column}' (e.g. "
+                            f"'{cells[position].stratum[column]}' and '{stratum.stratum[column]}'); write each period one way")
+        cells[position] = dataclasses.replace(stratum, stratum={**key, column: label})
+    ordered = _ordered(cells, series, axis, raw.source)
+    series_draws = [_series_draws(ordered[g], series[g], column, rng, result.model) for g in range(len(series))]
+    if len(series) > 1:
+        series_draws.append(SeriesDraws(label="all", recorded=np.sum([s.recorded for s in series_draws], axis=0),
+                                        total=np.sum([s.total for s in series_draws], axis=0),
+                                        rate=np.sum([s.recorded for s in series_draws], axis=0)
+                                        / np.sum([s.total for s in series_draws], axis=0),
+                                        rate_name="share recorded"))
+    pairs = (default_pairs(len(axis.labels)) if default_changes else []) + parse_pairs(compare, axis)
+    if not pairs:
+        raise ModelError("no changes to compute: give --compare FROM:TO or keep the default changes")
+    changes = compute_changes(series_draws, axis, pairs, result.levels, result.interval_kind)
+    tables = [t for t in result.extra.get("tables", []) if isinstance(t, Mapping)]
+    tables.append(changes_table(changes, result.levels, rate_name="share recorded"))
+    summary = dict(result.input)
+    summary["periods"] = axis.to_dict()
+    return dataclasses.replace(
+        result,
+        command="trend",
+        assumptions=(*result.assumptions, NOT_POOLED),
+        strata=tuple(s for row in ordered for s in row),
+        input=summary,
+        extra={**dict(result.extra), "periods": axis.to_dict(), "changes": changes, "figure": "trend", "tables": tables,
+               "capture_structure": "not pooled across periods"},
+    )
+
+
+def _ordered(cells: dict[tuple[int, int], StratumEstimate], series: list[dict[str, str]], axis: PeriodAxis,
+             source: str) -> list[list[StratumEstimate]]:
+    out = []
+    for g, key in enumerate(series):
+        row = []
+        for t, label in enumerate(axis.labels):
+            if (g, t) not in cells:
+                what = ", ".join(f"{k}={v}" for k, v in key.items())
+                raise DataError(f"{source}: {'stratum ' + what if what else 'the file'} has no records for period {label}; "
+                                "every stratum needs every period")
+            row.append(cells[(g, t)])
+        out.append(row)
+    return out
+
+
+def _draws(estimate: StratumEstimate, rng: np.random.Generator, model: str) -> np.ndarray:
+    total = estimate.total
+    if total is None:
+        raise EstimationError(f"no estimate for {estimate.label}: {estimate.reason}; no change can be computed")
+    if isinstance(total, DrawsDistribution):
+        return np.asarray(total.draws)
+    if isinstance(total, GridDistribution):
+        return total.sample(GRID_DRAWS, rng)
+    raise ModelError(f"changes between periods need a posterior, and the {model} model gives a maximum-likelihood "
+                     "estimate; use --model bma, bayes-loglinear, bayes-2list or latent-class")
+
+
+def _series_draws(row: list[StratumEstimate], key: dict[str, str], column: str, rng: np.random.Generator,
+                  model: str) -> SeriesDraws:
+    per_period = [_draws(estimate, rng, model) for estimate in row]
+    size = min(d.size for d in per_period)
+    # periods are independent (fitted separately): align draw counts by resampling without replacement
+    total = np.column_stack([d if d.size == size else rng.choice(d, size=size, replace=False) for d in per_period])
+    recorded = np.array([estimate.observed for estimate in row], dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, recorded[None, :] / np.maximum(total, 1), 1.0)
+    label = ", ".join(f"{k}={v}" for k, v in key.items()) or "all"
+    return SeriesDraws(label=label, recorded=recorded, total=total.astype(float), rate=share, stratum=dict(key),
+                       rate_name="share recorded")
+
+
+__all__ = ["GRID_DRAWS", "NOT_POOLED", "fit_list_trend"]

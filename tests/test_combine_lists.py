@@ -1,0 +1,115 @@
+"""The joint model of matched lists and surveys (NUTS). The first test compiles the 2-list model
+(about 15 s, once per process); the others are marked slow."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hiddenrate import fit_combined, load_result
+from hiddenrate.examples import get_example
+from hiddenrate.render import render
+from hiddenrate.simulate import counts_to_frame, simulate_list_counts
+
+
+def table(result, title: str) -> dict:
+    return next(t for t in result.extra["tables"] if t["title"].startswith(title))
+
+
+def conflicts(result) -> list[list]:
+    return [row for t in result.extra["tables"] if t["title"].startswith("Conflict check") for row in t["rows"]]
+
+
+def test_two_lists_and_a_survey_identify_the_dependence() -> None:
+    # Illustrative example: 114 police only, 189 NGO only, 161 on both, built from 1,000 incidents with a police
+    # capture probability of 195/711 and an odds ratio of 4; the survey is the published 195 of 711.
+    result = fit_combined(get_example("police-ngo-survey").path(), seed=1)
+    assert result.model == "joint-lists" and result.converged
+    assert result.overall.observed == 464
+    median = result.overall.total.median()
+    low, high = result.interval(0.95)
+    assert 900 < median < 1100 and low is not None and high is not None and low < 1000 < high
+    gamma = result.overall.quantities["log_odds_ratio"]
+    assert gamma.interval(0.95)[0] > 0.5 and abs(gamma.median() - np.log(4)) < 0.3
+    police = result.overall.quantities["capture_probability[police]"]
+    assert police.median() == pytest.approx(195 / 711, abs=0.01)
+    rows = {r[0]: r for r in table(result, "What each source says alone")["rows"]}
+    chapman = rows["matched lists alone, if independent (Chapman)"]
+    assert chapman[6] == pytest.approx((275 + 1) * (350 + 1) / (161 + 1) - 1)  # Chapman: (n1+1)(n2+1)/(n11+1) - 1
+    assert chapman[8] < 1000  # independence is far too low: the referrals inflate the overlap
+    lists_alone = rows["matched lists alone (dependence prior Normal(0, 2))"]
+    assert lists_alone[8] > 2 * high  # without the survey the total is almost open
+    (conflict,) = conflicts(result)
+    assert conflict[:2] == ["survey of police", "195/711"]
+    assert conflict[-1] == "cannot be checked: with 2 lists only this survey measures their dependence"
+    payload = json.loads(render(result, "json"))
+    for key in ("total", "log_odds_ratio", "capture_probability[police]", "capture_probability[ngo]"):
+        assert set(payload[key]) == {"median", "mean", "intervals"}, key
+    assert payload["diagnostics"]["converged"] and payload["input"]["format"] == "lists"
+    assert payload["input"]["surveys"] == [{"stratum": {}, "source": "police", "surveyed": 711, "reported": 195}]
+    text = render(result, "text")
+    assert "What each source says alone" in text and "odds ratio police:ngo" in text
+
+
+@pytest.mark.slow
+def test_three_lists_check_a_survey_and_the_population_route(tmp_path) -> None:
+    rng = np.random.default_rng(20_261_123)
+    counts = simulate_list_counts(1000, [0.3, 0.25, 0.2], rng=rng, log_odds_ratios={(1, 2): np.log(2)})
+    counts_to_frame(counts, ["police", "ngo", "shelter"]).to_csv(tmp_path / "lists.csv", index=False)
+    spec = {"lists": {"file": "lists.csv"},
+            "sources": {"police": {"surveyed": 300, "reported": 180}},  # says 0.6; the lists say about 0.3
+            "population": {"low": 1600, "high": 2500, "victimized": 50, "respondents": 100}}  # about 1,000
+    result = fit_combined(spec, base_dir=tmp_path, seed=2)
+    assert result.converged
+    rows = {r[0].split(" (")[0]: r for r in conflicts(result)}
+    assert rows["survey of police"][-1] == "CONFLICT" and rows["survey of police"][-2] < 0.001
+    assert rows["population route"][-2] is not None  # checked against the rest (which holds the bad survey)
+    assert any(w.startswith("survey of police says the capture probability of police is 60%")
+               for w in result.all_warnings())
+    assert {"log_odds_ratio[police:ngo]", "log_odds_ratio[ngo:shelter]", "victimization_prevalence"} <= set(result.overall.quantities)
+    spec["sources"] = {"police": {"surveyed": 300, "reported": 90}}
+    agree = fit_combined(spec, base_dir=tmp_path, seed=2)
+    assert all(r[-1] == "agree" for r in conflicts(agree))
+    low, high = agree.interval(0.95)
+    assert low is not None and high is not None and low < 1000 < high
+
+
+@pytest.mark.slow
+def test_surveys_on_both_lists_check_each_other(tmp_path) -> None:
+    # odds ratio 3 between the lists; both surveys describe the lists: no conflict. Then one survey from
+    # another population (0.7 where the truth is about 0.38): the check fires.
+    counts = np.array([0, 214, 125, 161])
+    counts_to_frame(counts, ["police", "ngo"]).to_csv(tmp_path / "lists.csv", index=False)
+    spec = {"lists": {"file": str(tmp_path / "lists.csv")},
+            "sources": {"police": {"surveyed": 300, "reported": 112}, "ngo": {"surveyed": 300, "reported": 86}}}
+    result = fit_combined(spec, seed=4)
+    assert [r[-1] for r in conflicts(result)] == ["agree", "agree"]
+    spec["sources"]["ngo"] = {"surveyed": 300, "reported": 210}
+    clash = fit_combined(spec, seed=4)
+    assert [r[-1] for r in conflicts(clash)] == ["CONFLICT", "CONFLICT"]
+
+
+@pytest.mark.slow
+def test_strata_cli_formats_and_save(run_cli, tmp_path) -> None:
+    (tmp_path / "lists.csv").write_text("police,ngo,region,count\n1,0,N,114\n0,1,N,189\n1,1,N,161\n"
+                                        "1,0,S,80\n0,1,S,100\n1,1,S,60\n", encoding="utf-8")
+    (tmp_path / "evidence.csv").write_text("source,surveyed,reported,region\npolice,711,195,N\npolice,300,100,S\n",
+                                           encoding="utf-8")
+    spec = tmp_path / "spec.toml"
+    spec.write_text('by = ["region"]\n[lists]\nfile = "lists.csv"\n[evidence]\nfile = "evidence.csv"\n', encoding="utf-8")
+    result = run_cli("combine", spec, "--format", "json", "--save", tmp_path / "r.nc", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert [s["stratum"] for s in payload["strata"]] == [{"region": "N"}, {"region": "S"}]
+    strata_medians = [s["total"]["median"] for s in payload["strata"]]
+    assert payload["total"]["median"] == pytest.approx(sum(strata_medians), rel=0.05)
+    assert "capture_probability[police]" in payload
+    loaded = load_result(str(tmp_path / "r.nc"))
+    assert loaded.command == "combine" and len(loaded.strata) == 2
+    html = run_cli("report", tmp_path / "r.nc", "--format", "html", "--suppress-below", "100")
+    assert html.exit_code == 0 and "What each source says alone" in html.stdout
+    quick = run_cli("combine", "--example", "police-ngo-survey", "--no-checks", "--quiet")
+    assert quick.exit_code == 0 and "Conflict check" not in quick.stdout
+
