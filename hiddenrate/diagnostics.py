@@ -110,6 +110,36 @@ def combine(parts: list[Diagnostics], method: str | None = None) -> Diagnostics:
     )
 
 
+def convergence_messages(rhat: float | None, ess_bulk: float | None, ess_tail: float | None, divergences: int | None,
+                         *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> list[str]:
+    """The plain-language convergence failures of one MCMC run (empty when it converged).
+
+    Parameters
+    ----------
+    rhat, ess_bulk, ess_tail
+        Worst R-hat and smallest bulk / tail ESS over the monitored quantities (None: not available).
+    divergences
+        Number of divergent transitions (None: not recorded).
+    rhat_max, ess_min
+        The thresholds.
+
+    Returns
+    -------
+    list of str
+        One sentence per failed check.
+    """
+    messages = []
+    if rhat is not None and rhat > rhat_max:
+        messages.append(f"chains disagree: R-hat {rhat:.3f} is above {rhat_max} (run longer or check the model)")
+    if ess_bulk is not None and ess_bulk < ess_min:
+        messages.append(f"too few effective draws: bulk ESS {ess_bulk:.0f} is below {ess_min:g}")
+    if ess_tail is not None and ess_tail < ess_min:
+        messages.append(f"interval ends are unstable: tail ESS {ess_tail:.0f} is below {ess_min:g}")
+    if divergences:
+        messages.append(f"{divergences} divergent transitions: the sampler could not explore the posterior reliably")
+    return messages
+
+
 def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> Diagnostics:
     """R-hat (rank-normalised, split), bulk and tail ESS and divergences of an InferenceData.
 
@@ -144,15 +174,7 @@ def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHA
     divergences = None
     if hasattr(idata, "sample_stats") and "diverging" in idata.sample_stats:
         divergences = int(np.asarray(idata.sample_stats["diverging"].values).sum())
-    messages = []
-    if r is not None and r > rhat_max:
-        messages.append(f"chains disagree: R-hat {r:.3f} is above {rhat_max} (run longer or check the model)")
-    if eb is not None and eb < ess_min:
-        messages.append(f"too few effective draws: bulk ESS {eb:.0f} is below {ess_min:g}")
-    if et is not None and et < ess_min:
-        messages.append(f"interval ends are unstable: tail ESS {et:.0f} is below {ess_min:g}")
-    if divergences:
-        messages.append(f"{divergences} divergent transitions: the sampler could not explore the posterior reliably")
+    messages = convergence_messages(r, eb, et, divergences, rhat_max=rhat_max, ess_min=ess_min)
     return Diagnostics(
         method=method,
         converged=not messages,

@@ -37,3 +37,35 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def check_bad_input(run_cli, write_csv):
+    """Run ``hiddenrate COMMAND`` on bad content and check the house rule for bad input.
+
+    One line on stderr starting ``hiddenrate: error:``, nothing on stdout, exit code 2, no
+    traceback, every expected fragment in the message, the file named (unless ``names_file`` is
+    False, for option errors) and the input file byte-for-byte unchanged.
+    """
+    import hashlib
+
+    def check(command: str, content: str | bytes, args: list[str], fragments: list[str], *,
+              names_file: bool = True, label: str = "") -> str:
+        path = write_csv(content)
+        before = hashlib.sha256(path.read_bytes()).hexdigest()
+        result = run_cli(command, path, *args, "--quiet")
+        assert result.exit_code == 2, (label, result.stdout, result.stderr)
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, lines
+        message = lines[0]
+        assert message.startswith("hiddenrate: error: ")
+        assert "Traceback" not in result.stderr
+        if names_file:
+            assert str(path) in message  # names the file
+        for fragment in fragments:
+            assert fragment in message, (fragment, message)
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # input untouched
+        return message
+
+    return check

@@ -5,15 +5,20 @@ from __future__ import annotations
 import click
 
 
+def two_numbers(text: str) -> tuple[float, float]:
+    """``"0.7,0.3"`` -> ``(0.7, 0.3)``; ValueError unless exactly two numbers separated by a comma."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2:
+        raise ValueError(text)
+    return float(parts[0]), float(parts[1])
+
+
 def parse_pair(text: str | None, option: str, example: str) -> tuple[float, float] | None:
     """``"0.7,0.3"`` -> ``(0.7, 0.3)``."""
     if text is None:
         return None
-    parts = [p.strip() for p in text.split(",")]
     try:
-        if len(parts) != 2:
-            raise ValueError
-        return float(parts[0]), float(parts[1])
+        return two_numbers(text)
     except ValueError:
         raise click.BadParameter(f"'{text}' is not two numbers separated by a comma, e.g. {example}", param_hint=option) from None
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from hiddenrate.cli.common import emit, handle_errors, setup_logging
+from hiddenrate.cli.parsing import two_numbers
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.reporting import UNITS, read_reporting
 from hiddenrate.examples import get_example
@@ -19,11 +20,8 @@ def parse_population(text: str | None) -> tuple[float, float] | None:
     """``"1500,3000"`` -> ``(1500.0, 3000.0)``; the lower end must not exceed the upper."""
     if text is None:
         return None
-    parts = [p.strip() for p in text.split(",")]
     try:
-        if len(parts) != 2:
-            raise ValueError
-        low, high = float(parts[0]), float(parts[1])
+        low, high = two_numbers(text)
     except ValueError:
         raise DataError(f"--population '{text}' is not two numbers separated by a comma, e.g. 1500,3000") from None
     if not (low > 0 and high > 0):

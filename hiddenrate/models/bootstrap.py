@@ -78,7 +78,7 @@ from hiddenrate.exceptions import EstimationError, ModelError
 from hiddenrate.models.base import ListModel
 from hiddenrate.models.design import Terms, design_matrix, model_label
 from hiddenrate.models.existence import _recession_support
-from hiddenrate.models.ranking import _single_threaded_blas
+from hiddenrate.models.ranking import _single_threaded_blas, masked_hessian, solve_each
 from hiddenrate.results import StratumEstimate
 
 DEFAULT_REPLICATES = 1000
@@ -140,15 +140,7 @@ class _Stepwise:
 
     # ------------------------------------------------------------------ batched Newton
     def _hessian(self, weights: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        p = self.n_cols
-        upper = weights @ self.outer
-        hessian = np.empty((weights.shape[0], p, p))
-        hessian[:, self._upper[0], self._upper[1]] = upper
-        hessian[:, self._upper[1], self._upper[0]] = upper
-        on = columns.astype(float)
-        hessian *= on[:, :, None] * on[:, None, :]
-        hessian += np.eye(p)[None] * (1.0 - on)[:, :, None]
-        return hessian
+        return masked_hessian(self.outer, self._upper, weights, columns)
 
     def _loglik(self, counts: np.ndarray, cells: np.ndarray, beta: np.ndarray) -> np.ndarray:
         eta = np.clip(beta @ self.design.T, -_EXP_CAP, _EXP_CAP)
@@ -167,7 +159,7 @@ class _Stepwise:
         if start is None:
             weights = (counts + 0.5) * cells
             gradient = ((weights * np.log(counts + 0.5)) @ self.design) * on
-            beta, _ = _solve(self._hessian(weights, columns), gradient)
+            beta, _ = solve_each(self._hessian(weights, columns), gradient)
         else:
             beta = start * on
         loglik = self._loglik(counts, cells, beta)
@@ -180,7 +172,7 @@ class _Stepwise:
             b, c, y = beta[index], cells[index], counts[index]
             mu = np.where(c, np.exp(np.clip(b @ self.design.T, -_EXP_CAP, _EXP_CAP)), 0.0)
             gradient = ((y - mu) * c) @ self.design * on[index]
-            step, singular = _solve(self._hessian(mu, columns[index]), gradient)
+            step, singular = solve_each(self._hessian(mu, columns[index]), gradient)
             scale = np.ones(index.size)
             old = loglik[index]
             new = self._loglik(y, c, b + step)
@@ -299,20 +291,6 @@ class _Stepwise:
             hidden = np.exp(np.minimum(beta[:, 0], _EXP_CAP))
         estimates = np.where(valid & np.isfinite(hidden), observed + hidden, np.nan)
         return estimates, included
-
-
-def _solve(matrices: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        return np.linalg.solve(matrices, vectors[..., None])[..., 0], np.zeros(len(matrices), dtype=bool)
-    except np.linalg.LinAlgError:
-        solutions = np.zeros_like(vectors)
-        singular = np.zeros(len(matrices), dtype=bool)
-        for row in range(len(matrices)):
-            try:
-                solutions[row] = np.linalg.solve(matrices[row], vectors[row])
-            except np.linalg.LinAlgError:
-                singular[row] = True
-        return solutions, singular
 
 
 def bca_interval(replicates: np.ndarray, estimate: float, acceleration: float, level: float) -> tuple[float, float]:

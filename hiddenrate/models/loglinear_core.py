@@ -299,6 +299,14 @@ def _safe_exp(eta: np.ndarray) -> np.ndarray:
     return np.exp(np.minimum(eta, _EXP_CAP))
 
 
+def newton_direction(hessian: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+    """The Newton step ``H^-1 g``, by least squares when ``H`` is singular."""
+    try:
+        return np.linalg.solve(hessian, gradient)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(hessian, gradient, rcond=None)[0]
+
+
 def _poisson_loglik_kernel(design: np.ndarray, counts: np.ndarray, beta: np.ndarray) -> float:
     eta = design @ beta
     return float(counts @ eta - _safe_exp(eta).sum())
@@ -336,10 +344,7 @@ def poisson_newton(
         mu = _safe_exp(design @ beta)
         gradient = design.T @ (counts - mu)
         hessian = design.T @ (design * mu[:, None])
-        try:
-            step = np.linalg.solve(hessian, gradient)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
+        step = newton_direction(hessian, gradient)
         scale = 1.0
         for _ in range(60):
             candidate = beta + scale * step

@@ -56,6 +56,7 @@ from hiddenrate.models.loglinear_core import (
     _FacialFit,
     _fit,
     _names_for,
+    newton_direction,
     poisson_newton,
 )
 
@@ -138,10 +139,7 @@ class _MultinomialProfile:
             gradient = self.design.T @ (self.counts - total * p)
             weighted_mean = self.design.T @ p
             hessian = total * (self.design.T @ (self.design * p[:, None]) - np.outer(weighted_mean, weighted_mean))
-            try:
-                step = np.linalg.solve(hessian, gradient)
-            except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
+            step = newton_direction(hessian, gradient)
             scale = 1.0
             for _ in range(60):
                 candidate = beta + scale * step

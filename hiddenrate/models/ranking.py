@@ -170,15 +170,7 @@ class _BatchProblem:
 
     def _masked_hessian(self, weights: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """``X' diag(w) X`` per model, with inactive rows/columns replaced by the identity."""
-        p = self.n_cols
-        upper = weights @ self.outer
-        hessian = np.empty((weights.shape[0], p, p))
-        hessian[:, self._upper[0], self._upper[1]] = upper
-        hessian[:, self._upper[1], self._upper[0]] = upper
-        on = columns.astype(float)
-        hessian *= on[:, :, None] * on[:, None, :]
-        hessian += np.eye(p)[None] * (1.0 - on)[:, :, None]
-        return hessian
+        return masked_hessian(self.outer, self._upper, weights, columns)
 
     def _loglik(self, beta: np.ndarray, cells: np.ndarray) -> np.ndarray:
         eta = beta @ self.design.T
@@ -235,7 +227,7 @@ class _BatchProblem:
             weights = (self.counts + 0.5)[None, :] * cells[cold]
             hessian = self._masked_hessian(weights, columns[cold])
             gradient = ((weights * np.log(self.counts + 0.5)) @ self.design) * on[cold]
-            beta[cold], _ = _solve_each(hessian, gradient)
+            beta[cold], _ = solve_each(hessian, gradient)
         loglik = self._loglik(beta, cells)
         running = np.ones(n_models, dtype=bool)
         ok = np.zeros(n_models, dtype=bool)
@@ -246,7 +238,7 @@ class _BatchProblem:
             b, c, o = beta[index], cells[index], on[index]
             mu = np.where(c, np.exp(np.clip(b @ self.design.T, -700.0, 700.0)), 0.0)
             gradient = ((self.counts - mu) * c) @ self.design * o
-            step, singular = _solve_each(self._masked_hessian(mu, columns[index]), gradient)
+            step, singular = solve_each(self._masked_hessian(mu, columns[index]), gradient)
             scale = np.ones(index.size)
             old = loglik[index]
             new = self._loglik(b + step, c)
@@ -270,8 +262,34 @@ class _BatchProblem:
         return beta, ok
 
 
-def _solve_each(matrices: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Solve a stack of linear systems; singular ones get a zero solution and a True flag."""
+def masked_hessian(outer: np.ndarray, upper: tuple[np.ndarray, np.ndarray], weights: np.ndarray,
+                   columns: np.ndarray) -> np.ndarray:
+    """``X' diag(w) X`` for a stack of models, inactive rows/columns replaced by the identity.
+
+    Parameters
+    ----------
+    outer
+        Products of design columns over the upper triangle, ``X[:, i] * X[:, j]`` (cells x pairs).
+    upper
+        The upper-triangle indices ``(i, j)`` matching ``outer``.
+    weights
+        Poisson weights (fitted means) per model and cell.
+    columns
+        Which design columns each model uses (models x columns, bool).
+    """
+    p = columns.shape[1]
+    values = weights @ outer
+    hessian = np.empty((weights.shape[0], p, p))
+    hessian[:, upper[0], upper[1]] = values
+    hessian[:, upper[1], upper[0]] = values
+    on = columns.astype(float)
+    hessian *= on[:, :, None] * on[:, None, :]
+    hessian += np.eye(p)[None] * (1.0 - on)[:, :, None]
+    return hessian
+
+
+def solve_each(matrices: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solve a stack of linear systems; singular ones get a zero solution and a True flag (shared with the bootstrap)."""
     try:
         return np.linalg.solve(matrices, vectors[..., None])[..., 0], np.zeros(len(matrices), dtype=bool)
     except np.linalg.LinAlgError:

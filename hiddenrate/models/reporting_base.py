@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hiddenrate.data.reporting import ReportingData, ReportingStratum, read_reporting
-from hiddenrate.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics
+from hiddenrate.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages
 from hiddenrate.distributions import INTERVAL_KINDS
 from hiddenrate.exceptions import ModelError
 from hiddenrate.models.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
@@ -225,20 +225,6 @@ def rate_table(data: ReportingData, estimates: Sequence[StratumEstimate], levels
 # ----------------------------------------------------------------------------- MCMC diagnostics
 
 
-def _messages(rhat: float | None, ess_bulk: float | None, ess_tail: float | None, divergences: int | None) -> list[str]:
-    """The wording of :func:`hiddenrate.diagnostics.mcmc`."""
-    messages = []
-    if rhat is not None and rhat > RHAT_MAX:
-        messages.append(f"chains disagree: R-hat {rhat:.3f} is above {RHAT_MAX} (run longer or check the model)")
-    if ess_bulk is not None and ess_bulk < ESS_MIN:
-        messages.append(f"too few effective draws: bulk ESS {ess_bulk:.0f} is below {ESS_MIN:g}")
-    if ess_tail is not None and ess_tail < ESS_MIN:
-        messages.append(f"interval ends are unstable: tail ESS {ess_tail:.0f} is below {ESS_MIN:g}")
-    if divergences:
-        messages.append(f"{divergences} divergent transitions: the sampler could not explore the posterior reliably")
-    return messages
-
-
 def _extreme(values: list[np.ndarray], pick: Any) -> float | None:
     flat = np.concatenate([np.ravel(v) for v in values]) if values else np.array([])
     flat = flat[np.isfinite(flat)]
@@ -266,7 +252,7 @@ def mcmc_diagnostics(idata: Any, hyper: list[str], per_stratum: list[str], metho
     checks = {"rhat_max": RHAT_MAX, "ess_min": ESS_MIN}
 
     def build(r: float | None, eb: float | None, et: float | None) -> Diagnostics:
-        messages = _messages(r, eb, et, divergences)
+        messages = convergence_messages(r, eb, et, divergences)
         return Diagnostics(method=method, converged=not messages, rhat_max=r, ess_bulk_min=eb, ess_tail_min=et,
                            divergences=divergences, chains=chains, draws=draws, messages=tuple(messages), checks=dict(checks))
 
