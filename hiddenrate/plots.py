@@ -1,6 +1,7 @@
 """Figures of results with matplotlib: the posterior of the total with the observed count
-marked, observed against hidden, a forest plot of strata, and a trend over periods. Every
-function returns the Axes it drew on.
+marked, observed against hidden, a forest plot of strata, a trend over periods, and for
+``hiddenrate trend`` results two panels over the periods (recorded against estimated total
+above, the reporting rate below). Every function returns the Axes it drew on.
 
 A result made publication-safe by :func:`hiddenrate.suppression.suppress_result` is drawn
 without the counts it hides: no observed mark for a hidden stratum, and no estimate whose
@@ -9,6 +10,7 @@ median is below the threshold.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -65,12 +67,16 @@ def plot_result(result: Result, ax: Any = None, quantity: str = "total", kind: s
     kind
         ``auto`` (forest plot when stratified, else the posterior), ``posterior`` (the overall
         posterior with the observed count marked), ``bar`` (observed against hidden),
-        ``forest`` (one row per stratum) or ``trend`` (estimates over periods).
+        ``forest`` (one row per stratum) or ``trend`` (estimates over periods). A result of
+        ``hiddenrate trend`` is drawn by :func:`plot_trend_panels` for ``auto`` and ``trend``
+        (the returned Axes is the upper panel; ``ax.figure`` holds both).
     """
     if kind not in KINDS:
         raise ModelError(f"unknown figure '{kind}'; use one of {', '.join(KINDS)}")
     if kind == "bar":
         return plot_observed_hidden(result, ax)
+    if kind in ("auto", "trend") and is_trend_result(result) and quantity == "total":
+        return plot_trend_panels(result, ax)[0]
     if kind == "trend":
         return plot_trend(result, ax, quantity)
     plt = _pyplot()
@@ -177,6 +183,149 @@ def plot_trend(result: Result, ax: Any = None, quantity: str = "total") -> Any:
     ax.set_title(f"estimate and {100 * level:g}% interval by {key} (x = observed)", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     return ax
+
+
+def is_trend_result(result: Result) -> bool:
+    """True for a result of ``hiddenrate trend`` (it carries its ordered periods)."""
+    extra = result.extra if isinstance(result.extra, Mapping) else {}
+    return result.command == "trend" and isinstance(extra.get("periods"), Mapping) and bool(result.strata)
+
+
+def _survey_rates(result: Result, column: str) -> dict[tuple[str, ...], float | None]:
+    """Each period's own survey rate ``reported / surveyed``, keyed like :func:`plot_trend_panels`'s
+    cells (series values, then the canonical period); periods without a survey are absent, and a
+    survey whose counts are hidden for publication safety is ``None``."""
+    from hiddenrate.data.periods import parse_period
+
+    rows = result.input.get("rows", []) if isinstance(result.input, Mapping) else []
+    rates: dict[tuple[str, ...], float | None] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, Mapping) or not row.get("surveyed") or row.get("reported") is None:
+            continue
+        stratum = dict(row.get("stratum", {}))
+        if column not in stratum:
+            continue
+        parsed = parse_period(str(stratum[column]))
+        label = parsed.label if parsed is not None else str(stratum[column])
+        key = tuple(str(v) for k, v in stratum.items() if k != column) + (label,)
+        try:
+            rates[key] = float(row["reported"]) / float(row["surveyed"])
+        except (TypeError, ValueError):  # hidden for publication safety ("<5"): a survey, not drawn
+            rates[key] = None
+    return rates
+
+
+def plot_trend_panels(result: Result, ax: Any = None) -> tuple[Any, Any]:
+    """The figure of ``hiddenrate trend``: two panels over the periods, one line per series.
+
+    Upper panel: the recorded count (crosses) and the estimated total (median, with its
+    interval at the widest level as a shaded band). Lower panel: the reporting rate (list data:
+    the share recorded) with its band, and each period's own survey rate (open circles);
+    periods without a survey are marked "no survey". Periods are placed by their time, so a gap
+    between periods shows as a gap.
+
+    Parameters
+    ----------
+    result
+        A result of :func:`hiddenrate.fit_trend` (fitted or loaded).
+    ax
+        ``None`` (a new figure), a pair of Axes (upper, lower), or one Axes (the upper panel only).
+
+    Returns
+    -------
+    (upper Axes, lower Axes or None)
+    """
+    if ax is None:
+        _, (upper, lower) = _pyplot().subplots(2, 1, figsize=(7, 5.2), sharex=True, height_ratios=(3, 2))
+    elif isinstance(ax, (list, tuple, np.ndarray)):
+        upper, lower = ax[0], ax[1]
+    else:
+        upper, lower = ax, None
+    if not is_trend_result(result):
+        return _message(upper, "Not a result of hiddenrate trend: no periods to draw"), lower
+    periods = result.extra["periods"]
+    column = str(periods["column"])
+    labels = [str(x) for x in periods["labels"]]
+    times = [float(x) for x in periods["times"]]
+    position = dict(zip(labels, times, strict=True))
+    rate_name = "reporting_rate" if "reporting_rate" in result.strata[0].quantities else "observed_share"
+    surveys = _survey_rates(result, column) if rate_name == "reporting_rate" else {}
+    level = max(result.levels)
+    unit = result.unit or "people"
+    groups: dict[tuple[str, ...], list[StratumEstimate]] = {}
+    for stratum in result.strata:
+        groups.setdefault(tuple(str(v) for k, v in stratum.stratum.items() if k != column), []).append(stratum)
+    several = len(groups) > 1
+    surveyed: set[float] = set()
+    for i, (series, members) in enumerate(groups.items()):
+        color = f"C{i % 10}"
+        name = ", ".join(series)
+        members = sorted(members, key=lambda s: position.get(str(s.stratum[column]), 0.0))
+        total_rows, rate_rows, recorded, survey_points = [], [], [], []
+        for stratum in members:
+            x = position.get(str(stratum.stratum[column]))
+            if x is None:
+                continue
+            if _observed_shown(result, stratum) and not _too_small(result, stratum.observed):
+                recorded.append((x, stratum.observed))
+            total = stratum.quantity("total")
+            if total is not None and not _too_small(result, total.median()):
+                low, high = total.interval(level, result.interval_kind)
+                total_rows.append((x, float(total.median() or 0.0), np.nan if low is None or _too_small(result, low) else low,
+                                   np.nan if high is None else high))
+            rate = stratum.quantity(rate_name)
+            if rate is not None and _observed_shown(result, stratum):
+                low, high = rate.interval(level, result.interval_kind)
+                rate_rows.append((x, float(rate.median() or 0.0), np.nan if low is None else low, np.nan if high is None else high))
+            key = (*series, str(stratum.stratum[column]))
+            if key in surveys:
+                surveyed.add(x)
+                rate_of_survey = surveys[key]
+                if rate_of_survey is not None and _observed_shown(result, stratum):
+                    survey_points.append((x, rate_of_survey))
+        if total_rows:
+            xs, mids, lows, highs = (list(v) for v in zip(*total_rows, strict=True))
+            upper.fill_between(xs, lows, highs, color=color, alpha=0.18, lw=0,
+                               label=None if several else f"{100 * level:g}% interval")
+            upper.plot(xs, mids, "o-", color=color, ms=4, label=name if several else "estimated total")
+        if recorded:
+            xs, ys = (list(v) for v in zip(*recorded, strict=True))
+            upper.plot(xs, ys, "x--", color=color if several else "C3", alpha=0.8, lw=1,
+                       label=None if several else "recorded")
+        if lower is not None and rate_rows:
+            xs, mids, lows, highs = (list(v) for v in zip(*rate_rows, strict=True))
+            lower.fill_between(xs, lows, highs, color=color, alpha=0.18, lw=0)
+            lower.plot(xs, mids, "o-", color=color, ms=4,
+                       label=None if several else "reporting rate" if rate_name == "reporting_rate" else "share recorded")
+        if lower is not None and survey_points:
+            xs, ys = (list(v) for v in zip(*survey_points, strict=True))
+            lower.plot(xs, ys, "o", mfc="none", color=color, ms=6, ls="none", label=None if several else "survey")
+    upper.set_ylim(0, None)
+    upper.yaxis.set_major_formatter(_thousands())
+    upper.set_ylabel(unit)
+    upper.set_title(f"Recorded and estimated total by {column} (median and {100 * level:g}% interval)"
+                    + (" -- x: recorded" if several else ""), fontsize=10)
+    if upper.get_legend_handles_labels()[0]:
+        upper.legend(fontsize=8, frameon=False, loc="best", ncol=3 if not several else min(len(groups), 4))
+    bottom = lower if lower is not None else upper
+    step = max(1, int(np.ceil(len(labels) / 12)))
+    bottom.set_xticks(times[::step])
+    bottom.set_xticklabels(labels[::step])
+    bottom.set_xlabel(column)
+    if lower is not None:
+        from matplotlib.ticker import PercentFormatter
+
+        lower.set_ylim(0, None)
+        lower.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        lower.set_ylabel("reporting rate" if rate_name == "reporting_rate" else "share recorded")
+        lower.set_title("Reporting rate (median and interval; circles: each survey's own rate)"
+                        if rate_name == "reporting_rate" else "Share recorded on at least one list", fontsize=10)
+        for x in sorted(set(times) - surveyed) if rate_name == "reporting_rate" else []:
+            lower.annotate("no survey", (x, 0), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                           fontsize=7, color="0.35")
+        if not several and lower.get_legend_handles_labels()[0]:
+            lower.legend(fontsize=8, frameon=False, loc="best", ncol=2)
+    return upper, lower
 
 
 def _message(ax: Any, text: str) -> Any:

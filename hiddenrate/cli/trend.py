@@ -65,6 +65,8 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
     Output: per period (`strata` in JSON) total, hidden, share recorded and reporting rate;
     per pair of periods (`details.changes`) the ratio of totals, the probability of a
     decrease, and recorded change = incidence change x reporting change.
+    --plot FILE.png (or .svg, .pdf) draws the recorded and estimated totals per period with
+    their interval bands, and the reporting rate in a panel below; HTML reports embed it.
 
     \b
     Examples:

@@ -14,9 +14,9 @@ kind        written as                   canonical label     time (in periods)
 ==========  ===========================  ==================  ======================
 
 Times count in periods of the column's kind, so the gap between ``2019Q4`` and ``2020Q2`` is 2
-quarters; the trend model scales its steps by the gaps. A value that is none of these, or a
-column that mixes kinds (``2019`` and ``2019Q1``), cannot be ordered and is rejected with the
-file, line and column of the first offending value.
+quarters; the trend model scales its steps by the gaps. A value that is none of these (such as
+a decimal year, 2019.5), or a column that mixes kinds (``2019`` and ``2019Q1``), cannot be
+ordered and is rejected with the file, line and column of the first offending value.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ HOW = ("use one kind of period throughout: years (2019), quarters (2019Q1), mont
 
 _NUMBER = re.compile(r"^[+-]?\d+$")
 _QUARTER = re.compile(r"^(\d{4})\s*[-/ ]?\s*[Qq]([1-4])$")
-_MONTH = re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})$")
+_MONTH = re.compile(r"^(\d{4})\s*[-/]\s*(\d{1,2})$")  # not "2019.5": that reads as a decimal year
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ p_{gt}` each follow, independently across series but with a step size shared by 
   \varepsilon_t`; the prior on the level is put on the series mean over periods
   :math:`\bar x` (flat for the log incidence, the analogue of :math:`p(\lambda) \propto 1/\lambda`;
   Normal(0, 1.5) for the logit reporting rate);
+* ``rw-drift`` (the default): the same with a drift :math:`\delta` per series,
+  :math:`x_t = x_{t-1} + \delta (\tau_t - \tau_{t-1}) + \sigma \sqrt{\tau_t - \tau_{t-1}}\,
+  \varepsilon_t`, so a steady trend is not shrunk towards flat at the first and last periods;
 * ``ar1``: :math:`x_t - \mu = \phi^{\Delta_t} (x_{t-1} - \mu) + \sigma
   \sqrt{(1 - \phi^{2\Delta_t}) / (1 - \phi^2)}\, \varepsilon_t` with :math:`\Delta_t =
   \tau_t - \tau_{t-1}`, started from the stationary distribution
@@ -38,16 +41,27 @@ reporting rate from the rates before and after it (its interval is wider, by the
 Both are written non-centred (:math:`\varepsilon \sim \text{Normal}(0, 1)` sampled), as
 vectorised matrix products, so the graph does not grow with a loop over periods.
 
-Priors (:data:`DEFAULT_PRIORS`; ``ar1`` adds :data:`AR1_PRIORS`)
---------------------------------------------------------------
+Priors (:data:`DEFAULT_PRIORS`; ``rw-drift`` adds :data:`DRIFT_PRIORS`, ``ar1`` :data:`AR1_PRIORS`)
+-----------------------------------------------------------------------------------------------
 * ``log_incidence_level``: flat (series mean of :math:`\log\lambda`; the mean :math:`\mu`
   for ``ar1``).
-* ``log_incidence_step``: HalfNormal(0.5) on :math:`\sigma_a`: from one period to the next the
-  incidence typically changes by less than about 40%; larger changes are allowed.
+* ``log_incidence_step``: :math:`\sigma_a^2 \sim` scaled-Inv-:math:`\chi^2(4, 0.1^2)`, integrated
+  out (:func:`_step_log_density`), so one step is Student-t(4) with scale 0.1: beyond the drift,
+  the incidence typically moves by about 10% from one period to the next, and the heavy tails
+  allow a sudden change.
 * ``logit_rate_level``: Normal(0, 1.5) (series mean of the logit reporting rate).
-* ``logit_rate_step``: HalfNormal(0.5) on :math:`\sigma_b`.
+* ``logit_rate_step``: the same on :math:`\sigma_b` (scale 0.1 on the logit scale).
+* ``log_incidence_drift``, ``logit_rate_drift`` (``rw-drift`` only): Normal(0, 0.5) per period.
 * ``log_incidence_ar``, ``logit_rate_ar`` (``ar1`` only): Beta(1, 1) on :math:`\phi`,
   uniform on (0, 1).
+
+How much a period's own survey matters depends on the step size against the survey's
+precision: a survey of :math:`m` at rate :math:`p` pins the logit rate to about
+:math:`1/\sqrt{m p (1 - p)}` (0.13 for 300 at 0.3), and where that is larger than the typical
+step (0.1) the rate of each period comes mostly from its neighbours. Then a period without a
+survey has an interval only a little wider than those around it (with surveys of about 80 a
+year, as in the ``vancouver-trend`` example, hardly wider at all); with surveys of 1,000 it is
+clearly wider (tests/test_trend_model.py).
 
 The decomposition (METHODS.md, "Change over time"). The expected recorded count is
 :math:`\lambda_t p_t`, so between periods :math:`s` and :math:`t` it changes by
@@ -96,7 +110,7 @@ _COMPILE_LOCK = threading.Lock()
 
 
 def default_priors(process: str) -> dict[str, dict[str, Any]]:
-    """The default priors of ``process`` (``rw`` or ``ar1``), a fresh copy."""
+    """The default priors of ``process`` (``rw``, ``rw-drift`` or ``ar1``), a fresh copy."""
     if process not in PROCESSES:
         raise ModelError(f"unknown process '{process}'; use one of {', '.join(PROCESSES)}")
     priors = copy.deepcopy(DEFAULT_PRIORS)
@@ -264,7 +278,7 @@ class TrendSampler:
     n_series, n_periods
         Number of series (combinations of the other stratum columns) and of periods.
     process
-        ``rw`` (random walk) or ``ar1``.
+        ``rw`` (random walk), ``rw-drift`` (with drift) or ``ar1``.
     priors
         Merged priors (see :func:`default_priors`).
 

@@ -12,7 +12,15 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from hiddenrate.plots import _distribution, _forest, period_column, plot_observed_hidden, plot_trend
+from hiddenrate.plots import (
+    _distribution,
+    _forest,
+    is_trend_result,
+    period_column,
+    plot_observed_hidden,
+    plot_trend,
+    plot_trend_panels,
+)
 from hiddenrate.render.words import people
 from hiddenrate.results import Result
 
@@ -45,8 +53,14 @@ class ReportFigure:
 
 
 def expected_figures(result: Result) -> list[str]:
-    """Keys of the figures a report of ``result`` holds, in order."""
+    """Keys of the figures a report of ``result`` holds, in order.
+
+    A ``hiddenrate trend`` result has no forest plot: its trend figure shows every period's
+    interval on a scale that fits them (a forest row for the sum over periods would squeeze them).
+    """
     keys = ["posterior", "bar"]
+    if is_trend_result(result):
+        return [*keys, "trend"]
     if result.strata:
         keys.append("forest")
     if period_column(result) is not None:
@@ -54,13 +68,15 @@ def expected_figures(result: Result) -> list[str]:
     return keys
 
 
-def _svg(draw: Any, result: Result, height: float) -> str:
+def _svg(draw: Any, result: Result, height: float, panels: int = 1) -> str:
+    """``draw(result, ax)`` on a new figure as SVG text; with ``panels=2`` ``ax`` is a pair of Axes
+    stacked over a shared x axis (the upper one taller)."""
     import matplotlib
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
         figure = Figure(figsize=(7.2, height))
-        ax = figure.subplots()
+        ax = figure.subplots() if panels == 1 else figure.subplots(panels, 1, sharex=True, height_ratios=(3, 2))
         draw(result, ax)
         figure.tight_layout()
         buffer = io.StringIO()
@@ -99,6 +115,16 @@ def report_figures(result: Result) -> list[ReportFigure]:
                                     f"Each row is a stratum (the total at the bottom): the dot is the estimate, the line "
                                     f"its {level} interval (dotted: no upper bound), the red x the observed count.",
                                     _svg(lambda r, ax: _forest(r, ax, "total"), result, height)))
+        elif key == "trend" and is_trend_result(result):
+            what = "reporting rate" if "reporting_rate" in result.strata[0].quantities else "share recorded"
+            column = result.extra["periods"]["column"]
+            out.append(ReportFigure(key, "Over time", f"Recorded and estimated total by {column}, and the {what} below",
+                                    f"Top: the recorded count (crosses) and the estimated total (line: median; shaded: "
+                                    f"{level} interval) in each {column}. Bottom: the {what} with its {level} interval"
+                                    + ("; circles are each survey's own rate, and a period without a survey borrows "
+                                       "from its neighbours, so its band is wider." if what == "reporting rate" else ".")
+                                    + " A gap between the two lines is the estimate of what was never recorded.",
+                                    _svg(lambda r, axes: plot_trend_panels(r, axes), result, 5.0, panels=2)))
         elif key == "trend":
             out.append(ReportFigure(key, "Over time", "Estimated total by period",
                                     f"Estimates by {period_column(result)} with their {level} intervals (shaded); "
