@@ -2,9 +2,10 @@
 
 Run as ``python benchmarks/bench_combine.py [--repeats 5]``. For each case it prints the time
 to compile the nutpie model (once per number of lists and terms, per process), the median
-time of a fit with the checks off (the estimate alone, as the coverage studies run it) and on
-(what each source says alone, the conflict check and the posterior predictive check: one extra
-fit per survey and for the lists alone), and the estimate with its R-hat and ESS.
+time of a fit with the checks off (the estimate and the closed-form rows of what each source
+says alone, as the coverage studies run it) and on (the conflict check, the posterior
+predictive check and the lists alone: one extra fit per survey and for the lists alone), and
+the estimate with its R-hat and ESS.
 
 Cases (simulated with fixed seeds, N = 1,000): two matched lists with odds ratio 3 and a survey
 of 300 on one list; three matched lists with a survey and a population route; two unlinked

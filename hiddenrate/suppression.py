@@ -352,13 +352,17 @@ def _column_kinds(columns: Sequence[str]) -> list[str]:
     return kinds
 
 
-def suppress_table(table: Mapping[str, Any], k: int, hidden_strata: Mapping[str, str] | None = None) -> dict[str, Any]:
+def suppress_table(table: Mapping[str, Any], k: int, hidden_strata: Mapping[str, str] | None = None,
+                   hidden_values: frozenset[float] = frozenset()) -> dict[str, Any]:
     """A copy of a model table (``{"title", "columns", "rows", "note"}``) with small counts hidden.
 
     Count columns are recognised by their headings (``recorded``, ``total``, ``median``,
     ``95% low`` ...; rates, shares and probabilities are left alone). A cell below ``k`` in a
     count column becomes ``<k``; ``a/b`` survey cells with a part below ``k`` become ``<k``;
     rows of a hidden stratum (first cell = its label) hide their recorded (observed) count.
+    A cell of an observation column (``recorded``, ``observed`` ...) equal to one of
+    ``hidden_values`` (input counts the plan hides, such as a list size that would give a small
+    overlap by subtraction) becomes ``hidden``.
     """
     mark = primary_mark(k)
     hidden_strata = hidden_strata or {}
@@ -381,6 +385,8 @@ def suppress_table(table: Mapping[str, Any], k: int, hidden_strata: Mapping[str,
                 continue
             if float(cell) < k:
                 cells[i] = mark
+            elif kind == "observation" and float(cell) in hidden_values:
+                cells[i] = SECONDARY
             elif row_mark is not None and _RECORDED.search(str(columns[i]) if i < len(columns) else ""):
                 cells[i] = row_mark
         rows.append(cells)
@@ -390,11 +396,29 @@ def suppress_table(table: Mapping[str, Any], k: int, hidden_strata: Mapping[str,
 _ESTIMATE_KEYS = ("estimate", "median", "lower", "upper", "total")
 
 
-def _suppress_details(details: Mapping[str, Any], k: int, hidden: Mapping[str, str]) -> dict[str, Any]:
+def _hidden_values(summary: Mapping[str, Any], plan: SuppressionPlan) -> frozenset[float]:
+    """The input counts (as numbers) that the plan hides, for hiding them in model tables too."""
+    values = set()
+    for path in plan.input_marks:
+        target: Any = summary
+        for key in path:
+            try:
+                target = target[key]
+            except (KeyError, IndexError, TypeError):
+                target = None
+                break
+        if _is_count(target):
+            values.add(float(target))
+    return frozenset(values)
+
+
+def _suppress_details(details: Mapping[str, Any], k: int, hidden: Mapping[str, str],
+                      hidden_values: frozenset[float] = frozenset()) -> dict[str, Any]:
     """Model tables, and lists of estimates such as ``model_sensitivity`` rows, with small counts hidden."""
     out = dict(details)
     if isinstance(out.get("tables"), list):
-        out["tables"] = [suppress_table(t, k, hidden) if isinstance(t, Mapping) else t for t in out["tables"]]
+        out["tables"] = [suppress_table(t, k, hidden, hidden_values) if isinstance(t, Mapping) else t
+                         for t in out["tables"]]
     for key, value in details.items():
         if "sensitivity" in key and isinstance(value, list):
             out[key] = [
@@ -419,12 +443,14 @@ def suppress_result(result: Result, k: int) -> Result:
     """
     plan = plan_suppression(result.input, [(s.label, s.observed) for s in result.strata], result.overall.observed, k)
     hidden = dict(plan.observed_marks)
+    values = _hidden_values(result.input, plan)
     return replace(
         result,
         input=suppressed_input(result.input, plan),
-        extra={**_suppress_details(result.extra, plan.below, hidden), "suppression": plan.to_dict()},
-        overall=replace(result.overall, details=_suppress_details(result.overall.details, plan.below, hidden)),
-        strata=tuple(replace(s, details=_suppress_details(s.details, plan.below, hidden)) for s in result.strata),
+        extra={**_suppress_details(result.extra, plan.below, hidden, values), "suppression": plan.to_dict()},
+        overall=replace(result.overall, details=_suppress_details(result.overall.details, plan.below, hidden, values)),
+        strata=tuple(replace(s, details=_suppress_details(s.details, plan.below, hidden, values))
+                     for s in result.strata),
     )
 
 
@@ -488,19 +514,21 @@ def suppress_payload(payload: Mapping[str, Any], k: int | None = None) -> dict[s
         k = int(recorded["below"])
         hidden = dict(recorded.get("hidden_observed", {}))
         plan_dict = dict(recorded)
+        values: frozenset[float] = frozenset()  # the recorded plan's tables are hidden already
     else:
         strata = [(_label(s.get("stratum", {})), int(s["observed"])) for s in out.get("strata", []) if _is_count(s.get("observed"))]
         plan = plan_suppression(out.get("input", {}), strata, int(out.get("observed", 0)), k)
+        values = _hidden_values(out.get("input", {}), plan)
         out["input"] = suppressed_input(out.get("input", {}), plan)
         hidden = dict(plan.observed_marks)
         plan_dict = plan.to_dict()
-        out["details"] = {**_suppress_details(details, plan.below, hidden), "suppression": plan_dict}
+        out["details"] = {**_suppress_details(details, plan.below, hidden, values), "suppression": plan_dict}
     overall = _hide_estimate({name: out.get(name) for name in ("observed", *QUANTITIES)}, k, hidden.get(OVERALL))
     out.update(overall)
     out["strata"] = [_hide_estimate(s, k, hidden.get(_label(s.get("stratum", {})))) for s in out.get("strata", [])]
     for s in out["strata"]:
         if isinstance(s.get("details"), dict):
-            s["details"] = _suppress_details(s["details"], k, hidden)
+            s["details"] = _suppress_details(s["details"], k, hidden, values)
     out["suppression"] = plan_dict
     return out
 

@@ -20,8 +20,9 @@ def conflict_rows(result) -> list[list]:
 
 
 def test_one_source_reproduces_the_reference_multiplier() -> None:
-    # METHODS.md / shared/data/reporting/README.md: 100 recorded, 195 of 711 reported, uniform prior on the
-    # rate and p(lambda) ~ 1/lambda: total 363 [296, 446] (exact; the negative binomial mixture).
+    """METHODS.md / shared/data/reporting/README.md: 100 recorded, 195 of 711 reported, uniform prior on
+    the rate and p(lambda) ~ 1/lambda: total 363 [296, 446] (exact; the negative binomial mixture). One
+    source with a survey cannot be checked against anything."""
     result = fit_combined({"sources": {"police": POLICE}})
     assert result.command == "combine" and result.model == "joint-counts"
     assert result.overall.total.median() == 363
@@ -33,7 +34,8 @@ def test_one_source_reproduces_the_reference_multiplier() -> None:
 
 
 def test_two_counts_that_cannot_both_hold_fire_the_conflict_check() -> None:
-    # police alone says about 363, the NGO alone about 1,060: both cannot describe the same total
+    """Issue 4: police alone says about 363 (100 / 0.274), the NGO alone about 1,060 (400 / 0.375):
+    both cannot describe the same total, so both checks fire (p far below 0.05) with a warning."""
     result = fit_combined({"sources": {"police": POLICE, "ngo": {"count": 400, "surveyed": 400, "reported": 150}}})
     rows = conflict_rows(result)
     assert [r[:2] for r in rows] == [["survey of police", "195/711"], ["survey of ngo", "150/400"]]
@@ -45,6 +47,8 @@ def test_two_counts_that_cannot_both_hold_fire_the_conflict_check() -> None:
 
 
 def test_consistent_counts_do_not_fire_and_narrow_the_interval() -> None:
+    """275 / 0.274 and 350 / 0.35 both say about 1,000: no conflict, and two sources give a narrower
+    interval than the police alone."""
     result = fit_combined({"sources": {"police": {"count": 275, "surveyed": 711, "reported": 195},
                                        "ngo": {"count": 350, "surveyed": 400, "reported": 140}}})
     assert all(r[-1] == "agree" and r[-2] > 0.05 for r in conflict_rows(result))
@@ -58,6 +62,8 @@ def test_consistent_counts_do_not_fire_and_narrow_the_interval() -> None:
 
 
 def test_population_route_is_split_on_the_total() -> None:
+    """The route alone reproduces `hiddenrate reporting --example jakarta` (same exact grid code); with a
+    survey too, both the survey and the route are checked against the rest."""
     spec = {"sources": {"police": {"count": 0}},
             "population": {"low": 1500, "high": 3000, "victimized": 40, "respondents": 150}}
     result = fit_combined(spec)
@@ -74,6 +80,8 @@ def test_population_route_is_split_on_the_total() -> None:
 
 
 def test_every_format_shows_the_tables_and_the_result_round_trips(tmp_path) -> None:
+    """Every table in text, Markdown and HTML; JSON and CSV carry the capture probabilities; a saved
+    result reloads with the same numbers."""
     result = fit_combined({"sources": {"police": POLICE, "ngo": {"count": 140, "surveyed": 400, "reported": 150}}}, seed=3)
     for fmt in ("text", "markdown", "html"):
         page = render(result, fmt)
@@ -93,6 +101,8 @@ def test_every_format_shows_the_tables_and_the_result_round_trips(tmp_path) -> N
 
 
 def test_strata_add_up_and_pool_the_capture_probability(tmp_path) -> None:
+    """The total over strata is the sum of the strata's totals draw by draw (so the medians add up to
+    within a few percent); the pooled capture probability lies between the strata's (0.274 and 0.3)."""
     counts = tmp_path / "counts.csv"
     counts.write_text("source,count,surveyed,reported,area\npolice,100,711,195,A\npolice,50,300,90,B\n", encoding="utf-8")
     result = fit_combined({"by": ["area"], "evidence": {"file": "counts.csv"}}, base_dir=tmp_path)
@@ -105,6 +115,7 @@ def test_strata_add_up_and_pool_the_capture_probability(tmp_path) -> None:
 
 
 def test_no_survey_means_no_estimate_and_exit_1(run_cli, tmp_path) -> None:
+    """A count without any survey or route does not bound the total: no estimate, exit code 1."""
     spec = tmp_path / "spec.toml"
     spec.write_text("[sources.police]\ncount = 100\n", encoding="utf-8")
     result = run_cli("combine", spec, "--quiet")
@@ -113,13 +124,65 @@ def test_no_survey_means_no_estimate_and_exit_1(run_cli, tmp_path) -> None:
 
 
 def test_counts_example_runs_from_the_cli(run_cli) -> None:
+    """The bundled example is built around 1,000 incidents (275 / 0.274, 350 / 0.35)."""
     result = run_cli("combine", "--example", "police-ngo-counts", "--format", "json", "--quiet")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["model"] == "joint-counts" and 850 < payload["total"]["median"] < 1150
 
 
+def test_counts_example_in_every_format_is_labelled_and_shows_each_source(run_cli, tmp_path) -> None:
+    """Issue 4, output: every format carries the per-source capture probabilities and (text, Markdown, HTML,
+    JSON) the table of what each source says alone; the bundled example is labelled as illustrative, and
+    --save / report, --plot and --suppress-below work. The example is 275 police-recorded incidents with
+    195 of 711 reported and 350 NGO incidents with 140 of 400 known: each alone gives about 1,000
+    (275 / 0.274, 350 / 0.35)."""
+    pages = {}
+    for fmt in ("text", "json", "csv", "markdown", "html"):
+        run = run_cli("combine", "--example", "police-ngo-counts", "--format", fmt, "--quiet")
+        assert run.exit_code == 0, (fmt, run.stderr)
+        pages[fmt] = run.stdout
+    for fmt in ("text", "markdown", "html"):
+        page = pages[fmt]
+        for needle in ("Hidden-population estimate: example police-ngo-counts" if fmt != "text" else
+                       "combine · example police-ngo-counts (police_ngo_counts.toml)", "What each source says alone",
+                       "police (count / survey)", "ngo (count / survey)", "capture probability of police",
+                       "illustrative example, not a real estimate"):
+            assert needle in page, (fmt, needle)
+    payload = json.loads(pages["json"])
+    sources = payload["details"]["tables"][0]
+    assert sources["title"] == "What each source says alone"
+    assert [row[:3] for row in sources["rows"][:2]] == [["police (count / survey)", 275, "195/711"],
+                                                        ["ngo (count / survey)", 350, "140/400"]]
+    assert all(900 < row[6] < 1100 for row in sources["rows"][:2])
+    assert payload["warnings"][0].startswith("illustrative example, not a real estimate")
+    header = pages["csv"].splitlines()[0].split(",")
+    for name in ("capture_probability[police]", "capture_probability[ngo]"):
+        assert {f"{name}_median", f"{name}_lower_0.95", f"{name}_upper_0.95"} <= set(header)
+    saved, figure = tmp_path / "c.nc", tmp_path / "c.svg"
+    run = run_cli("combine", "--example", "police-ngo-counts", "--quiet", "--save", saved, "--plot", figure)
+    assert run.exit_code == 0 and figure.stat().st_size > 1000
+    report = run_cli("report", saved, "--format", "text", "--suppress-below", "300")
+    assert report.exit_code == 0, report.stderr
+    assert "police (count / survey)  <300      <300" in report.stdout  # 275 and 195/711 hidden, 350 shown
+    assert "ngo (count / survey)          350  <300" in report.stdout
+
+
+def test_no_checks_still_shows_what_each_source_says_alone() -> None:
+    """--no-checks drops the conflict and predictive checks, not the table of each source alone (a
+    closed form per source: recorded / Beta(1 + r, 1 + m - r), the exact multiplier posterior)."""
+    result = fit_combined({"sources": {"police": POLICE, "ngo": {"count": 140, "surveyed": 400, "reported": 150}}},
+                          checks=False)
+    titles = [t["title"] for t in result.extra["tables"]]
+    assert titles == ["What each source says alone", "Joint posterior: capture probabilities and dependence"]
+    rows = result.extra["tables"][0]["rows"]
+    assert [r[0] for r in rows] == ["police (count / survey)", "ngo (count / survey)", "all evidence combined"]
+    assert rows[0][6] == 363  # the reference multiplier posterior of the first test
+
+
 def test_conflict_p_values() -> None:
+    """The conflict p-value against closed forms: a rest equal to the survey's own Beta gives p near 1;
+    a normal rest 2 combined sd away gives 2 (1 - Phi(2)) = 0.0455 on either side."""
     rng = np.random.default_rng(7)
     # the rest says exactly what the survey says: no conflict
     same = rng.beta(196, 517, 20_000)

@@ -12,6 +12,7 @@ from hiddenrate import fit_combined, load_result
 from hiddenrate.examples import get_example
 from hiddenrate.render import render
 from hiddenrate.simulate import counts_to_frame, simulate_list_counts
+from hiddenrate.suppression import suppress_result
 
 
 def table(result, title: str) -> dict:
@@ -23,8 +24,10 @@ def conflicts(result) -> list[list]:
 
 
 def test_two_lists_and_a_survey_identify_the_dependence() -> None:
-    # Illustrative example: 114 police only, 189 NGO only, 161 on both, built from 1,000 incidents with a police
-    # capture probability of 195/711 and an odds ratio of 4; the survey is the published 195 of 711.
+    """The illustrative example: 114 police only, 189 NGO only, 161 on both, built from 1,000 incidents
+    with a police capture probability of 195/711 and an odds ratio of 4; the survey is the published
+    195 of 711. The survey fixes p_police, so the total comes back near 1,000 and the log odds ratio
+    near log 4, while Chapman (independence) is far too low; every format carries the tables."""
     result = fit_combined(get_example("police-ngo-survey").path(), seed=1)
     assert result.model == "joint-lists" and result.converged
     assert result.overall.observed == 464
@@ -51,10 +54,31 @@ def test_two_lists_and_a_survey_identify_the_dependence() -> None:
     assert payload["input"]["surveys"] == [{"stratum": {}, "source": "police", "surveyed": 711, "reported": 195}]
     text = render(result, "text")
     assert "What each source says alone" in text and "odds ratio police:ngo" in text
+    for fmt in ("markdown", "html"):
+        page = render(result, fmt)
+        for needle in ("What each source says alone", "police (list size / survey)", "capture probability of ngo",
+                       "odds ratio police:ngo"):
+            assert needle in page, (fmt, needle)
+    header = render(result, "csv").splitlines()[0].split(",")
+    for name in ("capture_probability[police]", "capture_probability[ngo]", "log_odds_ratio"):
+        assert {f"{name}_median", f"{name}_lower_0.95", f"{name}_upper_0.95"} <= set(header)
+    # Below 200 every cell (114, 189, 161) is hidden; the list sizes 275 and 350 with the 464 observed would
+    # give them back by subtraction (161 = 275 + 350 - 464), so the input hides them and so must the table.
+    safe = suppress_result(result, 200)
+    assert safe.input["tables"][0]["list_sizes"] == {"police": "hidden", "ngo": "hidden"}
+    rows = {r[0]: r for r in table(safe, "What each source says alone")["rows"]}
+    assert rows["police (list size / survey)"][1:3] == ["hidden", "<200"]
+    assert rows["ngo (list size / survey)"][1] == "hidden"
+    assert "hidden    <200" in render(safe, "text")
+    published = json.loads(render(safe, "json"))
+    assert published["details"]["tables"][0]["rows"][0][1] == "hidden"
 
 
 @pytest.mark.slow
 def test_three_lists_check_a_survey_and_the_population_route(tmp_path) -> None:
+    """Three lists identify the police list's reach (0.3) on their own, so a survey saying 0.6 is a
+    conflict (about 6 standard errors) and one saying 0.3 agrees; the population route (1,600-2,500
+    people x 50%) says about 1,000 and is checked against the rest."""
     rng = np.random.default_rng(20_261_123)
     counts = simulate_list_counts(1000, [0.3, 0.25, 0.2], rng=rng, log_odds_ratios={(1, 2): np.log(2)})
     counts_to_frame(counts, ["police", "ngo", "shelter"]).to_csv(tmp_path / "lists.csv", index=False)
@@ -78,8 +102,10 @@ def test_three_lists_check_a_survey_and_the_population_route(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_surveys_on_both_lists_check_each_other(tmp_path) -> None:
-    # odds ratio 3 between the lists; both surveys describe the lists: no conflict. Then one survey from
-    # another population (0.7 where the truth is about 0.38): the check fires.
+    """Odds ratio 3 between two lists and a survey of each: either survey identifies the dependence, so
+    each can be checked against the other. Both consistent (112/300 and 86/300 near the lists' implied
+    0.37 and 0.29): no conflict; the NGO survey from another population (0.7 where the truth is about
+    0.29): both checks fire."""
     counts = np.array([0, 214, 125, 161])
     counts_to_frame(counts, ["police", "ngo"]).to_csv(tmp_path / "lists.csv", index=False)
     spec = {"lists": {"file": str(tmp_path / "lists.csv")},
@@ -93,6 +119,9 @@ def test_surveys_on_both_lists_check_each_other(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_strata_cli_formats_and_save(run_cli, tmp_path) -> None:
+    """Strata from files: the total over strata is the sum of the strata (medians add up to within 5%
+    for these near-symmetric posteriors); --save and report round-trip; --no-checks keeps the table of
+    what each source says alone and the example is labelled as illustrative."""
     (tmp_path / "lists.csv").write_text("police,ngo,region,count\n1,0,N,114\n0,1,N,189\n1,1,N,161\n"
                                         "1,0,S,80\n0,1,S,100\n1,1,S,60\n", encoding="utf-8")
     (tmp_path / "evidence.csv").write_text("source,surveyed,reported,region\npolice,711,195,N\npolice,300,100,S\n",
@@ -112,4 +141,9 @@ def test_strata_cli_formats_and_save(run_cli, tmp_path) -> None:
     assert html.exit_code == 0 and "What each source says alone" in html.stdout
     quick = run_cli("combine", "--example", "police-ngo-survey", "--no-checks", "--quiet")
     assert quick.exit_code == 0 and "Conflict check" not in quick.stdout
+    assert "combine · example police-ngo-survey (police_ngo_survey.toml)" in quick.stdout
+    assert "illustrative example, not a real estimate: published survey (195/711)" in " ".join(quick.stdout.split())
+    for row in ("police (list size / survey)", "matched lists alone (dependence prior Normal(0, 2); not fitted with "
+                "the checks off)", "matched lists alone, if independent (Chapman)", "all evidence combined"):
+        assert row in quick.stdout, row
 

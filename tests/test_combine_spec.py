@@ -26,6 +26,7 @@ def write_spec(folder: Path, text: str, name: str = "spec.toml") -> Path:
 
 
 def test_toml_and_dict_give_the_same_spec_and_paths_are_relative_to_the_spec(folder: Path, tmp_path: Path) -> None:
+    """Issue 4, input: the same spec as TOML and as a dict; 464 = 114 + 189 + 161 people on a list."""
     sub = folder / "specs"
     sub.mkdir()
     path = write_spec(sub, '[lists]\nfile = "../lists.csv"\n[sources.police]\nsurveyed = 711\nreported = 195\n')
@@ -42,6 +43,8 @@ def test_toml_and_dict_give_the_same_spec_and_paths_are_relative_to_the_spec(fol
 
 
 def test_unlinked_counts_priors_population_and_dependence(folder: Path) -> None:
+    """Priors merge with the defaults (an unnamed Beta parameter stays 1); unlinked counts observe at
+    least the largest count (140)."""
     spec = read_spec({
         "unit": "victims",
         "sources": {"police": {"count": 100, "surveyed": 711, "reported": 195}, "ngo": {"count": 140}},
@@ -62,6 +65,7 @@ def test_unlinked_counts_priors_population_and_dependence(folder: Path) -> None:
 
 
 def test_strata_from_files(tmp_path: Path) -> None:
+    """Per-stratum counts and surveys come from files, in order of first appearance."""
     (tmp_path / "lists.csv").write_text("police,ngo,region,count\n1,0,N,50\n0,1,N,40\n1,1,N,20\n"
                                         "1,0,S,30\n0,1,S,60\n1,1,S,10\n", encoding="utf-8")
     (tmp_path / "evidence.csv").write_text("source,count,surveyed,reported,region\npolice,,200,60,N\npolice,,150,30,S\n",
@@ -106,6 +110,7 @@ def test_strata_from_files(tmp_path: Path) -> None:
     ],
 )
 def test_bad_specs_get_one_clear_line(folder: Path, text: str, message: str) -> None:
+    """Each bad spec gives one line naming the file, the key and the fix."""
     with pytest.raises(DataError) as err:
         read_spec(write_spec(folder, text))
     assert message in str(err.value)
@@ -113,6 +118,7 @@ def test_bad_specs_get_one_clear_line(folder: Path, text: str, message: str) -> 
 
 
 def test_every_problem_is_reported_at_once(folder: Path) -> None:
+    """All configuration errors at once (pymc-marketing style), not the first one only."""
     text = '[lists]\nfile = "lists.csv"\nfiles = 2\n[sources.police]\nsurveyd = 300\n[population]\nlow = -1\n'
     with pytest.raises(DataError) as err:
         read_spec(write_spec(folder, text))
@@ -123,6 +129,8 @@ def test_every_problem_is_reported_at_once(folder: Path) -> None:
 
 
 def test_strata_rules(tmp_path: Path) -> None:
+    """With strata a survey given once would be counted in every stratum, so it must come from a file;
+    strata must match between files."""
     (tmp_path / "lists.csv").write_text("police,ngo,region,count\n1,0,N,50\n0,1,N,40\n1,1,N,20\n", encoding="utf-8")
     with pytest.raises(DataError, match="a survey given once would be counted again in every stratum"):
         read_spec({"by": ["region"], "lists": {"file": "lists.csv"}, "sources": {"police": {"surveyed": 10, "reported": 2}}},
@@ -136,17 +144,35 @@ def test_strata_rules(tmp_path: Path) -> None:
 
 
 def test_cli_bad_specs_exit_2_with_one_line(run_cli, folder: Path) -> None:
+    """Issue 4: missing files, a survey for a source that does not exist and negative counts (in the spec,
+    in the lists file, in the evidence file) each give one line on stderr, nothing on stdout, exit 2."""
+    (folder / "negative.csv").write_text("police,ngo,count\n1,0,-5\n0,1,10\n1,1,3\n", encoding="utf-8")
+    (folder / "evidence.csv").write_text("source,count,surveyed,reported\npolice,-4,10,2\nngo,5,,\n", encoding="utf-8")
+    (folder / "unknown.csv").write_text("source,surveyed,reported\nshelter,10,2\n", encoding="utf-8")
     cases = {
-        "missing file": write_spec(folder, '[lists]\nfile = "nowhere.csv"\n', "a.toml"),
-        "unknown source": write_spec(folder, '[lists]\nfile = "lists.csv"\n[sources.shelter]\nsurveyed = 9\nreported = 1\n', "b.toml"),
-        "negative count": write_spec(folder, '[sources.police]\ncount = -1\nsurveyed = 10\nreported = 1\n', "c.toml"),
+        "missing file": (write_spec(folder, '[lists]\nfile = "nowhere.csv"\n', "a.toml"),
+                         "'nowhere.csv' does not exist"),
+        "unknown source": (write_spec(folder, '[lists]\nfile = "lists.csv"\n[sources.shelter]\nsurveyed = 9\n'
+                                      'reported = 1\n', "b.toml"), "a survey for a source that does not exist: 'shelter'"),
+        "negative count": (write_spec(folder, '[sources.police]\ncount = -1\nsurveyed = 10\nreported = 1\n', "c.toml"),
+                           "'count' must be a whole number >= 0, got -1"),
+        "negative cell in the lists file": (write_spec(folder, '[lists]\nfile = "negative.csv"\n', "d.toml"),
+                                            "negative.csv, line 2, column 'count': -5 is not allowed"),
+        "negative count in the evidence file": (write_spec(folder, '[evidence]\nfile = "evidence.csv"\n', "e.toml"),
+                                                "evidence.csv, line 2, column 'count': -4 is not allowed"),
+        "missing evidence file": (write_spec(folder, '[evidence]\nfile = "gone.csv"\n', "f.toml"),
+                                  "'gone.csv' does not exist"),
+        "unknown source in the evidence file": (
+            write_spec(folder, '[lists]\nfile = "lists.csv"\n[evidence]\nfile = "unknown.csv"\n', "g.toml"),
+            "[evidence]: a survey for a source that does not exist: 'shelter'"),
     }
-    for name, path in cases.items():
+    for name, (path, message) in cases.items():
         result = run_cli("combine", path)
         assert result.exit_code == 2, name
         assert result.stdout == "", name
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("hiddenrate: error: "), (name, result.stderr)
+        assert len(lines) == 1 and lines[0].startswith(f"hiddenrate: error: {path.name}: "), (name, result.stderr)
+        assert message in lines[0], (name, lines[0])
     result = run_cli("combine", folder / "no-such-spec.toml")
     assert result.exit_code == 2 and "no such file" in result.stderr
     result = run_cli("combine", "--example", "vancouver")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from hiddenrate.cli.common import emit, handle_errors, setup_logging
@@ -66,13 +68,20 @@ def combine_command(spec: str | None, example: str | None, checks: bool, out: Ou
     setup_logging(out.quiet)
     if (spec is None) == (example is None):
         raise DataError("give a SPEC file or --example NAME (one of them); see `hiddenrate examples`")
+    label = None
     if example is not None:
         entry = get_example(example)
         if entry.command != "combine":
             raise DataError(f"example '{example}' is for `hiddenrate {entry.command}`, not combine")
-        parsed = read_spec(entry.path())
+        path = entry.path()
+        parsed = replace(read_spec(path), source=f"example {example} ({path.name})")
+        if entry.status.lower().startswith("illustrative"):
+            label = (f"illustrative example, not a real estimate: {entry.status.split(':', 1)[1].strip()} "
+                     "(see examples/combine/combine.md)")
     else:
         parsed = read_spec(str(spec))
     result = fit_combined(parsed, levels=out.levels, seed=sampling.seed, interval=out.interval, draws=sampling.draws,
                           tune=sampling.tune, chains=sampling.chains, checks=checks)
+    if label is not None:
+        result = replace(result, warnings=(label, *result.warnings))
     emit(result, out)

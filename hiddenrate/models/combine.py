@@ -91,8 +91,10 @@ def fit_combined(
         NUTS settings for matched lists (``draws`` is also the number of exact draws of the
         capture probabilities for unlinked counts, at least 4,000).
     checks
-        Compute what each source says alone, the conflict check and the posterior predictive
-        check (several extra fits for matched lists). ``False`` gives the estimate alone.
+        Compute the conflict check, the posterior predictive check and, for matched lists, the
+        total from the lists alone (several extra fits for matched lists). ``False`` skips them;
+        the table of what each source says alone is always given (with the checks off, without
+        the lists-alone total).
     base_dir
         Where relative paths of a dict spec point (default: the current directory).
 
@@ -293,8 +295,10 @@ def _tables(spec: CombineSpec, fits: list[StratumFit], levels: tuple[float, ...]
                     "total", f"{tag} low", "high"],
         "rows": rows("sources_rows"),
         "note": "A source with a survey alone gives recorded / capture probability (the multiplier, with the survey's "
-                "sampling error and the count's own noise); the matched lists alone rest on their dependence model. "
-                "Survey: of how many surveyed, how many were known to the source. The last row uses all the evidence.",
+                "sampling error and the count's own noise)"
+                + ("; the matched lists alone rest on their dependence model" if spec.list_names else "")
+                + ". Survey: of how many surveyed, how many were known to the source. The last row uses all the "
+                "evidence.",
     }, {
         "title": "Joint posterior: capture probabilities and dependence",
         "columns": [*prefix, "quantity", "probability or ratio", f"{tag} low", "high"],

@@ -125,12 +125,11 @@ def fit_counts_stratum(evidence: StratumEvidence, spec: CombineSpec, draws: int,
         _, prevalence = draw_prevalence(totals, population, rng)
         quantities["victimization_prevalence"] = DrawsDistribution(prevalence)
     conflicts: list[Conflict] = []
-    sources_rows: list[list[Any]] = []
+    sources_rows = _sources_rows(evidence, sources, population, posterior, level)
     check_rows: list[list[Any]] = []
     check_p = None
     if checks:
         conflicts = _conflicts(evidence, spec, sources, population, draws, level, rng)
-        sources_rows = _sources_rows(evidence, sources, population, posterior, level)
         check_rows, check_p = _predictive(sources, totals, rates, level, rng)
         warnings += [w for c in conflicts if (w := c.warning()) is not None]
         warning = ppc_warning(check_p)

@@ -120,11 +120,13 @@ def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: Joi
         quantities["victimization_prevalence"] = DrawsDistribution(joint.prevalence)
     warnings = _warnings(evidence, spec)
     conflicts: list[Conflict] = []
-    sources_rows: list[list[Any]] = []
+    sources_rows: list[list[Any]]
     check_rows: list[list[Any]] = []
     check_p: float | None = None
     rng = np.random.default_rng(seeds[1])
-    if settings.checks:
+    if not settings.checks:
+        sources_rows = _sources_rows(evidence, spec, joint, None, level, rng)
+    else:
         conflicts = _conflicts(evidence, spec, joint, surveyed, reported, route, fit, seeds[3:], level, rng)
         alone = fit(np.zeros_like(surveyed), None, seeds[2]) if (surveyed.any() or route is not None) else joint
         sources_rows = _sources_rows(evidence, spec, joint, alone, level, rng)
@@ -224,8 +226,10 @@ def _conflicts(evidence: StratumEvidence, spec: CombineSpec, joint: JointFit, su
     return out
 
 
-def _sources_rows(evidence: StratumEvidence, spec: CombineSpec, joint: JointFit, alone: JointFit | str, level: float,
-                  rng: np.random.Generator) -> list[list[Any]]:
+def _sources_rows(evidence: StratumEvidence, spec: CombineSpec, joint: JointFit, alone: JointFit | str | None,
+                  level: float, rng: np.random.Generator) -> list[list[Any]]:
+    """Rows of "what each source says alone"; ``alone`` is the fit of the lists without surveys or route
+    (a message if it failed, ``None`` if not run: with the checks off the row is there without a total)."""
     table = evidence.table
     if table is None:  # pragma: no cover - the spec reader guarantees a table
         return []
@@ -246,8 +250,9 @@ def _sources_rows(evidence: StratumEvidence, spec: CombineSpec, joint: JointFit,
         rows.append([f"{name} (list size / survey)", sizes[name], survey.text() if survey else "none", *rate, *total])
     dependence = "independent lists" if not spec.terms else f"dependence prior Normal({spec.priors['log_odds_ratio']['mu']:g}, " \
         f"{spec.priors['log_odds_ratio']['sigma']:g})"
-    lists_total = Summary.of(alone.total, level).cells() if not isinstance(alone, str) else [None, None, None]
-    rows.append([f"matched lists alone ({dependence})", table.observed, "", None, None, None, *lists_total])
+    lists_total = Summary.of(alone.total, level).cells() if isinstance(alone, JointFit) else [None, None, None]
+    skipped = "; not fitted with the checks off" if alone is None else ""
+    rows.append([f"matched lists alone ({dependence}{skipped})", table.observed, "", None, None, None, *lists_total])
     if len(spec.list_names) == 2:
         c = table.counts
         n11, n1, n2 = int(c[3]), int(c[1] + c[3]), int(c[2] + c[3])
