@@ -29,22 +29,28 @@ from hiddenrate.models.trend_core import PROCESSES
               help="What is counted (reporting data); required unless the file has a 'unit' column.")
 @click.option("--model", default="auto", show_default=True, metavar="MODEL",
               help=f"Reporting data: {', '.join(PROCESSES)} (auto = rw-drift): how the log incidence and the logit "
-                   "reporting rate move between periods. List data: a list model (auto, bma, bayes-loglinear, "
-                   "bayes-2list, latent-class), fitted period by period.")
+                   "reporting rate move between periods. List data: pooled (all periods jointly, the dependence "
+                   "between lists shared by all periods; auto with 3+ lists), or a list model fitted period by "
+                   "period (bma, bayes-loglinear, bayes-2list, latent-class; auto with 2 lists = bayes-2list).")
 @click.option("--prior", "priors", multiple=True, metavar="NAME=NUMBERS",
               help="Override a trend prior, e.g. log_incidence_step=0.2 (the typical change per period; ,DOF to set its "
-                   "degrees of freedom), logit_rate_drift=0,0.2, log_incidence_level=0,3. Repeatable.")
+                   "degrees of freedom), logit_rate_drift=0,0.2, log_incidence_level=0,3. List data, --model pooled: "
+                   "main_step=SCALE[,DOF] (how much a list's capture log odds move per period, default 0.2,4), "
+                   "main_level=MU,SIGMA (0,5), interaction=MU,SIGMA (0,2). Repeatable.")
 @click.option("--compare", multiple=True, metavar="FROM:TO",
               help="Also compare these two periods, e.g. --compare 2013:2015. Repeatable.")
 @click.option("--only-compare", is_flag=True,
               help="Report only the --compare pairs (not first to last and each consecutive pair).")
 @click.option("--lists", "lists_", metavar="A,B,C", help="List data: list columns to use (default: every 0/1 column).")
+@click.option("--terms", metavar="A:B,A:C", default=None,
+              help="List data, --model pooled or bayes-loglinear: interaction terms (pooled: shared by all periods; "
+                   "default: every pair of lists that overlap, without the all-lists term).")
 @output_options
 @sampling_options
 @handle_errors
 def trend_command(file: str | None, example: str | None, period: str | None, by: tuple[str, ...], unit: str | None,
                   model: str, priors: tuple[str, ...], compare: tuple[str, ...], only_compare: bool, lists_: str | None,
-                  out: OutputOptions, sampling: SamplingOptions) -> None:
+                  terms: str | None, out: OutputOptions, sampling: SamplingOptions) -> None:
     """Change over time: estimate per period the total, the reporting rate and the hidden count, and
     whether the total changed between periods, separating a change in incidence from a change in
     reporting.
@@ -54,7 +60,11 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
     survey; leave both empty in a period without a survey: it borrows from its neighbours).
     The periods are fitted jointly: the log incidence and the logit reporting rate follow a
     random walk with drift (or --model rw, ar1). A list file (0/1 list columns and `count`)
-    with a period column is fitted period by period with the list models.
+    with a period column and 3 or more lists is fitted with all periods jointly (--model pooled):
+    the dependence between lists (--terms, default every overlapping pair) is shared by all
+    periods and each list's capture probability follows a random walk, so a period with few
+    records borrows from its neighbours. With 2 lists, or with --model bma, bayes-loglinear,
+    bayes-2list or latent-class, each period is fitted on its own.
 
     \b
     Example file:
@@ -75,6 +85,7 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
       hiddenrate trend counts.csv --unit incidents --compare 2014:2017
       hiddenrate trend counts.csv --unit incidents --by area --format json | jq '.details.changes[0]'
       hiddenrate trend counts.csv --unit incidents --model ar1 --prior log_incidence_step=0.2
+      hiddenrate trend lists.csv --period year --terms police:ngo
 
     Exit codes: 0 estimate printed (read the diagnostics); 1 no estimate could be produced;
     2 bad input or options (e.g. a period given twice, periods that cannot be ordered, a
@@ -109,5 +120,6 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
         interval=out.interval,
         sampling={"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains},
         name=name,
+        **({"terms": terms} if terms else {}),
     )
     emit(result, out)

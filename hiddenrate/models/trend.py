@@ -270,8 +270,9 @@ def fit_trend(
         :func:`~hiddenrate.models.trend_data.read_trend`.
     model
         Reporting data: ``auto`` (= ``rw-drift``), ``rw-drift``, ``rw`` or ``ar1``. List data:
-        ``auto`` or a list model (``bma``, ``bayes-loglinear``, ``bayes-2list`` ...), fitted
-        period by period.
+        ``pooled`` (all periods jointly, list interactions shared by all periods; ``auto`` with 3+
+        lists) or a list model (``bma``, ``bayes-loglinear``, ``bayes-2list`` ...; ``auto`` with 2
+        lists), fitted period by period.
     period
         The period column (default: ``period``, else ``year``, ``quarter`` or ``month``): years,
         quarters (``2020Q1``), months (``2020-03``) or whole numbers.
@@ -289,7 +290,8 @@ def fit_trend(
     sampling
         ``{"draws", "tune", "chains", "target_accept"}`` for NUTS.
     **options
-        Options of the list model (list data only), e.g. ``delta=1.0``.
+        Options of the list model (list data only), e.g. ``delta=1.0``; ``pooled`` takes ``terms``
+        (e.g. ``"a:b,a:c"``) and ``priors`` (e.g. ``{"main_step": {"scale": 0.5}}``).
 
     Returns
     -------
@@ -305,11 +307,9 @@ def fit_trend(
     elif not is_reporting_input(data, name=name):
         from hiddenrate.models.trend_lists import fit_list_trend
 
-        if priors:
-            raise ModelError("--prior sets the trend priors of reporting data; list models take their own options")
         return fit_list_trend(data, model, period=period, by=by, lists=lists, compare=compare,
                               default_changes=default_changes, levels=levels, seed=seed, interval=interval,
-                              sampling=settings, name=name, **options)
+                              sampling=settings, name=name, **({"priors": priors} if priors else {}), **options)
     else:
         parsed = read_trend(data, period=period, by=by, unit=unit, name=name)
     if lists is not None or options:

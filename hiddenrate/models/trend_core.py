@@ -132,7 +132,7 @@ def _step_log_density(quadratic: Any, n_terms: int, spec: Mapping[str, Any]) -> 
     return -0.5 * (dof + n_terms) * pt.log(dof * scale**2 + quadratic)
 
 
-def _process_log_prior(x: Any, times: Any, phi: Any | None, mean: Any | None, drift: Any | None,
+def process_log_prior(x: Any, times: Any, phi: Any | None, mean: Any | None, drift: Any | None,
                        spec: Mapping[str, Any]) -> Any:
     """Log prior of a process ``x`` (series x periods) given its step prior, with the step size integrated out.
 
@@ -160,7 +160,7 @@ def _process_log_prior(x: Any, times: Any, phi: Any | None, mean: Any | None, dr
     return _step_log_density(quadratic, n_series * n_periods, spec) - 0.5 * n_series * pt.sum(pt.log(variances))
 
 
-def _normal_log_density(x: Any, spec: Mapping[str, Any]) -> Any:
+def normal_log_density(x: Any, spec: Mapping[str, Any]) -> Any:
     return -0.5 * ((x - float(spec["mu"])) / float(spec["sigma"])) ** 2
 
 
@@ -214,11 +214,11 @@ def _build_model(n_series: int, n_periods: int, process: str, priors: Mapping[st
         else:
             mean_a = pm.Deterministic("log_incidence_level", pt.mean(log_incidence, axis=1), dims="series")
             mean_b = pm.Deterministic("logit_rate_level", pt.mean(logit_rate, axis=1), dims="series")
-        terms = [_process_log_prior(log_incidence, times, phi_a, mean_a, drift_a, priors["log_incidence_step"]),
-                 _process_log_prior(logit_rate, times, phi_b, mean_b, drift_b, priors["logit_rate_step"]),
-                 pt.sum(_normal_log_density(mean_b, priors["logit_rate_level"]))]
+        terms = [process_log_prior(log_incidence, times, phi_a, mean_a, drift_a, priors["log_incidence_step"]),
+                 process_log_prior(logit_rate, times, phi_b, mean_b, drift_b, priors["logit_rate_step"]),
+                 pt.sum(normal_log_density(mean_b, priors["logit_rate_level"]))]
         if priors["log_incidence_level"]["dist"] != "flat":
-            terms.append(pt.sum(_normal_log_density(mean_a, priors["log_incidence_level"])))
+            terms.append(pt.sum(normal_log_density(mean_a, priors["log_incidence_level"])))
         pm.Potential("process_priors", pt.add(*terms))
         pm.Poisson("recorded_count", mu=pt.exp(log_recorded_mean), observed=recorded, dims=dims)
         pm.Binomial("reported_count", n=surveyed, logit_p=logit_rate, observed=reported, dims=dims)
@@ -407,7 +407,7 @@ def draw_step_size(values: np.ndarray, times: np.ndarray, spec: Mapping[str, Any
     Given the process values ``x`` (chain, draw, series, period), the step size integrated out of
     the model has the conditional :math:`\sigma^2 \mid x \sim` scaled-Inv-:math:`\chi^2` with
     :math:`\nu + n` degrees of freedom and scale :math:`(\nu s^2 + q) / (\nu + n)`, :math:`q` the
-    sum of squared standardised innovations (see :func:`_process_log_prior`).
+    sum of squared standardised innovations (see :func:`process_log_prior`).
     """
     gaps = np.diff(times)
     if phi is None:

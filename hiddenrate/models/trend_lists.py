@@ -1,15 +1,24 @@
-r"""Change over time for list data: each period fitted with the list models, changes from the draws.
+r"""Change over time for list data: the periods fitted jointly (pooled) or one by one, changes from the draws.
 
 A list file (0/1 list columns, ``count``) with a period column is split by period (and by the
-``--by`` columns) and each period is fitted on its own with :func:`hiddenrate.fit_lists`.
-Capture structure is **not** pooled across periods (each period has its own model or model
-average), so the periods are independent given the data; the changes between periods come from
-independent draws of each period's posterior. The decomposition uses the share recorded (on at
-least one list) in place of a reporting rate: :math:`n_t / n_s = (N_t / N_s) \times (n_t / N_t) /
-(n_s / N_s)`.
+``--by`` columns).
+
+* ``pooled`` (the default with 3 or more lists): all periods of a series in one Bayesian
+  log-linear model whose list interactions are shared by all periods and whose list main effects
+  follow a random walk (:mod:`hiddenrate.models.trend_lists_pooled_core`). The draws of the
+  periods are joint, so the changes keep the correlation between periods.
+* a list model (``bma``, ``bayes-loglinear``, ``bayes-2list``, ``latent-class``; the default
+  with 2 lists is ``bayes-2list``, because with two lists the dependence is not identified
+  and pooling the main effects does not identify it): each period fitted on its own with
+  :func:`hiddenrate.fit_lists`. Capture structure is then **not** pooled across periods, the
+  periods are independent given the data, and the changes come from independent draws of each
+  period's posterior.
+
+The decomposition uses the share recorded (on at least one list) in place of a reporting rate:
+:math:`n_t / n_s = (N_t / N_s) \times (n_t / N_t) / (n_s / N_s)`.
 
 Maximum-likelihood models (``loglinear``, ``chapman`` ...) give no posterior to draw from and are
-refused here: use ``bma``, ``bayes-loglinear``, ``bayes-2list`` or ``latent-class``.
+refused here: use ``pooled``, ``bma``, ``bayes-loglinear``, ``bayes-2list`` or ``latent-class``.
 """
 
 from __future__ import annotations
@@ -26,14 +35,20 @@ from hiddenrate.data.periods import PeriodAxis, parse_period, parse_periods, per
 from hiddenrate.data.table import read_table
 from hiddenrate.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.exceptions import DataError, EstimationError, ModelError
-from hiddenrate.models.base import stratum_seeds
+from hiddenrate.data.lists import ListData, read_list_input
+from hiddenrate.models.base import check_levels, stratum_seeds
 from hiddenrate.models.trend_changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
+from hiddenrate.models.trend_lists_pooled import NAME as POOLED_NAME
+from hiddenrate.models.trend_lists_pooled import OPTION_NAMES as POOLED_OPTIONS
+from hiddenrate.models.trend_lists_pooled import POOLED
+from hiddenrate.models.trend_lists_pooled import fit_pooled_lists
 from hiddenrate.results import Result, StratumEstimate
 
 #: draws per period taken from exact (grid) posteriors
 GRID_DRAWS = 20_000
 NOT_POOLED = ("Periods are fitted separately with the list model: capture structure is not pooled across periods, and "
               "each period's estimate uses only that period's lists.")
+POOLED_STRUCTURE = "pooled across periods (shared interactions; main effects follow a random walk)"
 
 
 def fit_list_trend(
@@ -52,7 +67,7 @@ def fit_list_trend(
     name: str | None = None,
     **options: Any,
 ) -> Result:
-    """Fit each period of list data with a list model and compute the changes between periods.
+    """Fit the periods of list data (jointly with ``pooled``, else one by one) and compute the changes between periods.
 
     Parameters are those of :func:`hiddenrate.models.trend.fit_trend` (list data).
 
@@ -74,8 +89,27 @@ def fit_list_trend(
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     source: Any = data if isinstance(data, pd.DataFrame) else str(data)
-    result = fit_lists(source, model, lists=lists, by=(*by, column), levels=levels, seed=seed, interval=interval,
-                       sampling=dict(sampling or {}) or None, **options)
+    pooled = False
+    list_input: Any = None
+    if model in ("auto", POOLED_NAME):
+        list_input = read_list_input(source, lists=lists, by=(*by, column))
+        pooled = isinstance(list_input, ListData) and (model == POOLED_NAME or list_input.k >= 3)
+        if model == POOLED_NAME and not isinstance(list_input, ListData):
+            raise ModelError("--model pooled needs list data (0/1 list columns), not number-of-captures data")
+    if pooled and isinstance(list_input, ListData):
+        unused = sorted(k for k, v in options.items() if k not in POOLED_OPTIONS and v not in (None, (), []))
+        if unused:
+            raise ModelError(f"{', '.join('--' + u.replace('_', '-') for u in unused)} does not apply to --model pooled "
+                             "(it takes terms and priors)")
+        result = fit_pooled_lists(list_input, column, axis, by, levels=check_levels(levels), seed=int(seed),
+                                  interval=interval, sampling=sampling, terms=options.get("terms"),
+                                  priors=options.get("priors"))
+    else:
+        if options.get("priors"):
+            raise ModelError("--prior sets the priors of reporting data and of --model pooled (list data with a period "
+                             "column); the per-period list models take their own options")
+        result = fit_lists(source, model, lists=lists, by=(*by, column), levels=levels, seed=seed, interval=interval,
+                           sampling=dict(sampling or {}) or None, **options)
     rng = np.random.default_rng(stratum_seeds(int(seed), 1)[0])
     series: list[dict[str, str]] = []
     cells: dict[tuple[int, int], StratumEstimate] = {}
@@ -109,11 +143,11 @@ def fit_list_trend(
     return dataclasses.replace(
         result,
         command="trend",
-        assumptions=(*result.assumptions, NOT_POOLED),
+        assumptions=result.assumptions if pooled else (*result.assumptions, NOT_POOLED),
         strata=tuple(s for row in ordered for s in row),
         input=summary,
         extra={**dict(result.extra), "periods": axis.to_dict(), "changes": changes, "figure": "trend", "tables": tables,
-               "capture_structure": "not pooled across periods"},
+               "capture_structure": POOLED_STRUCTURE if pooled else "not pooled across periods"},
     )
 
 
@@ -158,4 +192,4 @@ def _series_draws(row: list[StratumEstimate], key: dict[str, str], column: str, 
                        rate_name="share recorded")
 
 
-__all__ = ["GRID_DRAWS", "NOT_POOLED", "fit_list_trend"]
+__all__ = ["GRID_DRAWS", "NOT_POOLED", "POOLED", "fit_list_trend"]
