@@ -108,7 +108,7 @@ def emit(result: Result, out: OutputOptions) -> None:
     no estimate. ``--save`` keeps the full, unsuppressed result: it is for the analyst, not for
     publication."""
     published = publishable(result, out)
-    write_text(render(published, out.format), out.output, out.quiet)
+    write_text(render(published, out.format, table=out.table), out.output, out.quiet)
     if out.save:
         try:
             result.save(out.save)

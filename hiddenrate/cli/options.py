@@ -31,6 +31,8 @@ class OutputOptions:
     claims: tuple[str, ...] = ()
     #: population size, for rates per 100,000 in claim checks
     population: float | None = None
+    #: with --format csv: one model table (number or words from its title) instead of the summary
+    table: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,16 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
     @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
                   help="Also draw the estimate (posterior with the observed count marked, or strata) to a PNG, SVG or PDF file.")
+    @click.option("--table", default=None, metavar="N|WORDS",
+                  help="With --format csv: write one model table instead of the summary, by its number in the "
+                       "report or words from its title, e.g. --table sources.")
     @publication_options
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, output: str | None, save: str | None, levels: tuple[float, ...],
-                interval: str, quiet: bool, plot: str | None, suppress_below: int | None, claims: tuple[str, ...],
-                population_size: float | None, **kwargs: Any) -> Any:
+                interval: str, quiet: bool, plot: str | None, table: str | None, suppress_below: int | None,
+                claims: tuple[str, ...], population_size: float | None, **kwargs: Any) -> Any:
         out = OutputOptions(fmt, output, save, tuple(levels), interval, quiet, plot, suppress_below, tuple(claims),
-                            population_size)
+                            population_size, table)
         return command(*args, out=out, **kwargs)
 
     return wrapper

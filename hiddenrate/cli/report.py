@@ -29,11 +29,14 @@ from hiddenrate.render import FORMATS
 @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also draw the estimate to a PNG, SVG or PDF file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+@click.option("--table", default=None, metavar="N|WORDS",
+              help="With --format csv: write one model table instead of the summary, by its number in the report "
+                   "or words from its title, e.g. --table sources.")
 @functools.partial(publication_options, population_alias=True)
 @handle_errors
 def report_command(result_file: str, fmt: str, output: str | None, levels: tuple[float, ...], interval: str | None,
-                   plot: str | None, quiet: bool, suppress_below: int | None, claims: tuple[str, ...],
-                   population_size: float | None) -> None:
+                   plot: str | None, quiet: bool, table: str | None, suppress_below: int | None,
+                   claims: tuple[str, ...], population_size: float | None) -> None:
     """Re-render a result saved with --save, without the original data and without refitting.
 
     The saved file holds the data summary, priors, options, seed and versions, so the report
@@ -46,6 +49,7 @@ def report_command(result_file: str, fmt: str, output: str | None, levels: tuple
       hiddenrate report uk.nc -o uk.html                       # one page to read, print and cite
       hiddenrate report uk.nc --format markdown -o uk.md
       hiddenrate report uk.nc --suppress-below 5 --claim 15000 -o safe.html
+      hiddenrate report uk.nc --format csv --table "model sensitivity"   # one table as CSV
 
     Exit codes: 0 report written; 1 the saved result has no estimate (the report says why);
     2 bad file or options.
@@ -64,5 +68,5 @@ def report_command(result_file: str, fmt: str, output: str | None, levels: tuple
             raise ModelError("--interval applies to posteriors; this result is a maximum-likelihood estimate")
         result = replace(result, interval_kind=interval)
     out = OutputOptions(fmt, output, None, result.levels, result.interval_kind, quiet, plot, suppress_below,
-                        tuple(claims), population_size)
+                        tuple(claims), population_size, table)
     emit(result, out)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hiddenrate.exceptions import ModelError
-from hiddenrate.render.csvfmt import render_csv
+from hiddenrate.render.csvfmt import render_csv, render_table_csv
 from hiddenrate.render.html import render_html
 from hiddenrate.render.jsonfmt import render_json
 from hiddenrate.render.markdown import render_markdown
@@ -60,11 +60,17 @@ def render(
     suppress_below: int | None = None,
     claims: Sequence[float | str] = (),
     population: float | None = None,
+    table: str | None = None,
 ) -> str:
     """Render ``result`` in one of :data:`FORMATS` (after :func:`prepare` when claims or
-    suppression are asked for)."""
+    suppression are asked for); with ``table`` (CSV only) one model table instead of the summary
+    (see :func:`~hiddenrate.render.csvfmt.render_table_csv`)."""
     if suppress_below is not None or claims or population is not None:
         result = prepare(result, suppress_below=suppress_below, claims=claims, population=population)
+    if table is not None:
+        if fmt != "csv":
+            raise ModelError(f"--table picks a table for --format csv; the {fmt} format already shows every table")
+        return render_table_csv(result, table)
     renderers = {"text": render_text, "json": render_json, "csv": render_csv, "markdown": render_markdown,
                  "html": render_html}
     if fmt not in renderers:

@@ -1,4 +1,5 @@
-"""CSV: the summary table, one row per stratum plus the total, raw numbers."""
+"""CSV: the summary table, one row per stratum plus the total, raw numbers; or one model table
+(``--table``: the sources table of ``hiddenrate combine``, the changes of ``hiddenrate trend`` ...)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 
 import pandas as pd
 
+from hiddenrate.exceptions import ModelError
 from hiddenrate.results import Result
 
 
@@ -40,3 +42,50 @@ def render_csv(result: Result) -> str:
     table["unit"] = result.unit or ""
     table["priors"] = json.dumps(result.priors, sort_keys=True, ensure_ascii=False) if result.priors else ""
     return table.to_csv(index=False, lineterminator="\n")
+
+
+def model_tables(result: Result) -> list[dict]:
+    """The model tables a report shows, in order (as the text and HTML formats print them)."""
+    tables = list(result.extra.get("tables", [])) + list(result.overall.details.get("tables", []))
+    return [t for t in tables if isinstance(t, dict) and "columns" in t and "rows" in t]
+
+
+def render_table_csv(result: Result, which: str) -> str:
+    """One model table as CSV with its own columns and raw numbers.
+
+    Parameters
+    ----------
+    result
+        A (prepared) result: suppression has already been applied to its tables.
+    which
+        The table's number in the report (1 = first) or words from its title, case-insensitive,
+        singular or plural, e.g. ``"sources"`` or ``"what each source"``.
+    """
+    tables = model_tables(result)
+    titles = [str(t.get("title", "")) for t in tables]
+    if not tables:
+        raise ModelError("--table: this result has no model tables; the summary table is plain --format csv")
+    if which.strip().isdigit():
+        index = int(which) - 1
+        chosen = [index] if 0 <= index < len(tables) else []
+    else:
+        words = which.lower().split()
+        chosen = [i for i, title in enumerate(titles)
+                  if words and all(w in title.lower() or w.rstrip("s") in title.lower() for w in words)]
+    if len(chosen) != 1:
+        listing = "; ".join(f"{i + 1} = {title}" for i, title in enumerate(titles))
+        problem = "matches several tables" if chosen else "matches no table"
+        raise ModelError(f"--table '{which}' {problem}; give a number or words from one title: {listing}")
+    table = tables[chosen[0]]
+    frame = pd.DataFrame([list(row) for row in table["rows"]], columns=_unique([str(c) for c in table["columns"]]))
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def _unique(columns: list[str]) -> list[str]:
+    """Column names a CSV reader can tell apart: a repeated name (a second "95% low") gets " (2)"."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in columns:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
