@@ -64,7 +64,9 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
     the dependence between lists (--terms, default every overlapping pair) is shared by all
     periods and each list's capture probability follows a random walk, so a period with few
     records borrows from its neighbours. With 2 lists, or with --model bma, bayes-loglinear,
-    bayes-2list or latent-class, each period is fitted on its own.
+    bayes-2list or latent-class, each period is fitted on its own. A `hiddenrate combine` spec
+    (FILE.toml) whose `by` includes the period (by = ["year"]; the lists and [evidence] files
+    carry the column) is fitted period by period with the joint model.
 
     \b
     Example file:
@@ -86,6 +88,7 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
       hiddenrate trend counts.csv --unit incidents --by area --format json | jq '.details.changes[0]'
       hiddenrate trend counts.csv --unit incidents --model ar1 --prior log_incidence_step=0.2
       hiddenrate trend lists.csv --period year --terms police:ngo
+      hiddenrate trend spec.toml --period year          # lists + surveys per year (combine)
 
     Exit codes: 0 estimate printed (read the diagnostics); 1 no estimate could be produced;
     2 bad input or options (e.g. a period given twice, periods that cannot be ordered, a

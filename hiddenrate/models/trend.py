@@ -39,6 +39,7 @@ from hiddenrate.models.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
 from hiddenrate.models.reporting_base import BAYES_ASSUMPTIONS, input_summary, logger
 from hiddenrate.models.trend_changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
 from hiddenrate.models.trend_core import PROCESSES, TARGET_ACCEPT, TrendSampler
+from hiddenrate.models.trend_combine import fit_combined_trend, is_spec
 from hiddenrate.models.trend_data import TrendData, is_reporting_input, read_trend
 from hiddenrate.models.trend_priors import described, merge_priors
 from hiddenrate.provenance import provenance
@@ -267,7 +268,9 @@ def fit_trend(
     data
         A CSV path or DataFrame: reporting data (``recorded``, ``surveyed``, ``reported``) or
         list data (0/1 list columns, ``count``), with a period column; or data read with
-        :func:`~hiddenrate.models.trend_data.read_trend`.
+        :func:`~hiddenrate.models.trend_data.read_trend`; or a ``hiddenrate combine`` spec
+        (``.toml`` path or dict) whose ``by`` includes the period
+        (:mod:`~hiddenrate.models.trend_combine`).
     model
         Reporting data: ``auto`` (= ``rw-drift``), ``rw-drift``, ``rw`` or ``ar1``. List data:
         ``pooled`` (all periods jointly, list interactions shared by all periods; ``auto`` with 3+
@@ -302,6 +305,14 @@ def fit_trend(
         changes (in JSON under ``details``).
     """
     settings = {k: v for k, v in dict(sampling or {}).items() if k in ("draws", "tune", "chains", "target_accept")}
+    if not isinstance(data, (TrendData, pd.DataFrame)) and is_spec(data):
+        extra = [n for n, v in (("unit", unit), ("lists", lists), ("priors", priors), ("by", tuple(by)))
+                 if v not in (None, (), {})] + sorted(options) + ([] if model == "auto" else ["model"])
+        if extra:
+            raise ModelError(f"{', '.join(extra)}: set these in the combine spec; a spec takes period, compare, "
+                             "levels, seed, interval and sampling here")
+        return fit_combined_trend(data, period=period, compare=compare, default_changes=default_changes, levels=levels,
+                                  seed=seed, interval=interval, sampling=settings)
     if isinstance(data, TrendData):
         parsed = data
     elif not is_reporting_input(data, name=name):

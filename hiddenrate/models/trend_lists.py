@@ -110,6 +110,38 @@ def fit_list_trend(
                              "column); the per-period list models take their own options")
         result = fit_lists(source, model, lists=lists, by=(*by, column), levels=levels, seed=seed, interval=interval,
                            sampling=dict(sampling or {}) or None, **options)
+    return period_trend(result, column=column, axis=axis, by=by, seed=int(seed), compare=compare,
+                        default_changes=default_changes, source=raw.source,
+                        structure=POOLED_STRUCTURE if pooled else "not pooled across periods",
+                        note=None if pooled else NOT_POOLED)
+
+
+def period_trend(result: Result, *, column: str, axis: PeriodAxis, by: Sequence[str], seed: int,
+                 compare: Sequence[str], default_changes: bool, source: str, structure: str,
+                 note: str | None) -> Result:
+    """A fitted result with one stratum per period (and series) turned into a trend result.
+
+    Orders the strata by period, takes each period's posterior draws of the total, and computes
+    the changes between periods with the share recorded in place of a reporting rate (shared by
+    the list path and the ``hiddenrate combine`` path).
+
+    Parameters
+    ----------
+    result
+        Strata keyed by ``by`` and the period ``column``; each with a posterior of the total.
+    column, axis, by
+        The period column, its ordered periods, the other stratum columns.
+    seed
+        Seeds the resampling of exact posteriors.
+    compare, default_changes
+        As :func:`hiddenrate.models.trend.fit_trend`.
+    source
+        Names the data in messages.
+    structure
+        ``details.capture_structure``: how capture structure relates across periods.
+    note
+        An assumption to add (e.g. that periods were fitted separately), or ``None``.
+    """
     rng = np.random.default_rng(stratum_seeds(int(seed), 1)[0])
     series: list[dict[str, str]] = []
     cells: dict[tuple[int, int], StratumEstimate] = {}
@@ -121,10 +153,10 @@ def fit_list_trend(
             series.append(key)
         position = (series.index(key), axis.index(label))
         if position in cells:
-            raise DataError(f"{raw.source}: period {label} is written in two ways in column '{column}' (e.g. "
+            raise DataError(f"{source}: period {label} is written in two ways in column '{column}' (e.g. "
                             f"'{cells[position].stratum[column]}' and '{stratum.stratum[column]}'); write each period one way")
         cells[position] = dataclasses.replace(stratum, stratum={**key, column: label})
-    ordered = _ordered(cells, series, axis, raw.source)
+    ordered = _ordered(cells, series, axis, source)
     series_draws = [_series_draws(ordered[g], series[g], column, rng, result.model) for g in range(len(series))]
     if len(series) > 1:
         series_draws.append(SeriesDraws(label="all", recorded=np.sum([s.recorded for s in series_draws], axis=0),
@@ -143,11 +175,11 @@ def fit_list_trend(
     return dataclasses.replace(
         result,
         command="trend",
-        assumptions=result.assumptions if pooled else (*result.assumptions, NOT_POOLED),
+        assumptions=result.assumptions if note is None else (*result.assumptions, note),
         strata=tuple(s for row in ordered for s in row),
         input=summary,
         extra={**dict(result.extra), "periods": axis.to_dict(), "changes": changes, "figure": "trend", "tables": tables,
-               "capture_structure": POOLED_STRUCTURE if pooled else "not pooled across periods"},
+               "capture_structure": structure},
     )
 
 
@@ -192,4 +224,4 @@ def _series_draws(row: list[StratumEstimate], key: dict[str, str], column: str, 
                        rate_name="share recorded")
 
 
-__all__ = ["GRID_DRAWS", "NOT_POOLED", "POOLED", "fit_list_trend"]
+__all__ = ["GRID_DRAWS", "NOT_POOLED", "POOLED", "fit_list_trend", "period_trend"]
