@@ -194,3 +194,19 @@ def test_conflict_p_values() -> None:
     assert up == pytest.approx(down, abs=0.01) and up == pytest.approx(0.0455, abs=0.01)  # 2 (1 - Phi(2))
     assert draws_conflict_p_value(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == pytest.approx(1.0)
     assert draws_conflict_p_value(np.arange(10.0), np.arange(10.0) + 100) == 0.0
+
+
+@pytest.mark.parametrize("command", ["combine", "reporting"])
+def test_unlinked_counts_do_not_claim_to_know_who_was_never_recorded(run_cli, command) -> None:
+    """Unmatched counts from several sources: their overlap is unknown, so the observed count is the
+    largest source's (350 police/NGO incidents; 140 in the reporting example) and 1 - that share is
+    only an upper bound on the share recorded by no source. The words must say "at most" and
+    name the largest source, never "about X% were never recorded"."""
+    example = "police-ngo-counts" if command == "combine" else "two-sources"
+    result = run_cli(command, "--example", example, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())  # the sentence is wrapped; compare words
+    assert "The largest source recorded" in text and "how many are on more than one is unknown" in text
+    assert "at most about" in text and "recorded by no source" in text
+    assert "were never recorded" not in text
+    assert "Not in the largest source's count" in text

@@ -79,9 +79,24 @@ def _source_name(result: Result) -> str | None:
     return None
 
 
+def unlinked_sources(result: Result) -> bool:
+    """Several sources' counts that are not matched: their overlap is unknown.
+
+    The observed count is then the largest source's count (the fewest that can have been
+    recorded), so "hidden" is the number not in that source's count, and the share never
+    recorded by any source is at most 1 - observed share.
+    """
+    if not isinstance(result.input, Mapping) or result.input.get("format") != "reporting":
+        return False
+    sources = result.input.get("sources")
+    return isinstance(sources, list) and len(sources) > 1
+
+
 def observed_phrase(result: Result) -> str:
     """How the observed were observed: on a list, caught, or recorded (by a named source)."""
     kind = result.input.get("format") if isinstance(result.input, Mapping) else None
+    if unlinked_sources(result):
+        return "recorded by the largest source"
     if kind == "lists":
         return "on at least one list"
     if kind == "number of captures":
@@ -105,6 +120,9 @@ def observed_clause(result: Result, estimate: StratumEstimate) -> str:
     count = fmt.count(estimate.observed)
     if kind == "reporting" and source:
         return f"{source[:1].upper()}{source[1:]} recorded {count} {noun}."
+    if unlinked_sources(result):
+        return (f"The largest source recorded {count} {noun}; the sources' counts are not matched, so how many "
+                "are on more than one is unknown.")
     return f"{count} {noun} were {observed_phrase(result)}."
 
 
@@ -120,10 +138,11 @@ def headline_rows(result: Result, estimate: StratumEstimate) -> list[tuple[str, 
     def counts(value: float | None) -> str:
         return count_text(result, value)
 
+    several = unlinked_sources(result)
     labels: dict[str, tuple[str, Callable[[float | None], str]]] = {
         "total": ("Estimated total", counts),
-        "hidden": ("Never recorded (hidden)", counts),
-        "observed_share": ("Share recorded", fmt.share),
+        "hidden": ("Not in the largest source's count" if several else "Never recorded (hidden)", counts),
+        "observed_share": ("Share in the largest source" if several else "Share recorded", fmt.share),
     }
     for name, (label, formatter) in labels.items():
         dist = estimate.quantity(name)
@@ -160,7 +179,9 @@ def sentence(result: Result, estimate: StratumEstimate) -> str:
     else:
         span = f"{fmt.level(level)} interval {count_text(result, lower)} to {count_text(result, upper)}"
     text = f"{observed} We estimate {count_text(result, total.median())} in all ({span})"
-    if never is not None:
+    if never is not None and unlinked_sources(result):
+        text += f"; at most about {fmt.share(never)} were recorded by no source."
+    elif never is not None:
         text += f"; about {fmt.share(never)} were never recorded."
     else:
         text += "."
