@@ -74,23 +74,46 @@ def _entry(name: str, base: Mapping[str, Any], value: Any, errors: list[str]) ->
             errors.append(f"prior '{name}' ({family}) takes {len(names)} number(s): {', '.join(names) or 'none'}")
             return dict(base)
         fields = dict(zip(names, numbers, strict=True))
+    return prior_fields(name, family, allowed, fields, base, FAMILIES, _POSITIVE, errors, nonnegative={"shape"})
+
+
+def prior_fields(name: str, family: str, allowed: Sequence[str], fields: Mapping[str, Any], base: Mapping[str, Any],
+                 families: Mapping[str, Sequence[str]], positive: set[str], errors: list[str], *,
+                 nonnegative: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    """Check one prior's family and numbers and fill what is not given from ``base``.
+
+    Shared by the reporting and trend priors. Problems are appended to ``errors`` (all are
+    reported at once by the caller); the returned spec holds what could be read.
+
+    Parameters
+    ----------
+    name, family, allowed
+        The prior's name, the family asked for and the families it may take.
+    fields, base
+        The given fields (``{"mu": 0, ...}``) and the default spec they override.
+    families
+        Field names of each family.
+    positive, nonnegative
+        Fields that must be > 0, and >= 0.
+    errors
+        Where problems are appended.
+    """
     if family not in allowed:
         errors.append(f"prior '{name}': dist must be {' or '.join(allowed)}, got {family!r}")
         return dict(base)
-    unknown = sorted(set(fields) - set(FAMILIES[family]))
+    unknown = sorted(set(fields) - set(families[family]))
     if unknown:
-        errors.append(f"prior '{name}' has unknown field(s) {', '.join(unknown)}; valid: {', '.join(FAMILIES[family]) or 'none'}")
+        errors.append(f"prior '{name}' has unknown field(s) {', '.join(unknown)}; valid: {', '.join(families[family]) or 'none'}")
     merged: dict[str, Any] = {"dist": family}
-    for key in FAMILIES[family]:
+    for key in families[family]:
         raw = fields.get(key, base.get(key))
         try:
-            number = float(raw)  # type: ignore[arg-type]
+            number = float(raw)
         except (TypeError, ValueError):
             errors.append(f"prior '{name}': {key} must be a number, got {raw!r}")
             continue
-        positive = key in _POSITIVE
-        if not math.isfinite(number) or (positive and number <= 0) or (key == "shape" and number < 0):
-            need = "> 0" if positive else ">= 0" if key == "shape" else "a finite number"
+        if not math.isfinite(number) or (key in positive and number <= 0) or (key in nonnegative and number < 0):
+            need = "> 0" if key in positive else ">= 0" if key in nonnegative else "a finite number"
             errors.append(f"prior '{name}': {key} = {raw!r} is not allowed (it must be {need})")
             continue
         merged[key] = number

@@ -20,11 +20,11 @@ that lists the valid names of the chosen process.
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from hiddenrate.exceptions import ModelError
+from hiddenrate.models.reporting_base import prior_fields
 from hiddenrate.models.trend_core import default_priors
 
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -67,25 +67,7 @@ def _entry(name: str, base: Mapping[str, Any], value: Any, errors: list[str]) ->
             errors.append(f"prior '{name}' ({family}) takes {need} number(s): {', '.join(names)}")
             return dict(base)
         fields = dict(zip(names, numbers, strict=False))
-    if family not in allowed:
-        errors.append(f"prior '{name}': dist must be {' or '.join(allowed)}, got {family!r}")
-        return dict(base)
-    unknown = sorted(set(fields) - set(FAMILIES[family]))
-    if unknown:
-        errors.append(f"prior '{name}' has unknown field(s) {', '.join(unknown)}; valid: {', '.join(FAMILIES[family]) or 'none'}")
-    merged: dict[str, Any] = {"dist": family}
-    for key in FAMILIES[family]:
-        raw = fields.get(key, base.get(key))
-        try:
-            number = float(raw)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            errors.append(f"prior '{name}': {key} must be a number, got {raw!r}")
-            continue
-        if not math.isfinite(number) or (key in _POSITIVE and number <= 0):
-            errors.append(f"prior '{name}': {key} = {raw!r} is not allowed (it must be {'> 0' if key in _POSITIVE else 'finite'})")
-            continue
-        merged[key] = number
-    return merged
+    return prior_fields(name, family, allowed, fields, base, FAMILIES, _POSITIVE, errors)
 
 
 def merge_priors(process: str, overrides: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
