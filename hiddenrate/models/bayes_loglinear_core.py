@@ -92,6 +92,7 @@ import numpy as np
 
 from hiddenrate.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
+from hiddenrate.models.nuts import public_posterior, sample_nuts
 
 __all__ = ["DEFAULT_PRIORS", "LoglinearSampler", "merge_priors", "term_coord"]
 
@@ -435,17 +436,8 @@ class LoglinearSampler:
             observed_counts=observed,
             intercept_offset=np.log(max(n_observed, 1) / observed.size),
         )
-        idata = nutpie.sample(
-            compiled,
-            draws=int(draws),
-            tune=int(tune),
-            chains=int(chains),
-            seed=int(nuts_seq.generate_state(1, dtype=np.uint64)[0]),
-            progress_bar=progress,
-            save_warmup=False,
-        )
-        posterior = idata.posterior.drop_vars([v for v in idata.posterior.data_vars if str(v).startswith("_")])
-        posterior = posterior.drop_dims([d for d in posterior.dims if str(d).startswith("_")])
+        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, progress=progress)
+        posterior = public_posterior(idata)
         with np.errstate(over="ignore"):  # overflow to inf is caught just below
             hidden_mean = np.exp(posterior["intercept"].values)
         if not np.all(np.isfinite(hidden_mean) & (hidden_mean <= _MAX_POISSON_MEAN)):

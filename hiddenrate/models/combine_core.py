@@ -69,6 +69,7 @@ from scipy.special import logsumexp
 from hiddenrate.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.bayes_loglinear_core import term_coord
 from hiddenrate.models.design import Terms, design_matrix, n_cells, normalize_terms, patterns
+from hiddenrate.models.nuts import sample_nuts
 
 #: numpy's Poisson sampler refuses means above about 9.2e18
 _MAX_HIDDEN_MEAN = 1e15
@@ -207,8 +208,6 @@ class JointSampler:
         EstimationError
             When the posterior of the hidden count is unbounded (draws of its mean above 1e15).
         """
-        import nutpie
-
         table = np.asarray(counts, dtype=float)
         if table.shape != (n_cells(self.k),) or np.any(table[1:] < 0) or table[1:].sum() <= 0:
             raise DataError(f"counts must be {n_cells(self.k)} whole numbers >= 0 with a positive total")
@@ -241,9 +240,8 @@ class JointSampler:
                         prevalence_b=float(prevalence["beta"]) + route.respondents - route.victimized)
         nuts_seq, hidden_seq = np.random.SeedSequence(seed).spawn(2)
         compiled = _compiled(self.k, self.terms).with_data(**data)
-        idata = nutpie.sample(compiled, draws=int(draws), tune=int(tune), chains=int(chains),
-                              seed=int(nuts_seq.generate_state(1, dtype=np.uint64)[0]), progress_bar=False,
-                              save_warmup=False, low_rank_modified_mass_matrix=True)
+        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq,
+                            low_rank_modified_mass_matrix=True)
         return self._expand(idata, n_observed, route is not None, np.random.default_rng(hidden_seq))
 
     def _expand(self, idata: Any, n_observed: float, with_route: bool, rng: np.random.Generator) -> JointFit:

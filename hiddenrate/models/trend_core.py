@@ -83,6 +83,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from hiddenrate.exceptions import EstimationError, ModelError
+from hiddenrate.models.nuts import sample_nuts
 
 PROCESSES = ("rw", "rw-drift", "ar1")
 
@@ -358,18 +359,7 @@ class TrendSampler:
         nuts_seq, count_seq = np.random.SeedSequence(seed).spawn(2)
         compiled = _compiled(self.n_series, self.n_periods, self.process, self.priors)
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, times, self.priors))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            idata = nutpie.sample(
-                compiled,
-                draws=int(draws),
-                tune=int(tune),
-                chains=int(chains),
-                seed=int(nuts_seq.generate_state(1, dtype=np.uint64)[0]),
-                progress_bar=False,
-                save_warmup=False,
-                target_accept=float(target_accept),
-            )
+        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept)
         post = idata.posterior
         rate = expit(post["_logit_rate"].values)
         incidence = np.exp(post["_log_incidence"].values)

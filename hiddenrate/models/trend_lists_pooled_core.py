@@ -56,6 +56,7 @@ from hiddenrate.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.bayes_loglinear_core import term_coord
 from hiddenrate.models.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
 from hiddenrate.models.trend_core import TARGET_ACCEPT, normal_log_density, process_log_prior
+from hiddenrate.models.nuts import public_posterior, sample_nuts
 
 #: Default priors (see the module docstring); overridable by name.
 DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
@@ -231,11 +232,8 @@ class PooledLoglinearSampler:
             times=np.asarray(times, dtype=float),
             intercept_offset=np.log(per_period / observed.shape[1]),
         )
-        idata = nutpie.sample(compiled, draws=int(draws), tune=int(tune), chains=int(chains),
-                              seed=int(nuts_seq.generate_state(1, dtype=np.uint64)[0]), progress_bar=False,
-                              save_warmup=False, target_accept=float(target_accept))
-        posterior = idata.posterior.drop_vars([v for v in idata.posterior.data_vars if str(v).startswith("_")])
-        posterior = posterior.drop_dims([d for d in posterior.dims if str(d).startswith("_")])
+        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept)
+        posterior = public_posterior(idata)
         with np.errstate(over="ignore"):
             hidden_mean = np.exp(posterior["intercept"].values)
         if not np.all(np.isfinite(hidden_mean) & (hidden_mean <= _MAX_POISSON_MEAN)):

@@ -1,0 +1,68 @@
+"""One way to run NUTS (nutpie) on a compiled model, shared by every MCMC model.
+
+Every model compiles its PyMC model once per shape and swaps data in with ``with_data``; this
+module runs the sampler with the project's conventions: a seed derived from a
+``numpy.random.SeedSequence`` (same data and seed, same draws), no warm-up draws kept, no
+progress bar unless asked, and nutpie's deprecation notices (``FutureWarning``, about its
+own API, never about the data) kept out of the user's output.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+
+def sample_nuts(
+    compiled: Any,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: np.random.SeedSequence,
+    target_accept: float | None = None,
+    progress: bool = False,
+    **options: Any,
+) -> Any:
+    """Sample a nutpie-compiled model.
+
+    Parameters
+    ----------
+    compiled
+        A model from ``nutpie.compile_pymc_model`` (with its data set).
+    draws, tune, chains
+        Kept draws and tuning iterations per chain, and the number of chains.
+    seed
+        Seeds the sampler (one 64-bit state drawn from it).
+    target_accept
+        NUTS target acceptance rate (nutpie's default when None).
+    progress
+        Show nutpie's progress bar (on stderr).
+    **options
+        Further nutpie options, e.g. ``low_rank_modified_mass_matrix=True``.
+
+    Returns
+    -------
+    arviz.InferenceData
+        The posterior and sample statistics.
+    """
+    import nutpie
+
+    if target_accept is not None:
+        options["target_accept"] = float(target_accept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return nutpie.sample(compiled, draws=int(draws), tune=int(tune), chains=int(chains),
+                             seed=int(seed.generate_state(1, dtype=np.uint64)[0]), progress_bar=progress,
+                             save_warmup=False, **options)
+
+
+def public_posterior(idata: Any) -> Any:
+    """The posterior without the model's internal variables and dimensions (names starting ``_``)."""
+    posterior = idata.posterior.drop_vars([v for v in idata.posterior.data_vars if str(v).startswith("_")])
+    return posterior.drop_dims([d for d in posterior.dims if str(d).startswith("_")])
+
+
+__all__ = ["public_posterior", "sample_nuts"]
