@@ -5,7 +5,6 @@ and more. Every case fails before any model is compiled, so these tests are fast
 
 from __future__ import annotations
 
-import hashlib
 
 import pandas as pd
 import pytest
@@ -74,24 +73,10 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_gives_one_line_and_exit_code_2(case, run_cli, write_csv):
+def test_bad_input_gives_one_line_and_exit_code_2(case, check_bad_input):
     """Each case is a user mistake; the message must say what is wrong and how to fix it (STYLE.md)."""
     content, args, fragments, names_file = CASES[case]
-    path = write_csv(content)
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
-    result = run_cli("trend", path, *args, "--quiet")
-    assert result.exit_code == 2, (case, result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, lines
-    message = lines[0]
-    assert message.startswith("hiddenrate: error: ")
-    assert "Traceback" not in result.stderr
-    if names_file:
-        assert str(path) in message
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    check_bad_input("trend", content, args, fragments, names_file=names_file, label=case)
 
 
 def test_file_and_example_are_exclusive(run_cli):

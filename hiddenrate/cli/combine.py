@@ -6,11 +6,9 @@ from dataclasses import replace
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, setup_logging
+from hiddenrate.cli.common import emit, handle_errors, input_source, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.spec import read_spec
-from hiddenrate.examples import get_example
-from hiddenrate.exceptions import DataError
 from hiddenrate.models.combine import fit_combined
 
 
@@ -66,20 +64,12 @@ def combine_command(spec: str | None, example: str | None, checks: bool, out: Ou
     (the output says why); 2 bad spec, data or options.
     """
     setup_logging(out.quiet)
-    if (spec is None) == (example is None):
-        raise DataError("give a SPEC file or --example NAME (one of them); see `hiddenrate examples`")
+    path, name, entry = input_source(spec, example, "combine", what="SPEC file")
     label = None
-    if example is not None:
-        entry = get_example(example)
-        if entry.command != "combine":
-            raise DataError(f"example '{example}' is for `hiddenrate {entry.command}`, not combine")
-        path = entry.path()
-        parsed = replace(read_spec(path), source=f"example {example} ({path.name})")
-        if entry.status.lower().startswith("illustrative"):
-            label = (f"illustrative example, not a real estimate: {entry.status.split(':', 1)[1].strip()} "
-                     "(see examples/combine/combine.md)")
-    else:
-        parsed = read_spec(str(spec))
+    parsed = read_spec(str(path)) if entry is None else replace(read_spec(path), source=name)
+    if entry is not None and entry.status.lower().startswith("illustrative"):
+        label = (f"illustrative example, not a real estimate: {entry.status.split(':', 1)[1].strip()} "
+                 "(see examples/combine/combine.md)")
     result = fit_combined(parsed, levels=out.levels, seed=sampling.seed, interval=out.interval, draws=sampling.draws,
                           tune=sampling.tune, chains=sampling.chains, checks=checks)
     if label is not None:

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from hiddenrate.cli.options import OutputOptions
+from hiddenrate.examples import Example
 from hiddenrate.exceptions import DataError, EstimationError, HiddenrateError, ModelError
 from hiddenrate.render import render
 from hiddenrate.results import Result
@@ -121,3 +122,32 @@ def emit(result: Result, out: OutputOptions) -> None:
         logger.warning("the fit did not converge; see the diagnostics in the output")
     if not result.estimated:
         sys.exit(EXIT_NO_ESTIMATE)
+
+
+def input_source(file: str | None, example: str | None, command: str,
+                 what: str = "FILE") -> tuple[str | Path, str, Example | None]:
+    """The data to read: ``FILE`` or the bundled ``--example`` (exactly one), and how to name it.
+
+    Returns
+    -------
+    (source, name, example)
+        The path, its name in messages (``example uk-2013 (uk_modern_slavery_2013.csv)`` for an
+        example) and the example's registry entry (``None`` for a file).
+
+    Raises
+    ------
+    DataError
+        Neither or both given, or an example that belongs to another command.
+    """
+    from hiddenrate.examples import get_example
+
+    if (file is None) == (example is None):
+        raise DataError(f"give a {what} or --example NAME (one of them); see `hiddenrate examples`")
+    if example is None:
+        return str(file), str(file), None
+    entry = get_example(example)
+    if entry.command != command:
+        raise DataError(f"example '{example}' is for `hiddenrate {entry.command}`, not {command}")
+    path = entry.path()
+    return path, f"example {example} ({path.name})", entry
+

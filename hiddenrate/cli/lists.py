@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
 from hiddenrate.api import fit_lists
-from hiddenrate.cli.common import emit, handle_errors, setup_logging
+from hiddenrate.cli.common import emit, handle_errors, input_source, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names, parse_pair, parse_priors
-from hiddenrate.examples import get_example
-from hiddenrate.exceptions import DataError
 from hiddenrate.models.registry import CAPTURE_COUNT_MODELS, LIST_MODELS
 
 MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
@@ -73,14 +70,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
     so); 1 no estimate could be produced (the output says why); 2 bad input or options.
     """
     setup_logging(out.quiet)
-    if (file is None) == (example is None):
-        raise DataError("give a FILE or --example NAME (one of them); see `hiddenrate examples`")
-    source: str | Path
-    if example is not None:
-        source = get_example(example).path()
-        name = f"example {example} ({source.name})"
-    else:
-        source = name = str(file)
+    source, name, _ = input_source(file, example, "lists")
     options: dict[str, Any] = {
         "terms": terms,
         "max_order": max_order,

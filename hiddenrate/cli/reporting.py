@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, setup_logging
+from hiddenrate.cli.common import emit, handle_errors, input_source, setup_logging
 from hiddenrate.cli.parsing import two_numbers
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.reporting import UNITS, read_reporting
-from hiddenrate.examples import get_example
 from hiddenrate.exceptions import DataError
 from hiddenrate.models.reporting import MODELS, fit_reporting
 
@@ -121,17 +119,7 @@ def reporting_command(file: str | None, example: str | None, by: tuple[str, ...]
     (the output says why); 2 bad input or options.
     """
     setup_logging(out.quiet)
-    if (file is None) == (example is None):
-        raise DataError("give a FILE or --example NAME (one of them); see `hiddenrate examples`")
-    source: str | Path
-    if example is not None:
-        entry = get_example(example)
-        if entry.command != "reporting":
-            raise DataError(f"example '{example}' is for `hiddenrate {entry.command}`, not reporting")
-        source = entry.path()
-        name = f"example {example} ({source.name})"
-    else:
-        source = name = str(file)
+    source, name, _ = input_source(file, example, "reporting")
     data = read_reporting(source, by=by, unit=unit, name=name,
                           population=parse_population(population), prevalence=parse_prevalence(prevalence))
     result = fit_reporting(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, setup_logging
+from hiddenrate.cli.common import emit, handle_errors, input_source, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names
 from hiddenrate.cli.reporting import parse_reporting_priors
 from hiddenrate.data.reporting import UNITS
-from hiddenrate.examples import get_example
 from hiddenrate.exceptions import DataError
 from hiddenrate.models.trend import fit_trend
 from hiddenrate.models.trend_core import PROCESSES
@@ -95,17 +93,7 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
     single period).
     """
     setup_logging(out.quiet)
-    if (file is None) == (example is None):
-        raise DataError("give a FILE or --example NAME (one of them); see `hiddenrate examples`")
-    source: str | Path
-    if example is not None:
-        entry = get_example(example)
-        if entry.command != "trend":
-            raise DataError(f"example '{example}' is for `hiddenrate {entry.command}`, not trend")
-        source = entry.path()
-        name = f"example {example} ({source.name})"
-    else:
-        source = name = str(file)
+    source, name, _ = input_source(file, example, "trend")
     if only_compare and not compare:
         raise DataError("--only-compare needs at least one --compare FROM:TO")
     result = fit_trend(
