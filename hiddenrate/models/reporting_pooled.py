@@ -251,6 +251,29 @@ def sampler_inputs(
     }
 
 
+
+def unrecorded_mean(posterior: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reporting rate, incidence and the Poisson mean of the unrecorded count, draw by draw.
+
+    From the ``_logit_rate`` and ``_log_incidence`` draws of the pooled and trend models: the
+    unrecorded count is Poisson with mean ``incidence * (1 - rate)`` (thinning).
+
+    Raises
+    ------
+    EstimationError
+        When that mean is unbounded (draws above 1e15 or not finite): the data and priors do not
+        bound the total.
+    """
+    rate = expit(posterior["_logit_rate"].values)
+    incidence = np.exp(posterior["_log_incidence"].values)
+    hidden_mean = incidence * (1 - rate)
+    if not np.all(np.isfinite(hidden_mean) & (hidden_mean <= _MAX_POISSON_MEAN)):
+        raise EstimationError(
+            "the posterior of the unrecorded count is unbounded (its mean reached "
+            f"{np.nanmax(hidden_mean):.3g}); give informative priors or more surveys"
+        )
+    return rate, incidence, hidden_mean
+
 class PooledSampler:
     """Compile the pooled reporting model once per number of strata and priors; sample it many times.
 
@@ -335,14 +358,7 @@ class PooledSampler:
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, self.priors))
         idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept)
         post = idata.posterior
-        rate = expit(post["_logit_rate"].values)
-        incidence = np.exp(post["_log_incidence"].values)
-        hidden_mean = incidence * (1 - rate)
-        if not np.all(np.isfinite(hidden_mean) & (hidden_mean <= _MAX_POISSON_MEAN)):
-            raise EstimationError(
-                "the posterior of the unrecorded count is unbounded (its mean reached "
-                f"{np.nanmax(hidden_mean):.3g}); give informative priors or more surveys"
-            )
+        rate, incidence, hidden_mean = unrecorded_mean(post)
         hidden = np.random.default_rng(count_seq).poisson(hidden_mean).astype(np.int64)
         total = hidden + recorded
         labels = labels or [str(i) for i in range(self.n_strata)]

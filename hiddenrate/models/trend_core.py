@@ -80,10 +80,11 @@ from typing import Any
 
 import arviz
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import logit
 
-from hiddenrate.exceptions import EstimationError, ModelError
+from hiddenrate.exceptions import ModelError
 from hiddenrate.models.nuts import sample_nuts
+from hiddenrate.models.reporting_pooled import unrecorded_mean
 
 PROCESSES = ("rw", "rw-drift", "ar1")
 
@@ -105,7 +106,6 @@ AR1_PRIORS: dict[str, dict[str, Any]] = {
     "logit_rate_ar": {"dist": "beta", "alpha": 1.0, "beta": 1.0},
 }
 TARGET_ACCEPT = 0.9
-_MAX_POISSON_MEAN = 1e15
 _COMPILED: dict[tuple[int, int, str, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
 
@@ -361,14 +361,7 @@ class TrendSampler:
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, times, self.priors))
         idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept)
         post = idata.posterior
-        rate = expit(post["_logit_rate"].values)
-        incidence = np.exp(post["_log_incidence"].values)
-        hidden_mean = incidence * (1 - rate)
-        if not np.all(np.isfinite(hidden_mean) & (hidden_mean <= _MAX_POISSON_MEAN)):
-            raise EstimationError(
-                "the posterior of the unrecorded count is unbounded (its mean reached "
-                f"{np.nanmax(hidden_mean):.3g}); give informative priors or more surveys"
-            )
+        rate, incidence, hidden_mean = unrecorded_mean(post)
         rng = np.random.default_rng(count_seq)
         hidden = rng.poisson(hidden_mean).astype(np.int64)
         total = hidden + recorded[None, None]
