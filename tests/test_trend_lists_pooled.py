@@ -1,4 +1,4 @@
-"""List data over periods with the capture structure pooled across periods (the default for 3+ lists)."""
+"""List data over periods with the capture structure pooled across periods (``--model pooled``)."""
 
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ FRAME = pd.DataFrame([{"a": int(PATTERNS[c, 0]), "b": int(PATTERNS[c, 1]), "c": 
 
 @pytest.fixture(scope="module")
 def pooled():
-    return fit_trend(FRAME, seed=1)
+    return fit_trend(FRAME, "pooled", seed=1)
 
 
-def test_pooled_is_the_default_for_three_lists_and_recovers_the_totals(pooled) -> None:
+def test_pooled_recovers_the_totals(pooled) -> None:
     """Tolerance from the posterior itself: each true total lies in its 95% interval, and each
     median is within 3 posterior sd of the truth (a fixed simulated data set and a fixed seed)."""
     assert pooled.model == "pooled" and pooled.command == "trend"
@@ -86,9 +86,12 @@ def test_changes_use_joint_draws(pooled) -> None:
 
 
 def test_pooled_list_trend_from_the_cli(run_cli, write_csv) -> None:
-    """JSON: one stratum per year and details.changes; --model bma keeps the per-period path."""
+    """JSON: one stratum per year and details.changes; the default (bma) and --model bma keep the per-period path."""
     path = write_csv(FRAME.to_csv(index=False))
-    result = run_cli("trend", path, "--format", "json", "--quiet", "--draws", "500", "--tune", "500")
+    default = run_cli("trend", path, "--format", "json", "--quiet")
+    assert default.exit_code == 0, default.stderr
+    assert json.loads(default.stdout)["details"]["capture_structure"] == "not pooled across periods"
+    result = run_cli("trend", path, "--model", "pooled", "--format", "json", "--quiet", "--draws", "500", "--tune", "500")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert len(payload["strata"]) == 4 and len(payload["details"]["changes"]) == 4
@@ -97,7 +100,7 @@ def test_pooled_list_trend_from_the_cli(run_cli, write_csv) -> None:
     separate = run_cli("trend", path, "--model", "bma", "--format", "json", "--quiet")
     assert separate.exit_code == 0, separate.stderr
     assert json.loads(separate.stdout)["details"]["capture_structure"] == "not pooled across periods"
-    terms = run_cli("trend", path, "--terms", "a:b", "--format", "json", "--quiet", "--draws", "300", "--tune", "300")
+    terms = run_cli("trend", path, "--model", "pooled", "--terms", "a:b", "--format", "json", "--quiet", "--draws", "300", "--tune", "300")
     assert terms.exit_code == 0, terms.stderr
     assert json.loads(terms.stdout)["strata"][0]["details"]["terms"] == "a:b"
 
@@ -110,7 +113,7 @@ def test_options_the_pooled_model_does_not_take_are_refused() -> None:
 def test_one_pooled_model_per_series_with_a_stratum_column() -> None:
     """Two areas with the same lists: each area is its own pooled series, plus their sum ("all")."""
     frame = pd.concat([FRAME.assign(area="north"), FRAME.assign(area="south")])
-    result = fit_trend(frame, by=["area"], seed=3, sampling={"draws": 300, "tune": 300})
+    result = fit_trend(frame, "pooled", by=["area"], seed=3, sampling={"draws": 300, "tune": 300})
     assert [s.stratum for s in result.strata] == [{"area": a, "year": str(y)} for a in ("north", "south") for y in YEARS]
     assert [c["series"] for c in result.extra["changes"]][::4] == ["area=north", "area=south", "all"]
 
@@ -120,7 +123,7 @@ def test_a_series_missing_a_period_and_bad_priors_are_refused() -> None:
 
     frame = pd.concat([FRAME.assign(area="north"), FRAME[FRAME.year != 2019].assign(area="south")])
     with pytest.raises(DataError, match="area=south has no records for period 2019"):
-        fit_trend(frame, by=["area"], seed=3)
+        fit_trend(frame, "pooled", by=["area"], seed=3)
     with pytest.raises(ModelError, match="unknown prior name 'step'; valid names: main_level, main_step, interaction"):
         fit_trend(FRAME, "pooled", priors={"step": {"scale": 1.0}})
 
@@ -128,7 +131,7 @@ def test_a_series_missing_a_period_and_bad_priors_are_refused() -> None:
 def test_pooled_priors_from_the_cli(run_cli, write_csv) -> None:
     """--prior main_step=0.5 widens the random walk's step; the result records the merged priors."""
     path = write_csv(FRAME.to_csv(index=False))
-    result = run_cli("trend", path, "--prior", "main_step=0.5", "--format", "json", "--quiet", "--draws", "300",
+    result = run_cli("trend", path, "--model", "pooled", "--prior", "main_step=0.5", "--format", "json", "--quiet", "--draws", "300",
                      "--tune", "300")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["priors"]["main_step"] == {"dist": "scaled_inv_chi2", "dof": 4.0, "scale": 0.5}

@@ -27,9 +27,10 @@ from hiddenrate.models.trend_core import PROCESSES
               help="What is counted (reporting data); required unless the file has a 'unit' column.")
 @click.option("--model", default="auto", show_default=True, metavar="MODEL",
               help=f"Reporting data: {', '.join(PROCESSES)} (auto = rw-drift): how the log incidence and the logit "
-                   "reporting rate move between periods. List data: pooled (all periods jointly, the dependence "
-                   "between lists shared by all periods; auto with 3+ lists), or a list model fitted period by "
-                   "period (bma, bayes-loglinear, bayes-2list, latent-class; auto with 2 lists = bayes-2list).")
+                   "reporting rate move between periods. List data: a list model fitted period by period "
+                   "(bma, bayes-loglinear, bayes-2list, latent-class; auto = bma, or bayes-2list for 2 lists), or "
+                   "pooled (all periods jointly, the dependence between lists shared by all periods; mixes slowly: "
+                   "use --draws 3000 and read the diagnostics).")
 @click.option("--prior", "priors", multiple=True, metavar="NAME=NUMBERS",
               help="Override a trend prior, e.g. log_incidence_step=0.2 (the typical change per period; ,DOF to set its "
                    "degrees of freedom), logit_rate_drift=0,0.2, log_incidence_level=0,3. List data, --model pooled: "
@@ -58,11 +59,11 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
     survey; leave both empty in a period without a survey: it borrows from its neighbours).
     The periods are fitted jointly: the log incidence and the logit reporting rate follow a
     random walk with drift (or --model rw, ar1). A list file (0/1 list columns and `count`)
-    with a period column and 3 or more lists is fitted with all periods jointly (--model pooled):
-    the dependence between lists (--terms, default every overlapping pair) is shared by all
-    periods and each list's capture probability follows a random walk, so a period with few
-    records borrows from its neighbours. With 2 lists, or with --model bma, bayes-loglinear,
-    bayes-2list or latent-class, each period is fitted on its own. A `hiddenrate combine` spec
+    with a period column is fitted period by period with a list model (default bma; 2 lists
+    bayes-2list). With --model pooled all periods are fitted jointly: the dependence between
+    lists (--terms, default every overlapping pair) is shared by all periods and each list's
+    capture probability follows a random walk, so a period with few records borrows from its
+    neighbours (it mixes slowly: use --draws 3000 and read the diagnostics). A `hiddenrate combine` spec
     (FILE.toml) whose `by` includes the period (by = ["year"]; the lists and [evidence] files
     carry the column) is fitted period by period with the joint model.
 
@@ -85,7 +86,7 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
       hiddenrate trend counts.csv --unit incidents --compare 2014:2017
       hiddenrate trend counts.csv --unit incidents --by area --format json | jq '.details.changes[0]'
       hiddenrate trend counts.csv --unit incidents --model ar1 --prior log_incidence_step=0.2
-      hiddenrate trend lists.csv --period year --terms police:ngo
+      hiddenrate trend lists.csv --period year --model pooled --terms police:ngo --draws 3000
       hiddenrate trend spec.toml --period year          # lists + surveys per year (combine)
 
     Exit codes: 0 estimate printed (read the diagnostics); 1 no estimate could be produced;

@@ -273,9 +273,9 @@ def fit_trend(
         (:mod:`~hiddenrate.models.trend_combine`).
     model
         Reporting data: ``auto`` (= ``rw-drift``), ``rw-drift``, ``rw`` or ``ar1``. List data:
-        ``pooled`` (all periods jointly, list interactions shared by all periods; ``auto`` with 3+
-        lists) or a list model (``bma``, ``bayes-loglinear``, ``bayes-2list`` ...; ``auto`` with 2
-        lists), fitted period by period.
+        a list model fitted period by period (``auto`` = ``bma``, or ``bayes-2list`` with 2 lists;
+        ``bayes-loglinear``, ``latent-class`` ...) or ``pooled`` (all periods jointly, list
+        interactions shared by all periods; slow mixing: use more draws).
     period
         The period column (default: ``period``, else ``year``, ``quarter`` or ``month``): years,
         quarters (``2020Q1``), months (``2020-03``) or whole numbers.

@@ -3,16 +3,21 @@ r"""Change over time for list data: the periods fitted jointly (pooled) or one b
 A list file (0/1 list columns, ``count``) with a period column is split by period (and by the
 ``--by`` columns).
 
-* ``pooled`` (the default with 3 or more lists): all periods of a series in one Bayesian
-  log-linear model whose list interactions are shared by all periods and whose list main effects
-  follow a random walk (:mod:`hiddenrate.models.trend_lists_pooled_core`). The draws of the
-  periods are joint, so the changes keep the correlation between periods.
-* a list model (``bma``, ``bayes-loglinear``, ``bayes-2list``, ``latent-class``; the default
-  with 2 lists is ``bayes-2list``, because with two lists the dependence is not identified
-  and pooling the main effects does not identify it): each period fitted on its own with
+* a list model (``auto``: ``bma`` for 3-6 lists, ``bayes-2list`` for 2; or ``bma``,
+  ``bayes-loglinear``, ``bayes-2list``, ``latent-class``): each period fitted on its own with
   :func:`hiddenrate.fit_lists`. Capture structure is then **not** pooled across periods, the
   periods are independent given the data, and the changes come from independent draws of each
-  period's posterior.
+  period's posterior. This is the default because it is exact (``bma``) and needs no MCMC.
+* ``pooled`` (asked for with ``--model pooled``): all periods of a series in one Bayesian
+  log-linear model whose list interactions are shared by all periods and whose list main effects
+  follow a random walk (:mod:`hiddenrate.models.trend_lists_pooled_core`). The draws of the
+  periods are joint, so the changes keep the correlation between periods, and a thin period
+  borrows capture structure from its neighbours. Measured on 200 simulated 3-list, 4-period
+  data sets (``tests/studies/pooled_list_trend_coverage.py``): the last period's 95% interval
+  covers its total in 95.5%, but the first-to-last ratio's interval is too wide (99.0%), and
+  73 of 200 fits at the default 4 x 1,000 draws have R-hat above 1.01 (the intercepts, main
+  effects and interactions are strongly correlated; no divergences). Use more draws
+  (``--draws 3000``) and read the diagnostics; it is not yet the default for these reasons.
 
 The decomposition uses the share recorded (on at least one list) in place of a reporting rate:
 :math:`n_t / n_s = (N_t / N_s) \times (n_t / N_t) / (n_s / N_s)`.
@@ -91,9 +96,9 @@ def fit_list_trend(
     source: Any = data if isinstance(data, pd.DataFrame) else str(data)
     pooled = False
     list_input: Any = None
-    if model in ("auto", POOLED_NAME):
+    if model == POOLED_NAME:
         list_input = read_list_input(source, lists=lists, by=(*by, column))
-        pooled = isinstance(list_input, ListData) and (model == POOLED_NAME or list_input.k >= 3)
+        pooled = isinstance(list_input, ListData) and model == POOLED_NAME
         if model == POOLED_NAME and not isinstance(list_input, ListData):
             raise ModelError("--model pooled needs list data (0/1 list columns), not number-of-captures data")
     if pooled and isinstance(list_input, ListData):
