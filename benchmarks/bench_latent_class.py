@@ -7,7 +7,9 @@ fits the model at its default settings (K = 10, LCMCR's priors, 4 chains x 1,000
 
 * posterior median and 95% equal-tailed interval of N beside LCMCR's row, the ratio of medians
   and the share of the longer interval covered by the overlap;
-* R-hat (rank-normalised, split) and bulk ESS of N over all chains, divergences;
+* R-hat (rank-normalised, split) and bulk ESS of N over all chains, divergences, and the median
+  of N in each chain (chains that sit in different modes of the posterior show up as medians
+  that differ by more than their Monte Carlo error, e.g. one chain of four far from the others);
 * effective samples of N per second: sampling time only (``ESS/s``), and with the compile time
   of the model structure added (``ESS/s+c``: a fresh process fitting one data set). The compile
   happens once per number of lists and classes; later fits reuse it.
@@ -61,7 +63,7 @@ def main() -> None:
     names = sorted(reference) if args.only is None else args.only.split(",")
     header = (f"{'data set':32s} {'K':>2s} {'median':>8s} {'95% interval':>17s} {'LCMCR':>8s} {'LCMCR 95%':>17s} "
               f"{'ratio':>5s} {'ovl':>4s} {'R-hat':>6s} {'ESS':>6s} {'div':>5s} {'comp s':>6s} {'samp s':>6s} "
-              f"{'ESS/s':>6s} {'ESS/s+c':>7s} {'LCMCR ESS/s':>11s}")
+              f"{'ESS/s':>6s} {'ESS/s+c':>7s} {'LCMCR ESS/s':>11s}  median of N per chain")
     print(header)
     print("-" * len(header))
     compiled: dict[int, float] = {}
@@ -84,10 +86,12 @@ def main() -> None:
         lower, median, upper = np.quantile(total, [0.025, 0.5, 0.975])
         ref = reference[name]
         divergences = int(idata.sample_stats["diverging"].values.sum())
+        chain_medians = ", ".join(f"{m:.0f}" for m in np.median(idata.posterior["total"].values, axis=1))
         print(f"{name:32s} {k:2d} {median:8.0f} {f'[{lower:.0f}, {upper:.0f}]':>17s} {ref[0]:8.0f} "
               f"{f'[{ref[1]:.0f}, {ref[2]:.0f}]':>17s} {median / ref[0]:5.2f} {overlap((lower, upper), ref[1:]):4.2f} "
               f"{rhat:6.3f} {ess:6.0f} {divergences:5d} {compiled[k]:6.1f} {seconds:6.1f} {ess / seconds:6.0f} "
-              f"{ess / (seconds + compiled[k]):7.1f} {LCMCR_ESS_PER_SECOND.get(name, '-'):>11s}", flush=True)
+              f"{ess / (seconds + compiled[k]):7.1f} {LCMCR_ESS_PER_SECOND.get(name, '-'):>11s}  "
+              f"[{chain_medians}]", flush=True)
     print("\nESS/s: effective samples of N (4 chains pooled) per second of sampling; ESS/s+c adds the compile time "
           "of the structure (once per number of lists). ovl: overlap of the 95% intervals over the longer one.")
 

@@ -9,7 +9,9 @@ latent-class model (defaults: K = 10, LCMCR's priors) should cover N in 92-98% o
 
 Cost: the model is compiled once per number of lists and reused (``with_data``); chains are
 shortened to 4 x 400 draws after 400 tuning, enough for 95% interval ends at this accuracy.
-About 1.5-3 s per data set on a 2-core machine (6-12 minutes for this file).
+About 1.5-3 s per data set on a 2-core machine (6-12 minutes for this file) with target_accept
+0.9; the default 0.99 (hiddenrate.models.latent_class_core.TARGET_ACCEPT) takes about twice the
+gradient evaluations per draw (one run: 18.5 minutes on 2 cores shared with another process).
 
 A harder design, a 60% class with capture probabilities about 0.1 on five lists, is *not*
 identifiable from the observed patterns (Link 2003): there the latent-class posterior is
@@ -36,7 +38,7 @@ CLASSES = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("k", [
-    5,  # measured: 190 of 200 (95.0%); independence model 0 of 200
+    5,  # measured with target_accept 0.9: 190 of 200 (95.0%); independence model 0 of 200; passes at 0.99
     # Three lists are not run here: measured 199 of 200 (99.5%), above the band (too wide: with three
     # lists the model has more parameters than the table has cells, so the prior widens the
     # interval). That criterion of issue 7 is unmet and is reported as such, not tested as passing.
@@ -54,5 +56,6 @@ def test_latent_class_covers_heterogeneous_data(k: int) -> None:
         profile = profile_likelihood(counts, k, (), 0.95)
         independence_covered += (profile.lower is not None and profile.lower <= N_TRUE
                                  and (profile.upper is None or N_TRUE <= profile.upper))
+    print(f"latent class, {k} lists: covered {covered}/{DATA_SETS}; independence {independence_covered}/{DATA_SETS}")
     assert independence_covered / DATA_SETS < 0.92
     assert 0.92 <= covered / DATA_SETS <= 0.98

@@ -7,14 +7,18 @@ R 4.2.2); median and 95% equal-tailed interval of N. The rows ``seed=1..3`` show
 spread (UK 5 lists: medians 12,918 to 22,385).
 
 Same model and priors here (K = 10, Gamma(0.25, 0.25), Beta(1, 1), p(N) ∝ 1/N), default
-settings (4 chains x 1,000 draws after 1,000 tuning), seed 1 (hiddenrate's default). Checked:
-the median within 15% of LCMCR's, and the two 95% intervals overlapping over at least half of the
-longer one. Chain agreement (R-hat of N <= 1.01) is checked separately: at seed 1 it holds on four
-of the eleven sets and fails on seven (values in NOT_MIXING): the posterior has several modes that
-NUTS crosses rarely (see hiddenrate.models.latent_class_core), as LCMCR's own answer moving
-between seeds on the UK data shows. On those seven the test asserts what hiddenrate promises
-instead: the fit is reported as not converged, with the chains' disagreement in plain words.
-This is an unmet target of issue 7, not a passing one.
+settings (4 chains x 1,000 draws after 1,000 tuning, target_accept 0.99), seed 1 (hiddenrate's
+default). Checked: the median within 15% of LCMCR's, and the two 95% intervals overlapping over at
+least half of the longer one. Chain agreement (R-hat of N <= 1.01) is checked separately: at seed 1
+it holds on seven of the eleven sets and fails on four (values in NOT_MIXING). With target_accept
+0.9 it held on four: HIV Rome (1.074), lesbian Allegheny (1.0102) and New Orleans 5 lists (1.019)
+moved to agreeing, because their chains had stopped in different places after divergences (seeds
+1-3 measured: those three disagree at 0.9 on 3, 2 and 3 of the three seeds, and at 0.99 on none).
+The four left have several modes (one occupied class with the concentration near 0, or more) that NUTS
+crosses rarely (see hiddenrate.models.latent_class_core), as LCMCR's own answer moving between seeds
+on the UK data shows. On those four the test asserts what hiddenrate promises instead: the fit is
+reported as not converged, with the chains' disagreement in plain words. This is an unmet target
+of issue 7, not a passing one.
 """
 
 from __future__ import annotations
@@ -36,13 +40,10 @@ REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 
 # R-hat of N at seed 1, default settings (benchmarks/bench_latent_class.py), where above 1.01
 NOT_MIXING = {
-    "hiv_rome": 1.074,
-    "lesbian_allegheny": 1.0102,
-    "new_orleans_trafficking": 1.014,
-    "new_orleans_trafficking_5lists": 1.019,
-    "uk_modern_slavery_2013": 1.231,
-    "uk_modern_slavery_2013_5lists": 1.013,
-    "western_us_sex_trafficking": 1.022,
+    "new_orleans_trafficking": 1.019,
+    "uk_modern_slavery_2013": 1.053,
+    "uk_modern_slavery_2013_5lists": 1.052,
+    "western_us_sex_trafficking": 1.021,
 }
 
 
@@ -87,7 +88,7 @@ def test_chains_agree(name: str) -> None:
 def test_chains_that_disagree_are_reported_not_hidden(name: str) -> None:
     """Where the chains do not agree, the result says so: R-hat above 1.01 if and only if the
     diagnostics carry "chains disagree", and then the fit is not 'converged'. The two worst sets
-    (R-hat 1.23 and 1.07 at seed 1) must fail the check on any machine."""
+    (the UK sets, R-hat 1.053 and 1.052 at seed 1) must fail the check on any machine."""
     from hiddenrate.diagnostics import RHAT_MAX, mcmc
 
     diagnostics = mcmc(_fit(name), ["total"], "NUTS")

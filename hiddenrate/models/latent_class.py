@@ -37,7 +37,7 @@ from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.distributions import DrawsDistribution
 from hiddenrate.exceptions import EstimationError, ModelError
 from hiddenrate.models.base import ListModel
-from hiddenrate.models.latent_class_core import DEFAULT_CLASSES, merge_priors
+from hiddenrate.models.latent_class_core import DEFAULT_CLASSES, TARGET_ACCEPT, merge_priors
 from hiddenrate.results import StratumEstimate
 
 logger = logging.getLogger("hiddenrate")
@@ -99,7 +99,7 @@ class LatentClassModel(ListModel):
 
     def options(self) -> dict[str, Any]:
         return {"classes": self.classes, "draws": self.draws, "tune": self.tune, "chains": self.chains,
-                "sampler": "nutpie", "target_accept": 0.9}
+                "sampler": "nutpie", "target_accept": TARGET_ACCEPT}
 
     def describe(self, data: ListData) -> str:
         return f"{self.description} K = {self.classes} classes."
