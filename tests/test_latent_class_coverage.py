@@ -11,7 +11,7 @@ Cost: the model is compiled once per number of lists and reused (``with_data``);
 shortened to 4 x 400 draws after 400 tuning, enough for 95% interval ends at this accuracy.
 About 1.5-3 s per data set on a 2-core machine (6-12 minutes for this file) with target_accept
 0.9; the default 0.99 (hiddenrate.models.latent_class_core.TARGET_ACCEPT) takes about twice the
-gradient evaluations per draw (one run: 18.5 minutes on 2 cores shared with another process).
+gradient evaluations per draw (11 minutes in a full CI run on 2 cores, load about 2).
 
 A harder design, a 60% class with capture probabilities about 0.1 on five lists, is *not*
 identifiable from the observed patterns (Link 2003): there the latent-class posterior is
@@ -38,7 +38,7 @@ CLASSES = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("k", [
-    5,  # measured with target_accept 0.9: 190 of 200 (95.0%); independence model 0 of 200; passes at 0.99
+    5,  # measured: 192 of 200 (96.0%) at target_accept 0.99 (190 at 0.9); independence model 0 of 200
     # Three lists are not run here: measured 199 of 200 (99.5%), above the band (too wide: with three
     # lists the model has more parameters than the table has cells, so the prior widens the
     # interval). That criterion of issue 7 is unmet and is reported as such, not tested as passing.
