@@ -92,7 +92,7 @@ import numpy as np
 
 from hiddenrate.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
-from hiddenrate.models.nuts import public_posterior, sample_nuts
+from hiddenrate.models.nuts import compile_once, public_posterior, sample_nuts
 
 __all__ = ["DEFAULT_PRIORS", "LoglinearSampler", "merge_priors", "term_coord"]
 
@@ -292,12 +292,7 @@ def _build_model(k: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]]) 
 def _compiled_model(k: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]]) -> Any:
     """Compile (once per process) the nutpie model for (k, terms, priors)."""
     key = (k, terms, json.dumps(priors, sort_keys=True))
-    with _COMPILE_LOCK:
-        if key not in _COMPILED:
-            import nutpie
-
-            _COMPILED[key] = nutpie.compile_pymc_model(_build_model(k, terms, priors))
-        return _COMPILED[key]
+    return compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(k, terms, priors))
 
 
 def _check_counts(counts: Any, k: int) -> np.ndarray:

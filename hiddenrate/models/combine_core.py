@@ -69,7 +69,7 @@ from scipy.special import logsumexp
 from hiddenrate.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.bayes_loglinear_core import term_coord
 from hiddenrate.models.design import Terms, design_matrix, n_cells, normalize_terms, patterns
-from hiddenrate.models.nuts import sample_nuts
+from hiddenrate.models.nuts import compile_once, sample_nuts
 
 #: numpy's Poisson sampler refuses means above about 9.2e18
 _MAX_HIDDEN_MEAN = 1e15
@@ -148,12 +148,7 @@ def _build_model(k: int, terms: Terms) -> Any:
 
 def _compiled(k: int, terms: Terms) -> Any:
     key = (k, terms)
-    with _COMPILE_LOCK:
-        if key not in _COMPILED:
-            import nutpie
-
-            _COMPILED[key] = nutpie.compile_pymc_model(_build_model(k, terms))
-        return _COMPILED[key]
+    return compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(k, terms))
 
 
 class JointSampler:

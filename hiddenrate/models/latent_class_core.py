@@ -99,6 +99,7 @@ import arviz
 import numpy as np
 
 from hiddenrate.exceptions import DataError, EstimationError, ModelError
+from hiddenrate.models.nuts import compile_once
 from hiddenrate.models.design import n_cells, patterns
 
 __all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "TARGET_ACCEPT", "LatentClassSampler", "merge_priors",
@@ -200,12 +201,7 @@ def _build_model(k: int, classes: int, priors: Mapping[str, Mapping[str, float]]
 
 def _compiled(k: int, classes: int, priors: Mapping[str, Mapping[str, float]]) -> Any:
     key = (k, classes, json.dumps(priors, sort_keys=True))
-    with _COMPILE_LOCK:
-        if key not in _COMPILED:
-            import nutpie
-
-            _COMPILED[key] = nutpie.compile_pymc_model(_build_model(k, classes, priors))
-        return _COMPILED[key]
+    return compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(k, classes, priors))
 
 
 def prior_log_odds_unseen(k: int, classes: int, priors: Mapping[str, Mapping[str, float]],

@@ -9,8 +9,12 @@ own API, never about the data) kept out of the user's output.
 
 from __future__ import annotations
 
+import threading
 import warnings
-from typing import Any
+from collections.abc import Callable, Hashable, MutableMapping
+from typing import Any, TypeVar
+
+Key = TypeVar("Key", bound=Hashable)
 
 import numpy as np
 
@@ -59,10 +63,28 @@ def sample_nuts(
                              save_warmup=False, **options)
 
 
+def compile_once(cache: MutableMapping[Key, Any], lock: threading.Lock, key: Key,
+                 build: Callable[[], Any]) -> Any:
+    """The nutpie-compiled model for ``key``, compiling ``build()`` only the first time in this process.
+
+    Each model module keeps its own ``cache`` and ``lock``; data are swapped in later with
+    ``with_data``, so replicates (coverage studies, strata) pay for one compile.
+    """
+    with lock:
+        if key not in cache:
+            import nutpie
+
+            with warnings.catch_warnings():
+                # PyTensor's graph rewrites ask for BLAS flags even though nutpie compiles with numba
+                warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
+                cache[key] = nutpie.compile_pymc_model(build())
+        return cache[key]
+
+
 def public_posterior(idata: Any) -> Any:
     """The posterior without the model's internal variables and dimensions (names starting ``_``)."""
     posterior = idata.posterior.drop_vars([v for v in idata.posterior.data_vars if str(v).startswith("_")])
     return posterior.drop_dims([d for d in posterior.dims if str(d).startswith("_")])
 
 
-__all__ = ["public_posterior", "sample_nuts"]
+__all__ = ["compile_once", "public_posterior", "sample_nuts"]

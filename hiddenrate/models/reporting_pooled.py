@@ -67,7 +67,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from hiddenrate.exceptions import EstimationError, ModelError
-from hiddenrate.models.nuts import sample_nuts
+from hiddenrate.models.nuts import compile_once, sample_nuts
 
 #: Default priors of the pooled model (see the module docstring).
 DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
@@ -155,12 +155,7 @@ def _build_model(n_strata: int, priors: Mapping[str, Mapping[str, Any]]) -> Any:
 def _compiled(n_strata: int, priors: Mapping[str, Mapping[str, Any]]) -> Any:
     """Compile (once per process) the nutpie model for this number of strata and priors."""
     key = (n_strata, json.dumps(priors, sort_keys=True))
-    with _COMPILE_LOCK:
-        if key not in _COMPILED:
-            import nutpie
-
-            _COMPILED[key] = nutpie.compile_pymc_model(_build_model(n_strata, priors))
-        return _COMPILED[key]
+    return compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(n_strata, priors))
 
 
 def _between_variance(estimates: np.ndarray, variances: np.ndarray, fallback: float) -> float:

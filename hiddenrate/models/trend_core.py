@@ -74,7 +74,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,7 +82,7 @@ import numpy as np
 from scipy.special import logit
 
 from hiddenrate.exceptions import ModelError
-from hiddenrate.models.nuts import sample_nuts
+from hiddenrate.models.nuts import compile_once, sample_nuts
 from hiddenrate.models.reporting_pooled import unrecorded_mean
 
 PROCESSES = ("rw", "rw-drift", "ar1")
@@ -231,15 +230,7 @@ def _build_model(n_series: int, n_periods: int, process: str, priors: Mapping[st
 def _compiled(n_series: int, n_periods: int, process: str, priors: Mapping[str, Mapping[str, Any]]) -> Any:
     """Compile (once per process) the nutpie model for this structure and these priors."""
     key = (n_series, n_periods, process, json.dumps(priors, sort_keys=True))
-    with _COMPILE_LOCK:
-        if key not in _COMPILED:
-            import nutpie
-
-            with warnings.catch_warnings():
-                # PyTensor's graph rewrites ask for BLAS flags even though nutpie compiles with numba
-                warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
-                _COMPILED[key] = nutpie.compile_pymc_model(_build_model(n_series, n_periods, process, priors))
-        return _COMPILED[key]
+    return compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(n_series, n_periods, process, priors))
 
 
 def sampler_inputs(recorded: np.ndarray, surveyed: np.ndarray, reported: np.ndarray, times: np.ndarray,

@@ -45,7 +45,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,7 +55,7 @@ from hiddenrate.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.bayes_loglinear_core import term_coord
 from hiddenrate.models.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
 from hiddenrate.models.trend_core import TARGET_ACCEPT, normal_log_density, process_log_prior
-from hiddenrate.models.nuts import public_posterior, sample_nuts
+from hiddenrate.models.nuts import compile_once, public_posterior, sample_nuts
 
 #: Default priors (see the module docstring); overridable by name.
 DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
@@ -161,14 +160,7 @@ def _build_model(k: int, n_periods: int, terms: Terms, priors: Mapping[str, Mapp
 
 def _compiled(k: int, n_periods: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]]) -> Any:
     key = (k, n_periods, terms, json.dumps(priors, sort_keys=True))
-    with _COMPILE_LOCK:
-        if key not in _COMPILED:
-            import nutpie
-
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
-                _COMPILED[key] = nutpie.compile_pymc_model(_build_model(k, n_periods, terms, priors))
-        return _COMPILED[key]
+    return compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(k, n_periods, terms, priors))
 
 
 class PooledLoglinearSampler:
