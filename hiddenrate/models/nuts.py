@@ -77,6 +77,10 @@ def compile_once(cache: MutableMapping[Key, Any], lock: threading.Lock, key: Key
             with warnings.catch_warnings():
                 # PyTensor's graph rewrites ask for BLAS flags even though nutpie compiles with numba
                 warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
+                # numba cannot cache a function holding the data arrays; nutpie silences this, but its
+                # filter misses the message when colorama is installed and numba wraps it in ANSI codes
+                warnings.filterwarnings("ignore", message=r"(\x1b\[[0-9;]*m)*Cannot cache compiled function",
+                                        category=Warning)
                 cache[key] = nutpie.compile_pymc_model(build())
         return cache[key]
 
