@@ -7,11 +7,12 @@ latent-class model (defaults: K = 10, LCMCR's priors) should cover N in 92-98% o
 (binomial noise around 95% with 200 data sets). Seeds: data from
 ``SeedSequence(20240707).spawn(200)``, sampler seed = data set index.
 
-Cost: the model is compiled once per number of lists and reused (``with_data``); chains are
-shortened to 4 x 400 draws after 400 tuning, enough for 95% interval ends at this accuracy.
-About 1.5-3 s per data set on a 2-core machine (6-12 minutes for this file) with target_accept
-0.9; the default 0.99 (hiddenrate.models.latent_class_core.TARGET_ACCEPT) takes about twice the
-gradient evaluations per draw (11 minutes in a full CI run on 2 cores, load about 2).
+Cost: the model is compiled once per number of lists and reused (``with_data``). This test is
+about the model's calibration, not about diagnosing convergence, so it runs 2 chains x 600 draws
+after 400 tuning (1,200 draws for the interval ends) at the default target_accept 0.99
+(hiddenrate.models.latent_class_core.TARGET_ACCEPT). History: 4 x 400 draws after 400 tuning
+gave 190/200 at target_accept 0.9 and 192/200 at 0.99, but took 11 minutes of a 25-minute CI
+run; the 2-chain design was fixed before its first run and is what is asserted below.
 
 A harder design, a 60% class with capture probabilities about 0.1 on five lists, is *not*
 identifiable from the observed patterns (Link 2003): there the latent-class posterior is
@@ -38,7 +39,7 @@ CLASSES = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("k", [
-    5,  # measured: 192 of 200 (96.0%) at target_accept 0.99 (190 at 0.9); independence model 0 of 200
+    5,  # measured (2 x 600 draws): 192 of 200 (96.0%), 470 s with other work running; independence 0 of 200
     # Three lists are not run here: measured 199 of 200 (99.5%), above the band (too wide: with three
     # lists the model has more parameters than the table has cells, so the prior widens the
     # interval). That criterion of issue 7 is unmet and is reported as such, not tested as passing.
@@ -50,7 +51,7 @@ def test_latent_class_covers_heterogeneous_data(k: int) -> None:
     for index, child in enumerate(children):
         counts = simulate_list_counts(N_TRUE, None, rng=np.random.default_rng(child), classes=CLASSES[k])
         counts[0] = 0
-        idata = sampler.sample(counts, draws=400, tune=400, chains=4, seed=index)
+        idata = sampler.sample(counts, draws=600, tune=400, chains=2, seed=index)
         lower, upper = np.quantile(idata.posterior["total"].values.ravel(), [0.025, 0.975])
         covered += lower <= N_TRUE <= upper
         profile = profile_likelihood(counts, k, (), 0.95)
