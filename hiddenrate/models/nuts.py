@@ -81,6 +81,11 @@ def compile_once(cache: MutableMapping[Key, Any], lock: threading.Lock, key: Key
                 # filter misses the message when colorama is installed and numba wraps it in ANSI codes
                 warnings.filterwarnings("ignore", message=r"(\x1b\[[0-9;]*m)*Cannot cache compiled function",
                                         category=Warning)
+                # numba's hints about its own generated code (e.g. "np.dot() is faster on contiguous
+                # arrays"): nothing a user can act on, and pytest's filterwarnings=error made one a CI failure
+                from numba.core.errors import NumbaPerformanceWarning
+
+                warnings.filterwarnings("ignore", category=NumbaPerformanceWarning)
                 cache[key] = nutpie.compile_pymc_model(build())
         return cache[key]
 
