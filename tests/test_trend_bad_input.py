@@ -69,6 +69,9 @@ CASES = {
                            ["prior 'logit_rate_step': scale = -1", "must be > 0"], False),
     "survey larger than its sample": (HEADER + "2015,100,300,90\n2016,90,300,380\n", INCIDENTS,
                                       ["line 3", "column 'reported'", "380 reported out of 300 surveyed"], True),
+    # a reporting file without its recorded counts is reporting data with a column missing, not lists
+    "no recorded column": ("year,surveyed,reported\n2015,300,90\n2016,300,80\n", INCIDENTS,
+                           ["no column 'recorded'", "needs the columns recorded, surveyed and reported"], True),
 }
 
 
@@ -118,3 +121,25 @@ def test_periods_parse_to_a_canonical_label_and_time(text, label, time):
 def test_values_that_are_not_periods(text):
     """Not orderable as one kind of period: a word, month 13, quarter 5, a decimal year, nothing."""
     assert parse_period(text) is None
+
+
+def test_no_survey_in_any_period_is_no_estimate(run_cli, write_csv):
+    """Issue 5 audit: with no survey in any period nothing in the data measures the reporting rate,
+    so every total would be the default prior's (it printed 1,512 [819, 15,053] with exit 0).
+    That is a run that cannot produce an estimate from the data: exit 1, one line that says why
+    and how to go on (as `hiddenrate combine` does when nothing identifies the capture
+    probabilities). Fails before any model is compiled."""
+    path = write_csv(HEADER + "2015,100,,\n2016,90,,\n2017,80,,\n")
+    result = run_cli("trend", path, *INCIDENTS, "--quiet")
+    assert result.exit_code == 1, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hiddenrate: error: ") and str(path) in lines[0]
+    for fragment in ("no survey in any period", "would come from the prior alone", "--prior logit_rate_level=MU,SIGMA"):
+        assert fragment in lines[0], (fragment, lines[0])
+    # one series of two without any survey: refused too, naming it
+    two = write_csv("area,year,recorded,surveyed,reported\nA,2015,100,300,90\nA,2016,90,300,80\n"
+                    "B,2015,100,,\nB,2016,90,,\n")
+    result = run_cli("trend", two, *INCIDENTS, "--by", "area", "--quiet")
+    assert result.exit_code == 1 and "area=B: has no survey in any period" in result.stderr
+

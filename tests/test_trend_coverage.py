@@ -33,6 +33,11 @@ Record of runs (same seeds, data and bands throughout; the first run is the desi
   * (b) P(decrease) > 0.95 in 0.895 of the data sets (median P(decrease) 0.998); no divergent
     fits; 39 s.
   * The same run repeated on the final code gave the same numbers (79 s and 47 s, load about 2).
+  * 2026-12-05: the default step prior of the logit reporting rate went from scale 0.1 to 0.2 (so a
+    period's own survey counts for that period; trend_core's docstring). Same seeds, data and
+    bands, run once on the new default: (a) ratio covers 1 in 0.940; incidence factor covers 1 in
+    0.950; reporting factor below 1 in 1.000; attribution reporting 190, both 10; (b) 0.890
+    (median P(decrease) 0.998); no divergent fits; 117 s and 82 s (other work on the machine).
 """
 
 from __future__ import annotations

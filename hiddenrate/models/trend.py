@@ -34,7 +34,7 @@ import pandas as pd
 
 from hiddenrate import diagnostics as diag
 from hiddenrate.distributions import INTERVAL_KINDS, DrawsDistribution
-from hiddenrate.exceptions import ModelError
+from hiddenrate.exceptions import EstimationError, ModelError
 from hiddenrate.models.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
 from hiddenrate.models.reporting_base import BAYES_ASSUMPTIONS, input_summary, logger
 from hiddenrate.models.trend_changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
@@ -81,6 +81,7 @@ class TrendModel:
             raise ModelError(f"target_accept must be in [0.5, 1), got {target_accept}")
         self.process = process
         self.priors = merge_priors(process, priors)
+        self.stated = frozenset(priors or ())  # the priors the user set (not the defaults)
         self.draws, self.tune, self.chains, self.target_accept = int(draws), int(tune), int(chains), float(target_accept)
 
     @property
@@ -132,6 +133,14 @@ class TrendModel:
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         n_series, n_periods = data.shape
+        unsurveyed = [data.series_label(g) for g in range(n_series) if data.surveyed[g].sum() == 0]
+        if unsurveyed and "logit_rate_level" not in self.stated:
+            where = "the file has" if unsurveyed == ["all"] else f"{', '.join(unsurveyed)}: has"
+            raise EstimationError(
+                f"{data.reporting.source}: {where} no survey in any period, so nothing in the data measures the "
+                "reporting rate and every total would come from the prior alone; add a survey for at least one "
+                "period, or state what you believe the rate to be with --prior logit_rate_level=MU,SIGMA (log-odds "
+                "scale; e.g. -0.85,0.5 for about 0.3 give or take)")
         started = time.perf_counter()
         logger.info("trend model (%s): %d series x %d periods, %d chains x %d draws (compiling takes ~15 s the first time)",
                     self.process, n_series, n_periods, self.chains, self.draws)
@@ -159,21 +168,27 @@ class TrendModel:
             return values.reshape(-1, *values.shape[2:])
 
         total, rate, incidence = flat("total"), flat("reporting_rate"), flat("incidence")
+        level = 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
+        widths = rate_widths(rate, level)
         strata, series_draws, warnings = [], [], []
         for g in range(n_series):
             for t in range(n_periods):
-                notes = []
-                if data.surveyed[g, t] == 0:
-                    notes.append("no survey in this period: its reporting rate is borrowed from the neighbouring periods "
-                                 "(its interval is wider)")
+                notes, details = [], {}
+                if data.surveyed[g, t] == 0 and data.surveyed[g].sum() > 0:
+                    ratio = widths[g, t] / np.mean(widths[g, [u for u in (t - 1, t + 1) if 0 <= u < n_periods]])
+                    details["rate_interval_vs_neighbours"] = float(ratio)
+                    notes.append(no_survey_note(ratio, level))
                 strata.append(StratumEstimate(
                     stratum=data.stratum(g, t), observed=int(data.recorded[g, t]), total=DrawsDistribution(total[:, g, t]),
-                    diagnostics=diagnostics, warnings=tuple(notes),
+                    diagnostics=diagnostics, warnings=tuple(notes), details=details,
                     quantities={"reporting_rate": DrawsDistribution(rate[:, g, t]),
                                 "incidence": DrawsDistribution(incidence[:, g, t])}))
             if data.surveyed[g].sum() == 0:
-                warnings.append(f"{data.series_label(g)}: no survey in any period; every reporting rate comes from the prior "
-                                "alone")
+                spec = self.priors["logit_rate_level"]
+                where = "" if n_series == 1 else f" of {data.series_label(g)}"
+                warnings.insert(0, f"NO SURVEY in any period{where}: every reporting rate and total there rests on the "
+                                   "prior you gave, logit_rate_level = "
+                                   f"Normal({spec['mu']:g}, {spec['sigma']:g}), not on data")
             series_draws.append(SeriesDraws(label=data.series_label(g), stratum=dict(data.series[g]),
                                             recorded=data.recorded[g], total=total[:, g], rate=rate[:, g],
                                             incidence=incidence[:, g]))
@@ -218,6 +233,32 @@ class TrendModel:
             provenance=provenance(data.reporting.source, data.reporting.sha256),
             warnings=tuple(data.reporting.notes) + tuple(warnings), extra=extra, unit=data.reporting.unit,
         )
+
+
+def rate_widths(rate: np.ndarray, level: float) -> np.ndarray:
+    """Widths of the equal-tailed ``level`` intervals of the reporting rates (draws x series x periods)
+    on the log-odds scale, where the rates of periods with different levels compare fairly
+    (a survey of ``m`` at rate ``p`` gives a width of about ``2 x 1.96 / sqrt(m p (1 - p))`` there,
+    whatever ``p``)."""
+    log_odds = np.log(rate) - np.log1p(-rate)
+    low, high = np.quantile(log_odds, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return np.asarray(high - low)
+
+
+def no_survey_note(ratio: float, level: float) -> str:
+    """What a period without a survey is told: how wide its rate's interval is next to its neighbours'.
+
+    Measured, not assumed: the width depends on how much the neighbours' surveys say against
+    how freely the rate may move between periods (trend_core's docstring); with small surveys
+    the smooth trend, not any one survey, sets the rates, and the period is hardly wider.
+    """
+    tag = fmt.level(level)
+    if ratio >= 1.02:
+        return (f"no survey in this period: its reporting rate is borrowed from the neighbouring periods, and its {tag} "
+                f"interval for the rate is {ratio:.2f} times as wide as theirs (compared on the log-odds scale)")
+    return (f"no survey in this period: its reporting rate is borrowed from the neighbouring periods; its {tag} interval "
+            f"for the rate is about as wide as theirs ({ratio:.2f} times, on the log-odds scale), because their surveys "
+            "are small next to what the trend shares between all periods")
 
 
 def periods_table(data: TrendData, strata: Sequence[StratumEstimate], levels: Sequence[float], kind: str) -> dict[str, Any]:
@@ -333,4 +374,4 @@ def fit_trend(
                          interval=interval)
 
 
-__all__ = ["TITLES", "TrendModel", "fit_trend", "periods_table"]
+__all__ = ["TITLES", "TrendModel", "fit_trend", "no_survey_note", "periods_table", "rate_widths"]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from hiddenrate.data.periods import Period, PeriodAxis, check_unique, parse_periods, period_column
 from hiddenrate.data.reporting import ReportingData, read_reporting
-from hiddenrate.data.reporting_columns import RECORDED, SOURCE
+from hiddenrate.data.reporting_columns import REQUIRED, SOURCE
 from hiddenrate.data.table import RawTable, read_table
 from hiddenrate.exceptions import DataError, ModelError
 
@@ -68,8 +68,10 @@ class TrendData:
 
 
 def is_reporting_input(source: str | Path | pd.DataFrame, name: str | None = None) -> bool:
-    """True when the input has a ``recorded`` column (reporting data), False for lists."""
-    return RECORDED in read_table(source, name=name).frame.columns
+    """True when the input has a column of reporting data (``recorded``, ``surveyed`` or
+    ``reported``), False for lists; a reporting file missing one of them is then refused by
+    :func:`read_trend` naming the missing column, not misread as lists."""
+    return any(column in read_table(source, name=name).frame.columns for column in REQUIRED)
 
 
 def read_trend(
