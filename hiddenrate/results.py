@@ -159,6 +159,13 @@ class Result:
         return dist.interval(level, self.interval_kind)
 
     # ------------------------------------------------------------------ tables
+    def model_tables(self) -> list[dict[str, Any]]:
+        """The model tables every report shows, in order: the result's own (``extra["tables"]``,
+        e.g. a trend's changes between periods), then the model's (``overall.details["tables"]``,
+        e.g. a list model's sensitivity table). Each is ``{"title", "columns", "rows", "note"}``."""
+        tables = [*self.extra.get("tables", []), *self.overall.details.get("tables", [])]
+        return [dict(t) for t in tables if isinstance(t, Mapping) and "columns" in t and "rows" in t]
+
     def summary(self, levels: Sequence[float] | None = None) -> pd.DataFrame:
         """One row per stratum plus the total: observed, and median, mean and interval ends of
         ``total``, ``hidden`` and ``observed_share`` at each level. Values are raw floats."""

@@ -77,6 +77,22 @@ def test_list_trend_from_the_cli_with_its_figure(run_cli, write_csv, tmp_path) -
                                   [400, 400, 750])
 
 
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_change_table_in_every_report(fmt, run_cli, write_csv) -> None:
+    """Issue 5 audit: with list data fitted period by period the change between periods (the main
+    answer) was in JSON and CSV but not in the reports people read, because the list model's own
+    tables (sensitivity) replaced it. Every report now shows both, the changes first; the
+    2019-to-2021 row carries the recorded counts 400 and 750 (FRAME)."""
+    path = write_csv(FRAME.to_csv(index=False))
+    result = run_cli("trend", path, "--format", fmt, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "Change between periods" in text and "Model sensitivity" in text
+    assert text.index("Change between periods") < text.index("Model sensitivity")
+    changes = text[text.index("Change between periods"):text.index("Model sensitivity")]
+    assert "share recorded x" in changes and "2019" in changes and "2021" in changes and "750" in changes
+
+
 def test_maximum_likelihood_models_are_refused(run_cli, write_csv) -> None:
     """Chapman gives a point estimate and an interval, no draws: no ratio of totals can be drawn."""
     path = write_csv(FRAME.to_csv(index=False))

@@ -46,8 +46,7 @@ def render_csv(result: Result) -> str:
 
 def model_tables(result: Result) -> list[dict]:
     """The model tables a report shows, in order (as the text and HTML formats print them)."""
-    tables = list(result.extra.get("tables", [])) + list(result.overall.details.get("tables", []))
-    return [t for t in tables if isinstance(t, dict) and "columns" in t and "rows" in t]
+    return result.model_tables()
 
 
 def render_table_csv(result: Result, which: str) -> str:

@@ -138,8 +138,7 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
         model.append(Bullets(tuple(f"{name}: {words.prior_text(spec)}" for name, spec in result.priors.items())))
     sections.append(Section("model", "Model, priors and assumptions", tuple(model)))
 
-    details = {**dict(result.extra), **dict(result.overall.details)}
-    tables = [t for t in details.get("tables", []) if isinstance(t, dict)]
+    tables = result.model_tables()
     if tables:
         blocks = [
             _table(list(t.get("columns", [])), [[_cell(c) for c in row] for row in t.get("rows", [])],

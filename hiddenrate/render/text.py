@@ -47,9 +47,9 @@ def _headline(result: Result, estimate: StratumEstimate) -> list[str]:
     return _grid(columns, body)
 
 
-def _tables(details: dict[str, Any]) -> list[str]:
+def _tables(tables: list[dict[str, Any]]) -> list[str]:
     lines: list[str] = []
-    for table in details.get("tables", []):
+    for table in tables:
         lines.append("")
         lines.append(table["title"] + ":")
         rows = [[fmt.number(c) for c in row] for row in table["rows"]]
@@ -112,7 +112,7 @@ def render_text(result: Result) -> str:
         out.append("Priors:")
         for name, spec in result.priors.items():
             out.append(_wrap(f"{name}: {_spec(spec)}", indent="    ", first="  - "))
-    out.extend(_tables({**dict(result.extra), **dict(overall.details)}))
+    out.extend(_tables(result.model_tables()))
     out.append("")
     out.append("Diagnostics: " + diagnostics_line(overall))
     warnings = result.all_warnings()
