@@ -166,6 +166,8 @@ def load_result(path: str | Path) -> Result:
     target = Path(path)
     if not target.exists():
         raise DataError(f"{path}: no such file")
+    if target.is_dir():
+        raise DataError(f"{path}: is a directory; give the result file (RESULT.nc) itself")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)

@@ -79,3 +79,14 @@ def test_dataframe_errors_name_the_row():
     frame = pd.DataFrame({"police": [1, 0, 1], "ngo": [0, 1, 1], "count": [5, -1, 2]}, index=[10, 11, 12])
     with pytest.raises(DataError, match=r"DataFrame, row 11, column 'count': -1 is not allowed"):
         read_lists(frame)
+
+
+@pytest.mark.parametrize("command", ["lists", "reporting", "trend", "combine", "report", "claim"])
+def test_a_directory_for_the_file_is_one_line(command, run_cli, tmp_path):
+    """Issue 4 audit: a directory where the file belongs gave click's three-line usage error. It is
+    bad input like any other: one line naming it and what to give instead, exit 2."""
+    args = ["--value", "10"] if command == "claim" else []
+    result = run_cli(command, tmp_path, *args, "--quiet")
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"hiddenrate: error: {tmp_path}: is a directory"), lines

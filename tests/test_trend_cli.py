@@ -67,6 +67,10 @@ def test_example_json_has_periods_and_changes(example_run) -> None:
     assert first["attribution"] == "reporting"
     assert first["sentence"].startswith("Recorded counts fell 47% from 2009 to 2017 (144 to 76).")
     assert [t["title"] for t in details["tables"]] == ["By period: reporting rate and total", "Change between periods"]
+    # its yearly counts are invented (examples/trend/README.md): the output says so first
+    assert payload["warnings"][0].startswith("example with illustrative numbers, not a real estimate: published: the "
+                                             "195/711 aggregate and the downward direction; illustrative: every yearly")
+    assert payload["warnings"][0].endswith("(see examples/trend/README.md)")
 
 
 def test_plot_draws_recorded_and_estimated_totals_above_the_reporting_rate(example_run) -> None:
@@ -114,6 +118,7 @@ def test_every_format(fmt, run_cli, tmp_path) -> None:
     else:
         assert "Change between periods" in text and "By period: reporting rate and total" in text
         assert "2009" in text and "2017" in text
+        assert "illustrative numbers, not a real estimate" in " ".join(text.split())
     if fmt == "html":
         assert re.findall(r'data-figure="(\w+)"', text) == ["posterior", "bar", "trend"]
         trend = text.split('data-figure="trend"')[1]

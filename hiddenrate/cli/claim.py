@@ -13,7 +13,7 @@ from hiddenrate.inference_io import load_result
 
 
 @click.command("claim")
-@click.argument("result_file", metavar="RESULT.nc", type=click.Path(dir_okay=False))
+@click.argument("result_file", metavar="RESULT.nc", type=click.Path())
 @click.option("--value", required=True, metavar="VALUE",
               help="The claimed total, e.g. 15000 (the claim is 'at least 15,000'), or '<=15000' for 'at most'.")
 @click.option("--at-most", is_flag=True, help="The claim is that the total is at most VALUE (default: at least).")

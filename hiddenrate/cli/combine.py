@@ -6,14 +6,14 @@ from dataclasses import replace
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, input_source, setup_logging
+from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.spec import read_spec
 from hiddenrate.models.combine import fit_combined
 
 
 @click.command("combine")
-@click.argument("spec", required=False, type=click.Path(dir_okay=False))
+@click.argument("spec", required=False, type=click.Path())
 @click.option("--example", metavar="NAME", help="Run on a bundled example spec instead of SPEC (see `hiddenrate examples`).")
 @click.option("--checks/--no-checks", default=True, show_default=True,
               help="What each source says alone, the conflict check and the posterior predictive check (extra fits).")
@@ -65,13 +65,7 @@ def combine_command(spec: str | None, example: str | None, checks: bool, out: Ou
     """
     setup_logging(out.quiet)
     path, name, entry = input_source(spec, example, "combine", what="SPEC file")
-    label = None
     parsed = read_spec(str(path)) if entry is None else replace(read_spec(path), source=name)
-    if entry is not None and entry.status.lower().startswith("illustrative"):
-        label = (f"illustrative example, not a real estimate: {entry.status.split(':', 1)[1].strip()} "
-                 "(see examples/combine/combine.md)")
     result = fit_combined(parsed, levels=out.levels, seed=sampling.seed, interval=out.interval, draws=sampling.draws,
                           tune=sampling.tune, chains=sampling.chains, checks=checks)
-    if label is not None:
-        result = replace(result, warnings=(label, *result.warnings))
-    emit(result, out)
+    emit(labelled(result, entry), out)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from dataclasses import replace
 from typing import Any, NoReturn
 
 import click
@@ -144,6 +146,9 @@ def input_source(file: str | None, example: str | None, command: str,
     if (file is None) == (example is None):
         raise DataError(f"give a {what} or --example NAME (one of them); see `hiddenrate examples`")
     if example is None:
+        if Path(file).is_dir():
+            kind = "spec file (.toml)" if what == "SPEC file" else "CSV file"
+            raise DataError(f"{file}: is a directory; name the {kind} in it")
         return str(file), str(file), None
     entry = get_example(example)
     if entry.command != command:
@@ -151,3 +156,31 @@ def input_source(file: str | None, example: str | None, command: str,
     path = entry.path()
     return path, f"example {example} ({path.name})", entry
 
+
+
+def example_label(entry: Example | None) -> str | None:
+    """The warning an example's output leads with when its numbers are not all real data
+    (illustrative or artificial; the example's status says which), or ``None``.
+
+    Bundled examples are honest about what is invented (non-negotiable 6): the output says so
+    in every format, not only the example's README.
+    """
+    if entry is None:
+        return None
+    status = entry.status.strip()
+    see = re.search(r"see (\S+)", entry.source)
+    where = f" (see {see.group(1)})" if see else ""
+    lowered = status.lower()
+    if lowered.startswith("illustrative"):
+        return f"illustrative example, not a real estimate: {status.split(':', 1)[-1].strip()}{where}"
+    if "illustrative" in lowered:
+        return f"example with illustrative numbers, not a real estimate: {status}{where}"
+    if lowered.startswith("artificial"):
+        return f"artificial example, not a real estimate: {status}{where}"
+    return None
+
+
+def labelled(result: Result, entry: Example | None) -> Result:
+    """``result`` with :func:`example_label`'s warning first (unchanged for files and real data)."""
+    label = example_label(entry)
+    return result if label is None else replace(result, warnings=(label, *result.warnings))

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from hiddenrate.api import fit_lists
-from hiddenrate.cli.common import emit, handle_errors, input_source, setup_logging
+from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names, parse_pair, parse_priors
 from hiddenrate.models.registry import CAPTURE_COUNT_MODELS, LIST_MODELS
@@ -16,7 +16,7 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 
 
 @click.command("lists")
-@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path())
 @click.option("--example", metavar="NAME", help="Run on a bundled example instead of FILE (see `hiddenrate examples`).")
 @click.option("--lists", "lists_", metavar="A,B,C", help="List columns to use (default: every 0/1 column).")
 @click.option("--by", multiple=True, metavar="COLUMN", help="Stratum column: one estimate per stratum plus the total. Repeatable.")
@@ -70,7 +70,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
     so); 1 no estimate could be produced (the output says why); 2 bad input or options.
     """
     setup_logging(out.quiet)
-    source, name, _ = input_source(file, example, "lists")
+    source, name, entry = input_source(file, example, "lists")
     options: dict[str, Any] = {
         "terms": terms,
         "max_order": max_order,
@@ -100,4 +100,4 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
         sampling={"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains},
         **options,
     )
-    emit(result, out)
+    emit(labelled(result, entry), out)

@@ -16,7 +16,7 @@ from hiddenrate.render import FORMATS
 
 
 @click.command("report")
-@click.argument("result_file", metavar="RESULT.nc", type=click.Path(dir_okay=False))
+@click.argument("result_file", metavar="RESULT.nc", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html: one self-contained page with figures; markdown: the same content; text, json, csv as the "
                    "estimating commands print them.")

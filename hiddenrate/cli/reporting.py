@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, input_source, setup_logging
+from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.parsing import two_numbers
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.reporting import UNITS, read_reporting
@@ -67,7 +67,7 @@ def parse_reporting_priors(items: tuple[str, ...]) -> dict[str, Any] | None:
 
 
 @click.command("reporting")
-@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path())
 @click.option("--example", metavar="NAME", help="Run on a bundled example instead of FILE (see `hiddenrate examples`).")
 @click.option("--by", multiple=True, metavar="COLUMN", help="Stratum column (area, crime type, period): one estimate per stratum plus the total. Repeatable.")
 @click.option("--unit", type=click.Choice(UNITS), default=None, help="What is counted; required unless the file has a 'unit' column. Printed in every output.")
@@ -119,7 +119,7 @@ def reporting_command(file: str | None, example: str | None, by: tuple[str, ...]
     (the output says why); 2 bad input or options.
     """
     setup_logging(out.quiet)
-    source, name, _ = input_source(file, example, "reporting")
+    source, name, entry = input_source(file, example, "reporting")
     data = read_reporting(source, by=by, unit=unit, name=name,
                           population=parse_population(population), prevalence=parse_prevalence(prevalence))
     result = fit_reporting(
@@ -131,4 +131,4 @@ def reporting_command(file: str | None, example: str | None, by: tuple[str, ...]
         priors=parse_reporting_priors(priors),
         sampling={"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains},
     )
-    emit(result, out)
+    emit(labelled(result, entry), out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, input_source, setup_logging
+from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names
 from hiddenrate.cli.reporting import parse_reporting_priors
@@ -16,7 +16,7 @@ from hiddenrate.models.trend_core import PROCESSES
 
 
 @click.command("trend")
-@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path())
 @click.option("--example", metavar="NAME", help="Run on a bundled example instead of FILE (see `hiddenrate examples`).")
 @click.option("--period", metavar="COLUMN", default=None,
               help="The period column (default: 'period', else 'year', 'quarter' or 'month'): years (2019), quarters "
@@ -94,7 +94,7 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
     single period).
     """
     setup_logging(out.quiet)
-    source, name, _ = input_source(file, example, "trend")
+    source, name, entry = input_source(file, example, "trend")
     if only_compare and not compare:
         raise DataError("--only-compare needs at least one --compare FROM:TO")
     result = fit_trend(
@@ -114,4 +114,4 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
         name=name,
         **({"terms": terms} if terms else {}),
     )
-    emit(result, out)
+    emit(labelled(result, entry), out)
