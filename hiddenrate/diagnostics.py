@@ -7,6 +7,7 @@ so. ``converged`` is False whenever any check failed, and ``messages`` says whic
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,8 +111,30 @@ def combine(parts: list[Diagnostics], method: str | None = None) -> Diagnostics:
     )
 
 
+def rank_diagnostics(idata: Any, var_names: list[str]) -> tuple[Any, Any, Any]:
+    """ArviZ's rank-normalised split R-hat, bulk ESS and tail ESS of ``var_names`` (Datasets).
+
+    Quietly: R-hat/ESS of a constant variable divide by zero inside ArviZ (reported as nan), and
+    ArviZ logs a shape warning for a single chain (R-hat needs two), which
+    :func:`convergence_messages` says in words through the result -- nothing reaches stderr past
+    ``--quiet``.
+    """
+    import arviz as az
+
+    arviz_log = getattr(az, "_log", None) or logging.getLogger("arviz")  # ArviZ's own logger, outside logging's registry
+    level = arviz_log.level
+    try:
+        arviz_log.setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return (az.rhat(idata, var_names=var_names), az.ess(idata, var_names=var_names, method="bulk"),
+                    az.ess(idata, var_names=var_names, method="tail"))
+    finally:
+        arviz_log.setLevel(level)
+
+
 def convergence_messages(rhat: float | None, ess_bulk: float | None, ess_tail: float | None, divergences: int | None,
-                         *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> list[str]:
+                         *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN, chains: int | None = None) -> list[str]:
     """The plain-language convergence failures of one MCMC run (empty when it converged).
 
     Parameters
@@ -122,6 +145,8 @@ def convergence_messages(rhat: float | None, ess_bulk: float | None, ess_tail: f
         Number of divergent transitions (None: not recorded).
     rhat_max, ess_min
         The thresholds.
+    chains
+        Number of chains; with one, R-hat cannot be checked, and a check not done is not passed.
 
     Returns
     -------
@@ -129,6 +154,8 @@ def convergence_messages(rhat: float | None, ess_bulk: float | None, ess_tail: f
         One sentence per failed check.
     """
     messages = []
+    if chains is not None and chains < 2:
+        messages.append("one chain only: whether chains agree (R-hat) cannot be checked; run 2 or more chains")
     if rhat is not None and rhat > rhat_max:
         messages.append(f"chains disagree: R-hat {rhat:.3f} is above {rhat_max} (run longer or check the model)")
     if ess_bulk is not None and ess_bulk < ess_min:
@@ -152,14 +179,7 @@ def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHA
     method
         Description of the sampler for reports.
     """
-    import arviz as az
-
-    with warnings.catch_warnings():
-        # R-hat/ESS on a constant variable divide by zero inside ArviZ; those are reported as nan.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(idata, var_names=var_names)
-        ess_bulk = az.ess(idata, var_names=var_names, method="bulk")
-        ess_tail = az.ess(idata, var_names=var_names, method="tail")
+    rhat, ess_bulk, ess_tail = rank_diagnostics(idata, var_names)
 
     def extreme(dataset: Any, pick: Any) -> float | None:
         values = np.concatenate([np.atleast_1d(dataset[v].values).ravel() for v in dataset.data_vars])
@@ -174,7 +194,7 @@ def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHA
     divergences = None
     if hasattr(idata, "sample_stats") and "diverging" in idata.sample_stats:
         divergences = int(np.asarray(idata.sample_stats["diverging"].values).sum())
-    messages = convergence_messages(r, eb, et, divergences, rhat_max=rhat_max, ess_min=ess_min)
+    messages = convergence_messages(r, eb, et, divergences, rhat_max=rhat_max, ess_min=ess_min, chains=chains)
     return Diagnostics(
         method=method,
         converged=not messages,

@@ -149,6 +149,7 @@ def test_cli_bad_specs_exit_2_with_one_line(run_cli, folder: Path) -> None:
     (folder / "negative.csv").write_text("police,ngo,count\n1,0,-5\n0,1,10\n1,1,3\n", encoding="utf-8")
     (folder / "evidence.csv").write_text("source,count,surveyed,reported\npolice,-4,10,2\nngo,5,,\n", encoding="utf-8")
     (folder / "unknown.csv").write_text("source,surveyed,reported\nshelter,10,2\n", encoding="utf-8")
+    (folder / "negative_survey.csv").write_text("source,surveyed,reported\npolice,300,-5\n", encoding="utf-8")
     cases = {
         "missing file": (write_spec(folder, '[lists]\nfile = "nowhere.csv"\n', "a.toml"),
                          "'nowhere.csv' does not exist"),
@@ -160,6 +161,10 @@ def test_cli_bad_specs_exit_2_with_one_line(run_cli, folder: Path) -> None:
                                             "negative.csv, line 2, column 'count': -5 is not allowed"),
         "negative count in the evidence file": (write_spec(folder, '[evidence]\nfile = "evidence.csv"\n', "e.toml"),
                                                 "evidence.csv, line 2, column 'count': -4 is not allowed"),
+        # one message per mistake: the refused value is not also called missing (issue 4 audit)
+        "negative reported in the evidence file": (
+            write_spec(folder, '[evidence]\nfile = "negative_survey.csv"\n', "h.toml"),
+            "negative_survey.csv, line 2, column 'reported': -5 is not allowed; it must be a whole number >= 0"),
         "missing evidence file": (write_spec(folder, '[evidence]\nfile = "gone.csv"\n', "f.toml"),
                                   "'gone.csv' does not exist"),
         "unknown source in the evidence file": (
@@ -173,6 +178,7 @@ def test_cli_bad_specs_exit_2_with_one_line(run_cli, folder: Path) -> None:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"hiddenrate: error: {path.name}: "), (name, result.stderr)
         assert message in lines[0], (name, lines[0])
+        assert " | " not in lines[0] and "is missing" not in lines[0], (name, lines[0])
     result = run_cli("combine", folder / "no-such-spec.toml")
     assert result.exit_code == 2 and "no such file" in result.stderr
     result = run_cli("combine", "--example", "vancouver")

@@ -209,9 +209,11 @@ def _read_evidence(path: Path, by: Sequence[str], problems: Problems) -> dict[tu
             problems.add(place, "a stratum value is missing")
             continue
         count = _cell_number(raw, row, "count", problems, where, whole=True) if "count" in raw.frame.columns else None
+        before = len(problems.items)
         surveyed = _cell_number(raw, row, "surveyed", problems, where, whole=True) if "surveyed" in raw.frame.columns else None
         reported = _cell_number(raw, row, "reported", problems, where, whole=True) if "reported" in raw.frame.columns else None
-        survey = _survey(problems, place, surveyed, reported)
+        # a survey value already refused above is not "missing" too (one message per mistake)
+        survey = _survey(problems, place, surveyed, reported) if len(problems.items) == before else None
         if name in out.setdefault(key, {}):
             problems.add(place, f"source '{name}' appears twice for the same stratum; give each source once per stratum")
             continue

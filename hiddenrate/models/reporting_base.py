@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hiddenrate.data.reporting import ReportingData, ReportingStratum, read_reporting
-from hiddenrate.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages
+from hiddenrate.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages, rank_diagnostics
 from hiddenrate.distributions import INTERVAL_KINDS
 from hiddenrate.exceptions import ModelError
 from hiddenrate.models.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
@@ -261,21 +260,15 @@ def mcmc_diagnostics(idata: Any, hyper: list[str], per_stratum: list[str], metho
     wording of :func:`hiddenrate.diagnostics.mcmc`. Divergences belong to the joint fit, so
     every stratum carries them.
     """
-    import arviz as az
-
     names = hyper + per_stratum
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # constant draws (e.g. a total that is always 0)
-        rhat = az.rhat(idata, var_names=names)
-        bulk = az.ess(idata, var_names=names, method="bulk")
-        tail = az.ess(idata, var_names=names, method="tail")
+    rhat, bulk, tail = rank_diagnostics(idata, names)
     posterior = idata.posterior
     chains, draws = int(posterior.sizes["chain"]), int(posterior.sizes["draw"])
     divergences = int(np.asarray(idata.sample_stats["diverging"].values).sum()) if "diverging" in idata.sample_stats else None
     checks = {"rhat_max": RHAT_MAX, "ess_min": ESS_MIN}
 
     def build(r: float | None, eb: float | None, et: float | None) -> Diagnostics:
-        messages = convergence_messages(r, eb, et, divergences)
+        messages = convergence_messages(r, eb, et, divergences, chains=chains)
         return Diagnostics(method=method, converged=not messages, rhat_max=r, ess_bulk_min=eb, ess_tail_min=et,
                            divergences=divergences, chains=chains, draws=draws, messages=tuple(messages), checks=dict(checks))
 
