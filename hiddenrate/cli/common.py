@@ -146,7 +146,7 @@ def input_source(file: str | None, example: str | None, command: str,
     if (file is None) == (example is None):
         raise DataError(f"give a {what} or --example NAME (one of them); see `hiddenrate examples`")
     if example is None:
-        if Path(file).is_dir():
+        if Path(str(file)).is_dir():
             kind = "spec file (.toml)" if what == "SPEC file" else "CSV file"
             raise DataError(f"{file}: is a directory; name the {kind} in it")
         return str(file), str(file), None

@@ -170,7 +170,9 @@ class TrendModel:
         total, rate, incidence = flat("total"), flat("reporting_rate"), flat("incidence")
         level = 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
         widths = rate_widths(rate, level)
-        strata, series_draws, warnings = [], [], []
+        strata: list[StratumEstimate] = []
+        series_draws: list[SeriesDraws] = []
+        warnings: list[str] = []
         for g in range(n_series):
             for t in range(n_periods):
                 notes, details = [], {}
