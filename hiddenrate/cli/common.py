@@ -7,8 +7,8 @@ import logging
 import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -155,7 +155,6 @@ def input_source(file: str | None, example: str | None, command: str,
         raise DataError(f"example '{example}' is for `hiddenrate {entry.command}`, not {command}")
     path = entry.path()
     return path, f"example {example} ({path.name})", entry
-
 
 
 def example_label(entry: Example | None) -> str | None:

@@ -36,7 +36,7 @@ from hiddenrate import diagnostics as diag
 from hiddenrate.distributions import INTERVAL_KINDS, DrawsDistribution
 from hiddenrate.exceptions import EstimationError, ModelError
 from hiddenrate.models.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
-from hiddenrate.models.reporting_base import BAYES_ASSUMPTIONS, input_summary, logger
+from hiddenrate.models.reporting_base import BAYES_ASSUMPTIONS, input_summary, logger, main_level
 from hiddenrate.models.trend_changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
 from hiddenrate.models.trend_core import PROCESSES, TARGET_ACCEPT, TrendSampler
 from hiddenrate.models.trend_combine import fit_combined_trend, is_spec
@@ -168,7 +168,7 @@ class TrendModel:
             return values.reshape(-1, *values.shape[2:])
 
         total, rate, incidence = flat("total"), flat("reporting_rate"), flat("incidence")
-        level = 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
+        level = main_level(levels)
         widths = rate_widths(rate, level)
         strata: list[StratumEstimate] = []
         series_draws: list[SeriesDraws] = []
@@ -265,7 +265,7 @@ def no_survey_note(ratio: float, level: float) -> str:
 
 def periods_table(data: TrendData, strata: Sequence[StratumEstimate], levels: Sequence[float], kind: str) -> dict[str, Any]:
     """The ``By period`` table: recorded, survey, reporting rate, total and share recorded, with intervals."""
-    level = 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
+    level = main_level(levels)
     tag = fmt.level(level)
     rows = []
     for index, estimate in enumerate(strata):
