@@ -10,7 +10,9 @@ fits the model at its default settings (K = 10, LCMCR's priors, 4 chains x 1,000
 * R-hat (rank-normalised, split) and bulk ESS of N over all chains, divergences, and the median
   of N in each chain (chains that sit in different modes of the posterior show up as medians
   that differ by more than their Monte Carlo error, e.g. one chain of four far from the others);
-* effective samples of N per second: sampling time only (``ESS/s``), and with the compile time
+* effective samples of N per second (``--gradient pytensor`` measures the same with PyTensor's
+  generated log density instead of the hand-written kernel of
+  :mod:`hiddenrate.models.latent_class_kernel`): sampling time only (``ESS/s``), and with the compile time
   of the model structure added (``ESS/s+c``: a fresh process fitting one data set). The compile
   happens once per number of lists and classes; later fits reuse it.
 
@@ -58,7 +60,13 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--classes", type=int, default=core.DEFAULT_CLASSES)
     parser.add_argument("--only", default=None, help="comma-separated data set names")
+    parser.add_argument("--gradient", choices=["kernel", "pytensor"], default="kernel",
+                        help="log density: the hand-written kernel (default, what users get) or PyTensor's "
+                             "generated one (to measure what the kernel gains)")
     args = parser.parse_args()
+    if args.gradient == "pytensor":
+        core.install_kernel = lambda compiled, *_: compiled  # type: ignore[assignment]
+    print(f"log density and gradient: {args.gradient}")
     reference = lcmcr_rows()
     names = sorted(reference) if args.only is None else args.only.split(",")
     header = (f"{'data set':32s} {'K':>2s} {'median':>8s} {'95% interval':>17s} {'LCMCR':>8s} {'LCMCR 95%':>17s} "
