@@ -38,12 +38,17 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "hiddenrate" / "examples" / "lists"
 REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 
-# R-hat of N at seed 1, default settings (benchmarks/bench_latent_class.py), where above 1.01
+# R-hat of N at seed 1, default settings (benchmarks/bench_latent_class.py), where above 1.01.
+# Measured with the hand-written log density (hiddenrate.models.latent_class_kernel): the same
+# model, but its rounding differs from PyTensor's, so the chains follow other paths. With the
+# PyTensor gradient the four were New Orleans 8 lists (1.019), the two UK sets (1.053, 1.052) and
+# Western (1.021); with the kernel Western agrees (1.007) and spina bifida (3 lists) does not,
+# narrowly (1.011; its chain medians 728-738 differ by little more than their Monte Carlo error).
 NOT_MIXING = {
-    "new_orleans_trafficking": 1.019,
-    "uk_modern_slavery_2013": 1.053,
-    "uk_modern_slavery_2013_5lists": 1.052,
-    "western_us_sex_trafficking": 1.021,
+    "new_orleans_trafficking": 1.024,
+    "spina_bifida_new_york": 1.011,
+    "uk_modern_slavery_2013": 1.078,
+    "uk_modern_slavery_2013_5lists": 1.017,
 }
 
 
@@ -87,8 +92,8 @@ def test_chains_agree(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(NOT_MIXING))
 def test_chains_that_disagree_are_reported_not_hidden(name: str) -> None:
     """Where the chains do not agree, the result says so: R-hat above 1.01 if and only if the
-    diagnostics carry "chains disagree", and then the fit is not 'converged'. The two worst sets
-    (the UK sets, R-hat 1.053 and 1.052 at seed 1) must fail the check on any machine."""
+    diagnostics carry "chains disagree", and then the fit is not 'converged'. The worst set (UK
+    6 lists, R-hat 1.078 at seed 1) must fail the check on any machine."""
     from hiddenrate.diagnostics import RHAT_MAX, mcmc
 
     diagnostics = mcmc(_fit(name), ["total"], "NUTS")
