@@ -53,6 +53,8 @@ from typing import Any
 
 import numpy as np
 
+from hiddenrate.models.nutpie_callback import data_pointer_words, signature
+
 __all__ = ["install_kernel", "kernel_installed", "log_density_and_gradient"]
 
 _KERNELS: dict[tuple[int, int, float, float, float, float], Any] = {}
@@ -199,22 +201,6 @@ def kernel_installed(compiled: Any) -> bool:
     return any(function is kernel for kernel in _KERNELS.values())
 
 
-def _counts_pointer_offset(user_data: Any) -> int | None:
-    """Byte offset of the counts' data pointer in nutpie's user-data record (None: unknown layout)."""
-    try:
-        fields: Any = user_data.dtype.fields
-        shared = fields["shared"]
-        data = shared[0].fields["data"]
-        names = data[0].names
-        pointer = data[0].fields["observed_counts"]
-    except (KeyError, TypeError, AttributeError):
-        return None
-    if names != ("observed_counts",) or pointer[0] != np.dtype(np.uintp) or np.dtype(np.uintp).itemsize != 8:
-        return None
-    offset = int(shared[1] + data[1] + pointer[1])
-    return offset if offset % 8 == 0 else None
-
-
 def install_kernel(compiled: Any, k: int, classes: int, priors: Mapping[str, Mapping[str, float]]) -> Any:
     """Return ``compiled`` (a nutpie ``CompiledPyMCModel``) with its log density replaced by the kernel.
 
@@ -229,8 +215,8 @@ def install_kernel(compiled: Any, k: int, classes: int, priors: Mapping[str, Map
 
     names = list(compiled.shape_info[0][:2])
     expected = ["_logit_capture", "_log_stick"] if classes > 1 else ["_logit_capture"]
-    offset = _counts_pointer_offset(compiled.user_data)
-    if (offset is None or names[: len(expected)] != expected or int(compiled.n_dim) != classes * k + classes - 1
+    words = data_pointer_words(compiled.user_data, ["observed_counts"])
+    if (words is None or names[: len(expected)] != expected or int(compiled.n_dim) != classes * k + classes - 1
             or not hasattr(compiled, "compiled_logp_func")):
         return compiled
     key = (k, classes, float(priors["capture"]["a"]), float(priors["capture"]["b"]),
@@ -239,18 +225,13 @@ def install_kernel(compiled: Any, k: int, classes: int, priors: Mapping[str, Map
         if key not in _KERNELS:
             jit = numba.njit(nogil=True, error_model="numpy")
             kernel = jit(_make_python_kernel(k, classes, priors))
-            _KERNELS[key] = _c_callback(kernel, classes * k + classes - 1, 2 ** k - 1, offset)
+            _KERNELS[key] = _c_callback(kernel, classes * k + classes - 1, 2 ** k - 1, words["observed_counts"])
         return dataclasses.replace(compiled, compiled_logp_func=_KERNELS[key])
 
 
-def _c_callback(kernel: Any, n_dim: int, n_counts: int, offset: int) -> Any:
+def _c_callback(kernel: Any, n_dim: int, n_counts: int, word: int) -> Any:
     import numba
     from nutpie.compile_pymc import address_as_void_pointer  # nutpie's own intrinsic, as its callbacks use
-
-    word = offset // 8
-    signature = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
-                                  numba.types.CPointer(numba.types.double), numba.types.CPointer(numba.types.double),
-                                  numba.types.voidptr)
 
     def logp_callback(dim: int, x_: Any, out_: Any, logp_: Any, user_data_: Any) -> int:
         if dim != n_dim:
@@ -269,4 +250,4 @@ def _c_callback(kernel: Any, n_dim: int, n_counts: int, offset: int) -> Any:
             return 4
         return 0
 
-    return numba.cfunc(signature)(logp_callback)
+    return numba.cfunc(signature())(logp_callback)

@@ -68,6 +68,7 @@ from scipy.special import expit, logit
 
 from hiddenrate.exceptions import EstimationError, ModelError
 from hiddenrate.models.nuts import compile_once, sample_nuts
+from hiddenrate.models.reporting_kernel import install_kernel, kernel_installed
 
 #: Default priors of the pooled model (see the module docstring).
 DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
@@ -152,10 +153,16 @@ def _build_model(n_strata: int, priors: Mapping[str, Mapping[str, Any]]) -> Any:
     return model
 
 
-def _compiled(n_strata: int, priors: Mapping[str, Mapping[str, Any]]) -> Any:
-    """Compile (once per process) the nutpie model for this number of strata and priors."""
+def _compiled(n_strata: int, priors: Mapping[str, Mapping[str, Any]], kernel: bool = True) -> Any:
+    """Compile (once per process) the nutpie model for this number of strata and priors.
+
+    With ``kernel`` (what the sampler uses), its log density and gradient are then evaluated by
+    the hand-written kernel of :mod:`hiddenrate.models.reporting_kernel` (same function, checked
+    against PyTensor's, which ``kernel=False`` returns).
+    """
     key = (n_strata, json.dumps(priors, sort_keys=True))
-    return compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(n_strata, priors))
+    compiled = compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(n_strata, priors))
+    return install_kernel(compiled, n_strata, priors) if kernel else compiled
 
 
 def _between_variance(estimates: np.ndarray, variances: np.ndarray, fallback: float) -> float:
@@ -378,6 +385,7 @@ class PooledSampler:
                 "chains": int(chains),
                 "target_accept": float(target_accept),
                 "sampler": f"nutpie {nutpie.__version__}",
+                "log_density": "hand-written kernel" if kernel_installed(compiled) else "PyTensor",
             }
         )
         observed = arviz.from_dict(

@@ -1,0 +1,54 @@
+"""Where a hand-written log density finds its data in a nutpie model, and how it is checked.
+
+nutpie compiles a PyMC model into a C function ``logp(dim, x, grad, logp, user_data)``; the
+model's ``pm.Data`` arrays are reached through ``user_data``, a record holding one data pointer
+per array (``CompiledPyMCModel.with_data`` swaps the arrays and rewrites the pointers). The
+hand-written kernels (:mod:`hiddenrate.models.latent_class_kernel`,
+:mod:`hiddenrate.models.reporting_kernel`) replace that function and read the same record.
+They are installed only when the record has exactly the layout they expect
+(:func:`data_pointer_words`); otherwise the model keeps PyTensor's function, so a future nutpie
+falls back to a slower gradient instead of a wrong one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["data_pointer_words", "signature"]
+
+
+def data_pointer_words(user_data: Any, names: Sequence[str]) -> dict[str, int] | None:
+    """Position (in 64-bit words) of each named array's data pointer in nutpie's user-data record.
+
+    Returns None unless the record holds exactly these arrays (in any order), as 64-bit pointers
+    at 8-byte aligned positions.
+    """
+    try:
+        fields: Any = user_data.dtype.fields
+        shared = fields["shared"]
+        data = shared[0].fields["data"]
+        record = data[0]
+        found = set(record.names)
+        pointers = {name: record.fields[name] for name in names}
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if found != set(names) or np.dtype(np.uintp).itemsize != 8:
+        return None
+    words = {}
+    for name, (dtype, offset) in pointers.items():
+        position = int(shared[1] + data[1] + offset)
+        if dtype != np.dtype(np.uintp) or position % 8:
+            return None
+        words[name] = position // 8
+    return words
+
+
+def signature() -> Any:
+    """numba signature of nutpie's log-density callback: ``int64(dim, x*, grad*, logp*, user_data*)``."""
+    import numba
+
+    double = numba.types.CPointer(numba.types.double)
+    return numba.types.int64(numba.types.uint64, double, double, double, numba.types.voidptr)
