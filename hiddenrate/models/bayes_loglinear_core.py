@@ -92,6 +92,7 @@ import numpy as np
 
 from hiddenrate.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
+from hiddenrate.models.bayes_loglinear_kernel import install_kernel, kernel_installed
 from hiddenrate.models.nuts import compile_once, public_posterior, sample_nuts
 
 __all__ = ["DEFAULT_PRIORS", "LoglinearSampler", "merge_priors", "term_coord"]
@@ -239,6 +240,24 @@ def _term_priors(group: str, labels: list[str], priors: Mapping[str, Mapping[str
     return np.array([s["mu"] for s in specs], dtype=float), np.array([s["sigma"] for s in specs], dtype=float)
 
 
+def linear_parts(k: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The linear predictor of the observed cells without the intercept, split by prior.
+
+    Returns ``columns`` (cells x terms: main effects then interactions), ``fixed_part`` (the
+    contribution of the terms fixed by a ``sigma = 0`` prior), the priors' ``mu`` and ``sigma``
+    per term, and the mask of ``free`` (sampled) terms.
+    """
+    design = design_matrix(k, terms)[1:]  # the 2**k - 1 observed cells
+    main_mu, main_sigma = _term_priors("main", [str(j) for j in range(k)], priors)
+    inter_mu, inter_sigma = _term_priors("interaction", [",".join(map(str, t)) for t in terms], priors)
+    mu = np.concatenate([main_mu, inter_mu])
+    sigma = np.concatenate([main_sigma, inter_sigma])
+    columns = design[:, 1:]
+    free = sigma > 0
+    return columns, columns[:, ~free] @ mu[~free], mu, sigma, free
+
+
 def _build_model(k: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]]) -> Any:
     """The PyMC model; data enter through ``pm.Data`` so nutpie can swap them.
 
@@ -249,14 +268,8 @@ def _build_model(k: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]]) 
     import pymc as pm
     import pytensor.tensor as pt
 
-    design = design_matrix(k, terms)[1:]  # the 2**k - 1 observed cells
-    main_mu, main_sigma = _term_priors("main", [str(j) for j in range(k)], priors)
-    inter_mu, inter_sigma = _term_priors("interaction", [",".join(map(str, t)) for t in terms], priors)
-    mu = np.concatenate([main_mu, inter_mu])
-    sigma = np.concatenate([main_sigma, inter_sigma])
-    columns = design[:, 1:]
-    free = sigma > 0
-    fixed_part = columns[:, ~free] @ mu[~free]
+    columns, fixed_part, mu, sigma, free = linear_parts(k, terms, priors)
+    main_mu, main_sigma, inter_mu, inter_sigma = mu[:k], sigma[:k], mu[k:], sigma[k:]
     free_main = np.flatnonzero(free[:k])
     free_inter = np.flatnonzero(free[k:])
     coords: dict[str, list[Any]] = {"cell": list(range(1, n_cells(k)))}
@@ -289,10 +302,16 @@ def _build_model(k: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]]) 
     return model
 
 
-def _compiled_model(k: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]]) -> Any:
-    """Compile (once per process) the nutpie model for (k, terms, priors)."""
+def _compiled_model(k: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]], kernel: bool = True) -> Any:
+    """Compile (once per process) the nutpie model for (k, terms, priors).
+
+    With ``kernel`` (what the sampler uses), its log density and gradient are then evaluated by
+    the hand-written kernel of :mod:`hiddenrate.models.bayes_loglinear_kernel` (same function,
+    checked against PyTensor's, which ``kernel=False`` returns).
+    """
     key = (k, terms, json.dumps(priors, sort_keys=True))
-    return compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(k, terms, priors))
+    compiled = compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(k, terms, priors))
+    return install_kernel(compiled, k, terms, priors) if kernel else compiled
 
 
 def _check_counts(counts: Any, k: int) -> np.ndarray:
@@ -460,6 +479,7 @@ class LoglinearSampler:
                 "tune": int(tune),
                 "chains": int(chains),
                 "sampler": f"nutpie {nutpie.__version__}",
+                "log_density": "hand-written kernel" if kernel_installed(compiled) else "PyTensor",
             }
         )
         observed_data = arviz.from_dict(
