@@ -1,6 +1,7 @@
 """Benchmark the reporting-rate models: time and peak memory for 10, 100 and 1,000 strata.
 
-Run as ``python benchmarks/bench_reporting.py [--sizes 10 100 1000] [--draws 1000] [--chains 4]``.
+Run as ``python benchmarks/bench_reporting.py [--sizes 10 100 1000] [--draws 1000] [--chains 4]
+[--gradient kernel|pytensor]``.
 Each size runs in a fresh subprocess (so peak memory is that run's alone, measured with
 ``resource.getrusage(RUSAGE_SELF).ru_maxrss``), on strata simulated from the pooled model
 (:func:`hiddenrate.models.reporting_pooled.simulate`; 30% of strata without a survey, some
@@ -12,6 +13,10 @@ with nothing recorded). For each size it prints:
   unrecorded counts, diagnostics and the Result; the time to compile is shown separately;
 * ``exact``: the exact model on the same strata (each stratum on its own, no MCMC);
 * peak resident memory of the subprocess, and the pooled fit's R-hat, ESS and divergences.
+
+``--gradient pytensor`` makes the pooled model evaluate PyTensor's generated log density and
+gradient instead of the hand-written kernel (:mod:`hiddenrate.models.reporting_kernel`), to
+measure what the kernel gains in the same conditions.
 
 Timings depend on the machine's load (``uptime`` is printed): on a shared machine they can be
 several times slower than on an idle one.
@@ -35,6 +40,9 @@ from hiddenrate.models.reporting import fit_reporting
 from hiddenrate.models.reporting_pooled import _compiled, DEFAULT_PRIORS, simulate
 
 size, draws, chains = (int(x) for x in sys.argv[1:4])
+if sys.argv[4] == "pytensor":
+    import hiddenrate.models.reporting_pooled as pooled_module
+    pooled_module.install_kernel = lambda compiled, *_: compiled
 rng = np.random.default_rng(size)
 surveyed = rng.integers(50, 500, size)
 surveyed[rng.random(size) < 0.3] = 0
@@ -66,16 +74,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--draws", type=int, default=1000, help="tuning and kept draws per chain")
     parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--gradient", choices=["kernel", "pytensor"], default="kernel",
+                        help="log density of the pooled model: the hand-written kernel (default, what users get) "
+                             "or PyTensor's generated one (to measure what the kernel gains)")
     args = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.2f} (1-minute average) on {os.cpu_count()} cores; "
-          f"{args.chains} chains x ({args.draws} tuning + {args.draws} kept) draws")
+          f"{args.chains} chains x ({args.draws} tuning + {args.draws} kept) draws; log density: {args.gradient}")
     header = (f"{'strata':>7} {'no survey':>9} {'zero':>5} {'compile s':>9} {'pooled s':>9} {'exact s':>8} "
               f"{'peak MB':>8} {'R-hat':>6} {'ESS bulk':>8} {'ESS tail':>8} {'diverg.':>7}")
     print(header)
     print("-" * len(header))
     for size in args.sizes:
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", CHILD, str(size), str(args.draws), str(args.chains)],
+        done = subprocess.run([sys.executable, "-c", CHILD, str(size), str(args.draws), str(args.chains), args.gradient],
                               capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{size:>7} failed after {time.perf_counter() - started:.0f} s: {done.stderr.strip().splitlines()[-1]}")

@@ -28,6 +28,10 @@ Record of runs (same seeds, data and bands throughout):
   * 2000 kept draws per chain (this design): total 0.965, strata 0.956, no survey 0.968, zero
     recorded 0.974 (truth above 0.026; bound 0.046), 5 fits with divergences, all R-hat/ESS
     checks passed; 416 s on a shared 2-core machine (load about 3).
+  * 2026-12-05, same design, with the hand-written log density
+    (hiddenrate.models.reporting_kernel; same function, different rounding): the same five
+    coverages, the same 5 fits with divergences, all checks passed; 221 s (a compile-free fit
+    samples in about 0.6 s against 2.4 s before).
 """
 
 from __future__ import annotations
