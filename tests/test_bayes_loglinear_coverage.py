@@ -36,6 +36,10 @@ Result: coverage 0.948 (first 200: 0.955), but one fit (data set 423) had R-hat 
 half the draws, the R-hat of well-mixed chains strays above 1.01 in about one fit in a
 thousand), and it saved little (289 s against about 370 s: per-fit overheads dominate). The
 requirement was not loosened; the test keeps the design above.
+
+2026-12-05, same design, with the hand-written log density of
+hiddenrate.models.bayes_loglinear_kernel (same function, different rounding): coverage 0.951
+(first 200: 0.955), every fit converged, 232 s on a 2-core machine (about 370 s before).
 """
 
 from __future__ import annotations
