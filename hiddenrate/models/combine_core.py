@@ -69,6 +69,7 @@ from scipy.special import logsumexp
 from hiddenrate.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.bayes_loglinear_core import term_coord
 from hiddenrate.models.design import Terms, design_matrix, n_cells, normalize_terms, patterns
+from hiddenrate.models.combine_kernel import install_kernel
 from hiddenrate.models.nuts import compile_once, sample_nuts
 
 #: numpy's Poisson sampler refuses means above about 9.2e18
@@ -146,9 +147,16 @@ def _build_model(k: int, terms: Terms) -> Any:
     return model
 
 
-def _compiled(k: int, terms: Terms) -> Any:
+def _compiled(k: int, terms: Terms, kernel: bool = True) -> Any:
+    """Compile (once per process) the nutpie model for (k, terms).
+
+    With ``kernel`` (what the sampler uses), its log density and gradient are then evaluated by
+    the hand-written kernel of :mod:`hiddenrate.models.combine_kernel` (same function, checked
+    against PyTensor's, which ``kernel=False`` returns).
+    """
     key = (k, terms)
-    return compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(k, terms))
+    compiled = compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(k, terms))
+    return install_kernel(compiled, k, terms) if kernel else compiled
 
 
 class JointSampler:
