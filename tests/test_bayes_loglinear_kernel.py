@@ -13,8 +13,6 @@ rounding and far below any error of a wrong derivative.
 
 from __future__ import annotations
 
-import ctypes
-
 import numpy as np
 import pytest
 from scipy.special import gammaln
@@ -22,20 +20,13 @@ from scipy.special import gammaln
 from hiddenrate.models.bayes_loglinear_core import _compiled_model, merge_priors
 from hiddenrate.models.bayes_loglinear_kernel import kernel_installed, log_density_and_gradient
 from hiddenrate.models.design import normalize_terms
+from hiddenrate.models.nutpie_callback import evaluate
 
 SPECS = [
     (3, (), None),
     (3, ((0, 1), (0, 2), (1, 2)), None),
     (5, ((0, 1), (2, 4)), {"intercept": {"mu": 7.0, "sigma": 3.0}, "interaction:2,4": {"mu": 0.4, "sigma": 0.0}}),
 ]
-
-
-def _callback(compiled, x: np.ndarray) -> tuple[int, float, np.ndarray]:  # type: ignore[no-untyped-def]
-    pointer = ctypes.POINTER(ctypes.c_double)
-    out, value = np.zeros(x.size), np.zeros(1)
-    code = compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(pointer), out.ctypes.data_as(pointer),
-                                              value.ctypes.data_as(pointer), ctypes.c_void_p(compiled.user_data.ctypes.data))
-    return int(code), float(value[0]), out
 
 
 @pytest.mark.parametrize("k,terms,overrides", SPECS)
@@ -51,16 +42,16 @@ def test_kernel_matches_the_pytensor_model(k: int, terms: tuple, overrides: dict
     compiled = _compiled_model(k, terms, priors).with_data(**inputs)
     assert kernel_installed(compiled), "the sampler would use PyTensor's gradient, not the kernel"
     base = np.zeros(compiled.n_dim)
-    base_code, base_reference, _ = _callback(reference, base)
-    _, base_kernel, _ = _callback(compiled, base)
+    base_code, base_reference, _ = evaluate(reference, base)
+    _, base_kernel, _ = evaluate(compiled, base)
     assert base_code == 0
     assert base_reference - base_kernel == pytest.approx(-float(np.sum(gammaln(counts + 1.0))), rel=1e-8, abs=1e-7)
     worst, compared = 0.0, 0
     for scale in (0.3, 1.0, 3.0):
         for _ in range(15):
             x = rng.normal(scale=scale, size=compiled.n_dim)
-            code, callback_logp, callback_grad = _callback(compiled, x)
-            expected_code, expected_logp, expected_grad = _callback(reference, x)
+            code, callback_logp, callback_grad = evaluate(compiled, x)
+            expected_code, expected_logp, expected_grad = evaluate(reference, x)
             if expected_code != 0:  # a cell mean overflowing: skipped (the kernel may reject it too)
                 continue
             python_logp, python_grad = log_density_and_gradient(k, terms, priors, x, counts, offset)
@@ -87,7 +78,7 @@ def test_kernel_reads_the_swapped_data() -> None:
         offset = float(np.log(counts.sum() / 7))
         compiled = base.with_data(observed_counts=counts, intercept_offset=offset)
         assert kernel_installed(compiled)
-        _, logp, grad = _callback(compiled, x)
+        _, logp, grad = evaluate(compiled, x)
         expected_logp, expected_grad = log_density_and_gradient(3, (), priors, x, counts, offset)
         assert logp == pytest.approx(expected_logp, rel=1e-12)
         np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-12)

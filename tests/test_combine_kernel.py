@@ -12,14 +12,13 @@ double-precision rounding and far below any error of a wrong derivative.
 
 from __future__ import annotations
 
-import ctypes
-
 import numpy as np
 import pytest
 
 from hiddenrate.models.combine_core import _compiled
 from hiddenrate.models.combine_kernel import kernel_installed, log_density_and_gradient
 from hiddenrate.models.design import all_pairs
+from hiddenrate.models.nutpie_callback import evaluate
 
 BASE = {"main_mu": 0.0, "main_sigma": 5.0, "route_on": 0.0, "population_mu": 0.0, "population_sigma": 1.0,
         "prevalence_a": 1.0, "prevalence_b": 1.0}
@@ -29,14 +28,6 @@ CASES = [
       "odds_mu": 0.5, "odds_sigma": 1.0}),
     (3, (), [0, 247, 49, 142, 60, 112, 4, 12], [0, 300, 0], [0, 70, 0], {"main_mu": -1.0, "main_sigma": 2.0}),
 ]
-
-
-def _callback(compiled, x: np.ndarray) -> tuple[int, float, np.ndarray]:  # type: ignore[no-untyped-def]
-    pointer = ctypes.POINTER(ctypes.c_double)
-    out, value = np.zeros(x.size), np.zeros(1)
-    code = compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(pointer), out.ctypes.data_as(pointer),
-                                              value.ctypes.data_as(pointer), ctypes.c_void_p(compiled.user_data.ctypes.data))
-    return int(code), float(value[0]), out
 
 
 @pytest.mark.parametrize("k,terms,counts,surveyed,reported,extra", CASES)
@@ -55,8 +46,8 @@ def test_kernel_matches_the_pytensor_model(k: int, terms: tuple, counts: list, s
     for scale in (0.3, 1.0, 2.5):
         for _ in range(15):
             x = rng.normal(scale=scale, size=compiled.n_dim)
-            code, callback_logp, callback_grad = _callback(compiled, x)
-            expected_code, expected_logp, expected_grad = _callback(reference, x)
+            code, callback_logp, callback_grad = evaluate(compiled, x)
+            expected_code, expected_logp, expected_grad = evaluate(reference, x)
             if expected_code != 0:
                 continue
             python_logp, python_grad = log_density_and_gradient(k, terms, x, data)

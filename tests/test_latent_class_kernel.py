@@ -11,13 +11,12 @@ rounding (measured: below 1e-14) and far below any error of a wrong derivative.
 
 from __future__ import annotations
 
-import ctypes
-
 import numpy as np
 import pytest
 
 from hiddenrate.models.latent_class_core import _build_model, _compiled, merge_priors
 from hiddenrate.models.latent_class_kernel import kernel_installed, log_density_and_gradient
+from hiddenrate.models.nutpie_callback import evaluate
 
 SHAPES = [(5, 10, None), (3, 10, None), (4, 2, {"alpha": {"shape": 1.0, "rate": 2.0}, "capture": {"a": 2.0, "b": 0.5}}),
           (6, 4, None), (3, 1, None)]
@@ -48,14 +47,6 @@ def _pytensor_logp(k: int, classes: int, priors: dict, counts: np.ndarray):  # t
     return evaluate
 
 
-def _callback(compiled, x: np.ndarray) -> tuple[int, float, np.ndarray]:  # type: ignore[no-untyped-def]
-    pointer = ctypes.POINTER(ctypes.c_double)
-    out, value = np.zeros(x.size), np.zeros(1)
-    code = compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(pointer), out.ctypes.data_as(pointer),
-                                              value.ctypes.data_as(pointer), ctypes.c_void_p(compiled.user_data.ctypes.data))
-    return int(code), float(value[0]), out
-
-
 @pytest.mark.parametrize("k,classes,overrides", SHAPES)
 def test_kernel_matches_the_pytensor_model(k: int, classes: int, overrides: dict | None) -> None:
     priors = merge_priors(overrides)
@@ -70,7 +61,7 @@ def test_kernel_matches_the_pytensor_model(k: int, classes: int, overrides: dict
             x = rng.normal(scale=scale, size=classes * k + classes - 1)
             expected_logp, expected_grad = reference(x)
             python_logp, python_grad = log_density_and_gradient(k, classes, priors, x, counts)
-            code, callback_logp, callback_grad = _callback(compiled, x)
+            code, callback_logp, callback_grad = evaluate(compiled, x)
             assert code == 0
             size = max(1.0, abs(float(expected_logp)))
             gradient_size = max(1.0, float(np.max(np.abs(expected_grad))))
@@ -88,8 +79,8 @@ def test_kernel_is_installed_and_reads_the_swapped_counts() -> None:
     second = base.with_data(observed_counts=np.arange(1.0, 8.0) * 3)
     assert kernel_installed(first) and kernel_installed(second)
     x = np.random.default_rng(1).normal(size=10 * 3 + 9)
-    _, logp_first, _ = _callback(first, x)
-    _, logp_second, _ = _callback(second, x)
+    _, logp_first, _ = evaluate(first, x)
+    _, logp_second, _ = evaluate(second, x)
     expected_first, _ = log_density_and_gradient(3, 10, priors, x, np.arange(1.0, 8.0))
     expected_second, _ = log_density_and_gradient(3, 10, priors, x, np.arange(1.0, 8.0) * 3)
     assert logp_first == pytest.approx(expected_first, rel=1e-12)

@@ -15,13 +15,12 @@ below 2e-14) and far below any error of a wrong derivative.
 
 from __future__ import annotations
 
-import ctypes
-
 import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from hiddenrate.models.reporting_kernel import DATA_NAMES, kernel_installed, log_density_and_gradient
+from hiddenrate.models.nutpie_callback import evaluate
+from hiddenrate.models.reporting_kernel import kernel_installed, log_density_and_gradient
 from hiddenrate.models.reporting_pooled import DEFAULT_PRIORS, _compiled, sampler_inputs
 
 NORMAL_MEAN = {**DEFAULT_PRIORS, "log_incidence_mean": {"dist": "normal", "mu": 2.0, "sigma": 3.0},
@@ -44,14 +43,6 @@ def _constant(inputs: dict) -> float:
     return float(np.sum(gammaln(m + 1) - gammaln(r + 1) - gammaln(m - r + 1) - gammaln(y + 1)))
 
 
-def _callback(compiled, x: np.ndarray) -> tuple[int, float, np.ndarray]:  # type: ignore[no-untyped-def]
-    pointer = ctypes.POINTER(ctypes.c_double)
-    out, value = np.zeros(x.size), np.zeros(1)
-    code = compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(pointer), out.ctypes.data_as(pointer),
-                                              value.ctypes.data_as(pointer), ctypes.c_void_p(compiled.user_data.ctypes.data))
-    return int(code), float(value[0]), out
-
-
 @pytest.mark.parametrize("recorded,surveyed,reported,priors", CASES)
 def test_kernel_matches_the_pytensor_model(recorded: list, surveyed: list, reported: list, priors: dict) -> None:
     n = len(recorded)
@@ -61,8 +52,8 @@ def test_kernel_matches_the_pytensor_model(recorded: list, surveyed: list, repor
     assert kernel_installed(compiled), "the sampler would use PyTensor's gradient, not the kernel"
     rng = np.random.default_rng(sum(recorded))
     base = np.zeros(4 + 2 * n)  # the sampler's typical starting region
-    base_code, base_reference, _ = _callback(reference, base)
-    _, base_kernel, _ = _callback(compiled, base)
+    base_code, base_reference, _ = evaluate(reference, base)
+    _, base_kernel, _ = evaluate(compiled, base)
     assert base_code == 0
     # the constant the kernel leaves out (PyTensor's build evaluates log-gamma to about 1e-9)
     assert base_reference - base_kernel == pytest.approx(_constant(inputs), rel=1e-8, abs=1e-7)
@@ -70,8 +61,8 @@ def test_kernel_matches_the_pytensor_model(recorded: list, surveyed: list, repor
     for scale in (0.3, 1.5, 4.0):
         for _ in range(15):
             x = rng.normal(scale=scale, size=4 + 2 * n)
-            code, callback_logp, callback_grad = _callback(compiled, x)
-            expected_code, expected_logp, expected_grad = _callback(reference, x)
+            code, callback_logp, callback_grad = evaluate(compiled, x)
+            expected_code, expected_logp, expected_grad = evaluate(reference, x)
             if expected_code != 0:
                 # PyTensor's function rejects extreme points (an incidence overflowing, or a rate
                 # rounding to 1 so that log(1 - p) = -inf); the kernel's log-sigmoid may not
@@ -101,7 +92,7 @@ def test_kernel_reads_the_swapped_data() -> None:
     for inputs in (first, second):
         compiled = base.with_data(**inputs)
         assert kernel_installed(compiled)
-        _, logp, grad = _callback(compiled, x)
+        _, logp, grad = evaluate(compiled, x)
         expected_logp, expected_grad = log_density_and_gradient(NORMAL_MEAN, x, inputs)
         assert logp == pytest.approx(expected_logp, rel=1e-12)
         np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-12)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["data_pointer_words", "signature"]
+__all__ = ["data_pointer_words", "evaluate", "signature"]
 
 
 def data_pointer_words(user_data: Any, names: Sequence[str]) -> dict[str, int] | None:
@@ -52,3 +52,19 @@ def signature() -> Any:
 
     double = numba.types.CPointer(numba.types.double)
     return numba.types.int64(numba.types.uint64, double, double, double, numba.types.voidptr)
+
+
+def evaluate(compiled: Any, x: np.ndarray) -> tuple[int, float, np.ndarray]:
+    """Call a nutpie model's log-density function at ``x``, as the sampler does.
+
+    Returns nutpie's status code (0: success), the log density and its gradient. Works for
+    PyTensor's generated function and for the hand-written kernels alike, so tests can compare them.
+    """
+    import ctypes
+
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    pointer = ctypes.POINTER(ctypes.c_double)
+    grad, value = np.zeros(x.size), np.zeros(1)
+    code = compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
+                                              value.ctypes.data_as(pointer), ctypes.c_void_p(compiled.user_data.ctypes.data))
+    return int(code), float(value[0]), grad
