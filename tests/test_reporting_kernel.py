@@ -22,6 +22,7 @@ from scipy.special import gammaln
 from hiddenrate.models.nutpie_callback import evaluate
 from hiddenrate.models.reporting_kernel import kernel_installed, log_density_and_gradient
 from hiddenrate.models.reporting_pooled import DEFAULT_PRIORS, _compiled, sampler_inputs
+from kernel_agreement import worst_difference
 
 NORMAL_MEAN = {**DEFAULT_PRIORS, "log_incidence_mean": {"dist": "normal", "mu": 2.0, "sigma": 3.0},
                "logit_rate_mean": {"dist": "normal", "mu": -1.0, "sigma": 0.7}}
@@ -50,34 +51,11 @@ def test_kernel_matches_the_pytensor_model(recorded: list, surveyed: list, repor
     reference = _compiled(n, priors, kernel=False).with_data(**inputs)
     compiled = _compiled(n, priors).with_data(**inputs)
     assert kernel_installed(compiled), "the sampler would use PyTensor's gradient, not the kernel"
-    rng = np.random.default_rng(sum(recorded))
     base = np.zeros(4 + 2 * n)  # the sampler's typical starting region
-    base_code, base_reference, _ = evaluate(reference, base)
-    _, base_kernel, _ = evaluate(compiled, base)
-    assert base_code == 0
     # the constant the kernel leaves out (PyTensor's build evaluates log-gamma to about 1e-9)
-    assert base_reference - base_kernel == pytest.approx(_constant(inputs), rel=1e-8, abs=1e-7)
-    worst, compared = 0.0, 0
-    for scale in (0.3, 1.5, 4.0):
-        for _ in range(15):
-            x = rng.normal(scale=scale, size=4 + 2 * n)
-            code, callback_logp, callback_grad = evaluate(compiled, x)
-            expected_code, expected_logp, expected_grad = evaluate(reference, x)
-            if expected_code != 0:
-                # PyTensor's function rejects extreme points (an incidence overflowing, or a rate
-                # rounding to 1 so that log(1 - p) = -inf); the kernel's log-sigmoid may not
-                continue
-            python_logp, python_grad = log_density_and_gradient(priors, x, inputs)
-            assert code == 0
-            compared += 1
-            # differences from the base point: the constant cancels, as it does for the sampler
-            expected_change = expected_logp - base_reference
-            size = max(1.0, abs(expected_logp), abs(base_reference))
-            gradient_size = max(1.0, float(np.max(np.abs(expected_grad))))
-            worst = max(worst, abs(python_logp - base_kernel - expected_change) / size,
-                        abs(callback_logp - base_kernel - expected_change) / size,
-                        float(np.max(np.abs(python_grad - expected_grad))) / gradient_size,
-                        float(np.max(np.abs(callback_grad - expected_grad))) / gradient_size)
+    assert evaluate(reference, base)[1] - evaluate(compiled, base)[1] == pytest.approx(_constant(inputs), rel=1e-8, abs=1e-7)
+    worst, compared = worst_difference(reference, compiled, lambda x: log_density_and_gradient(priors, x, inputs),
+                                       np.random.default_rng(sum(recorded)), (0.3, 1.5, 4.0), base=base)
     assert compared >= 30, f"only {compared} of 45 points had a finite density"
     print(f"{n} strata: {compared} points compared, worst relative difference {worst:.1e}")
     assert worst < 1e-10, f"kernel and PyTensor model differ by {worst:.2e} (relative)"

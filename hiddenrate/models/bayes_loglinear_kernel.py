@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.models.nutpie_callback import data_pointer_words, signature
+from hiddenrate.models.nutpie_callback import data_pointer_words, finish, is_installed, signature
 
 __all__ = ["install_kernel", "kernel_installed", "log_density_and_gradient"]
 
@@ -108,8 +108,7 @@ def log_density_and_gradient(k: int, terms: Any, priors: Mapping[str, Mapping[st
 
 def kernel_installed(compiled: Any) -> bool:
     """Whether ``compiled`` evaluates its log density with this module's kernel (False: PyTensor's)."""
-    function = getattr(compiled, "compiled_logp_func", None)
-    return any(function is kernel for kernel in _KERNELS.values())
+    return is_installed(compiled, _KERNELS)
 
 
 def install_kernel(compiled: Any, k: int, terms: Any, priors: Mapping[str, Mapping[str, Any]]) -> Any:
@@ -143,6 +142,8 @@ def _c_callback(kernel: Any, n_dim: int, n_cells: int, word_counts: int, word_of
 
     n_words = max(word_counts, word_offset) + 1
 
+    end = finish()
+
     def logp_callback(dim: int, x_: Any, out_: Any, logp_: Any, user_data_: Any) -> int:
         if dim != n_dim:
             return -1
@@ -152,13 +153,6 @@ def _c_callback(kernel: Any, n_dim: int, n_cells: int, word_counts: int, word_of
         record = numba.carray(user_data_, (n_words,), np.uint64)
         counts = numba.carray(address_as_void_pointer(record[word_counts]), (n_cells,), np.int32)
         offset = numba.carray(address_as_void_pointer(record[word_offset]), (1,), np.float64)[0]
-        value = kernel(x, counts, offset, out)
-        logp[0] = value
-        for i in range(n_dim):
-            if not np.isfinite(out[i]):
-                return 3
-        if not np.isfinite(value):
-            return 4
-        return 0
+        return end(kernel(x, counts, offset, out), out, logp)
 
     return numba.cfunc(signature())(logp_callback)

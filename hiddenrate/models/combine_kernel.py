@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.models.nutpie_callback import data_pointer_words, signature
+from hiddenrate.models.nutpie_callback import data_pointer_words, finish, is_installed, signature
 
 __all__ = ["DATA_NAMES", "install_kernel", "kernel_installed", "log_density_and_gradient"]
 
@@ -159,8 +159,7 @@ def log_density_and_gradient(k: int, terms: Any, x: np.ndarray, data: Any) -> tu
 
 def kernel_installed(compiled: Any) -> bool:
     """Whether ``compiled`` evaluates its log density with this module's kernel (False: PyTensor's)."""
-    function = getattr(compiled, "compiled_logp_func", None)
-    return any(function is kernel for kernel in _KERNELS.values())
+    return is_installed(compiled, _KERNELS)
 
 
 def install_kernel(compiled: Any, k: int, terms: Any) -> Any:
@@ -197,6 +196,8 @@ def _c_callback(kernel: Any, k: int, n_dim: int, n_cells: int, words: list[int])
     scalar_words = np.array(words[:11], dtype=np.int64)  # -1: the odds-ratio prior of a model without terms
     w_counts, w_surveyed, w_reported = words[11:]
 
+    end = finish()
+
     def logp_callback(dim: int, x_: Any, out_: Any, logp_: Any, user_data_: Any) -> int:
         if dim != n_dim:
             return -1
@@ -214,13 +215,6 @@ def _c_callback(kernel: Any, k: int, n_dim: int, n_cells: int, words: list[int])
         counts = numba.carray(address_as_void_pointer(record[w_counts]), (n_cells - 1,), np.float64)
         surveyed = numba.carray(address_as_void_pointer(record[w_surveyed]), (k,), np.float64)
         reported = numba.carray(address_as_void_pointer(record[w_reported]), (k,), np.float64)
-        value = kernel(x, scalars, counts, surveyed, reported, out)
-        logp[0] = value
-        for i in range(n_dim):
-            if not np.isfinite(out[i]):
-                return 3
-        if not np.isfinite(value):
-            return 4
-        return 0
+        return end(kernel(x, scalars, counts, surveyed, reported, out), out, logp)
 
     return numba.cfunc(signature())(logp_callback)

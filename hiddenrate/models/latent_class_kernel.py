@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.models.nutpie_callback import data_pointer_words, signature
+from hiddenrate.models.nutpie_callback import data_pointer_words, finish, is_installed, signature
 
 __all__ = ["install_kernel", "kernel_installed", "log_density_and_gradient"]
 
@@ -197,8 +197,7 @@ def log_density_and_gradient(k: int, classes: int, priors: Mapping[str, Mapping[
 
 def kernel_installed(compiled: Any) -> bool:
     """Whether ``compiled`` evaluates its log density with this module's kernel (False: PyTensor's)."""
-    function = getattr(compiled, "compiled_logp_func", None)
-    return any(function is kernel for kernel in _KERNELS.values())
+    return is_installed(compiled, _KERNELS)
 
 
 def install_kernel(compiled: Any, k: int, classes: int, priors: Mapping[str, Mapping[str, float]]) -> Any:
@@ -233,6 +232,8 @@ def _c_callback(kernel: Any, n_dim: int, n_counts: int, word: int) -> Any:
     import numba
     from nutpie.compile_pymc import address_as_void_pointer  # nutpie's own intrinsic, as its callbacks use
 
+    end = finish()
+
     def logp_callback(dim: int, x_: Any, out_: Any, logp_: Any, user_data_: Any) -> int:
         if dim != n_dim:
             return -1
@@ -241,13 +242,6 @@ def _c_callback(kernel: Any, n_dim: int, n_counts: int, word: int) -> Any:
         logp = numba.carray(logp_, (1,))
         record = numba.carray(user_data_, (word + 1,), np.uint64)
         counts = numba.carray(address_as_void_pointer(record[word]), (n_counts,), np.float64)
-        value = kernel(x, counts, out)
-        logp[0] = value
-        for i in range(n_dim):
-            if not np.isfinite(out[i]):
-                return 3
-        if not np.isfinite(value):
-            return 4
-        return 0
+        return end(kernel(x, counts, out), out, logp)
 
     return numba.cfunc(signature())(logp_callback)

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["data_pointer_words", "evaluate", "signature"]
+__all__ = ["data_pointer_words", "evaluate", "finish", "is_installed", "signature"]
+
+_FINISH: list[Any] = []
 
 
 def data_pointer_words(user_data: Any, names: Sequence[str]) -> dict[str, int] | None:
@@ -68,3 +70,32 @@ def evaluate(compiled: Any, x: np.ndarray) -> tuple[int, float, np.ndarray]:
     code = compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
                                               value.ctypes.data_as(pointer), ctypes.c_void_p(compiled.user_data.ctypes.data))
     return int(code), float(value[0]), grad
+
+
+def is_installed(compiled: Any, kernels: Any) -> bool:
+    """Whether ``compiled`` evaluates its log density with one of ``kernels`` (a dict of callbacks)."""
+    function = getattr(compiled, "compiled_logp_func", None)
+    return any(function is kernel for kernel in kernels.values())
+
+
+def finish() -> Any:
+    """A numba function ``(value, grad, logp) -> status`` ending every callback the same way.
+
+    Stores the log density; returns 3 when a gradient entry is not finite, 4 when the log
+    density is not (nutpie then treats the point as divergent), 0 otherwise.
+    """
+    if not _FINISH:
+        import numba
+
+        @numba.njit(nogil=True)
+        def end(value: float, grad: np.ndarray, logp: np.ndarray) -> int:
+            logp[0] = value
+            for i in range(grad.size):
+                if not np.isfinite(grad[i]):
+                    return 3
+            if not np.isfinite(value):
+                return 4
+            return 0
+
+        _FINISH.append(end)
+    return _FINISH[0]

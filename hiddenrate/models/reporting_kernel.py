@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.models.nutpie_callback import data_pointer_words, signature
+from hiddenrate.models.nutpie_callback import data_pointer_words, finish, is_installed, signature
 
 __all__ = ["DATA_NAMES", "install_kernel", "kernel_installed", "log_density_and_gradient"]
 
@@ -172,8 +172,7 @@ def log_density_and_gradient(priors: Mapping[str, Mapping[str, Any]], x: np.ndar
 
 def kernel_installed(compiled: Any) -> bool:
     """Whether ``compiled`` evaluates its log density with this module's kernel (False: PyTensor's)."""
-    function = getattr(compiled, "compiled_logp_func", None)
-    return any(function is kernel for kernel in _KERNELS.values())
+    return is_installed(compiled, _KERNELS)
 
 
 def install_kernel(compiled: Any, n_strata: int, priors: Mapping[str, Mapping[str, Any]]) -> Any:
@@ -211,6 +210,8 @@ def _c_callback(kernel: Any, n_strata: int, words: list[int]) -> Any:
     n_words = max(words) + 1
     w_mean, w_w, w_o, w_v, w_q, w_y, w_r, w_m = words
 
+    end = finish()
+
     def logp_callback(dim: int, x_: Any, out_: Any, logp_: Any, user_data_: Any) -> int:
         if dim != n_dim:
             return -1
@@ -226,13 +227,6 @@ def _c_callback(kernel: Any, n_strata: int, words: list[int]) -> Any:
         y = numba.carray(address_as_void_pointer(record[w_y]), (n_strata,), np.int32)
         r = numba.carray(address_as_void_pointer(record[w_r]), (n_strata,), np.int32)
         m = numba.carray(address_as_void_pointer(record[w_m]), (n_strata,), np.int32)
-        value = kernel(x, offset_mean, w, o, v, q, y, r, m, out)
-        logp[0] = value
-        for i in range(n_dim):
-            if not np.isfinite(out[i]):
-                return 3
-        if not np.isfinite(value):
-            return 4
-        return 0
+        return end(kernel(x, offset_mean, w, o, v, q, y, r, m, out), out, logp)
 
     return numba.cfunc(signature())(logp_callback)
