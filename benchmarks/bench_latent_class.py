@@ -60,13 +60,16 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--classes", type=int, default=core.DEFAULT_CLASSES)
     parser.add_argument("--only", default=None, help="comma-separated data set names")
+    parser.add_argument("--sampler", choices=list(core.SAMPLERS), default=core.DEFAULT_SAMPLER)
+    parser.add_argument("--thin", type=int, default=core.THIN)
     parser.add_argument("--gradient", choices=["kernel", "pytensor"], default="kernel",
                         help="log density: the hand-written kernel (default, what users get) or PyTensor's "
                              "generated one (to measure what the kernel gains)")
     args = parser.parse_args()
     if args.gradient == "pytensor":
         core.install_kernel = lambda compiled, *_: compiled  # type: ignore[assignment]
-    print(f"log density and gradient: {args.gradient}")
+    print(f"sampler: {args.sampler}" + (f" (every {args.thin}th sweep kept)" if args.sampler == "gibbs-hmc" else
+                                         f"; log density and gradient: {args.gradient}"))
     reference = lcmcr_rows()
     names = sorted(reference) if args.only is None else args.only.split(",")
     header = (f"{'data set':32s} {'K':>2s} {'median':>8s} {'95% interval':>17s} {'LCMCR':>8s} {'LCMCR 95%':>17s} "
@@ -81,10 +84,14 @@ def main() -> None:
         sampler = core.LatentClassSampler(k, args.classes)
         if k not in compiled:
             start = time.perf_counter()
-            core._compiled(k, args.classes, sampler.priors)
+            if args.sampler == "nuts":
+                core._compiled(k, args.classes, sampler.priors)
+            else:
+                sampler.sample(table.counts, draws=1, tune=1, chains=1, thin=1)
             compiled[k] = time.perf_counter() - start
         start = time.perf_counter()
-        idata = sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=args.seed)
+        idata = sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=args.seed,
+                               sampler=args.sampler, thin=args.thin)
         seconds = time.perf_counter() - start
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -5,8 +5,12 @@ probabilities and p(N) ∝ 1/N, whose posterior of N is one-dimensional and know
 
     p(N | data) ∝ (1/N) · N! / (N - n)! · Π_k B(n_k + 1, N - n_k + 1),
 
-(n_k = people on list k); the sampled posterior (NUTS on the conditional likelihood, then the
-negative-binomial draw of the hidden count) must reproduce its quantiles within Monte Carlo error.
+(n_k = people on list k). Both samplers must reproduce its quantiles within Monte Carlo error:
+NUTS on the conditional likelihood (then the negative-binomial draw of the hidden count), and
+Gibbs-HMC, whose two moves are checked apart: Gibbs sweeps alone (``leapfrog=0``: the hidden
+count, the classes of the people and the Beta draws of the capture probabilities) and with the
+HMC move on the marginal posterior (default). A wrong conditional or a wrong acceptance ratio in
+either would move the quantiles by far more than the tolerance.
 """
 
 from __future__ import annotations
@@ -93,30 +97,58 @@ def _exact_posterior(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
     return totals, pmf / pmf.sum()
 
 
-@pytest.fixture(scope="module")
-def one_class_fit():
+SETTINGS = {"nuts": {"sampler": "nuts"}, "gibbs": {"sampler": "gibbs-hmc", "leapfrog": 0},
+            "gibbs-hmc": {"sampler": "gibbs-hmc"}}
+
+
+@pytest.fixture(scope="module", params=sorted(SETTINGS))
+def one_class_fit(request):
     sampler = LatentClassSampler(3, classes=1)
-    return sampler.sample(COUNTS, draws=1000, tune=500, chains=4, seed=11)
+    idata = sampler.sample(COUNTS, draws=1000, tune=500, chains=4, seed=11, **SETTINGS[request.param])
+    return request.param, idata
 
 
 def test_one_class_reproduces_the_exact_posterior(one_class_fit) -> None:
+    name, idata = one_class_fit
     totals, pmf = _exact_posterior(COUNTS, 3)
     cdf = np.cumsum(pmf)
-    draws = one_class_fit.posterior["total"].values.ravel()
+    draws = idata.posterior["total"].values.ravel()
     for q in (0.025, 0.5, 0.975):
         exact = totals[np.searchsorted(cdf, q)]
         # Monte Carlo error of a quantile from ~4,000 draws: well under 1% here
-        assert np.quantile(draws, q) == pytest.approx(exact, rel=0.01)
+        assert np.quantile(draws, q) == pytest.approx(exact, rel=0.01), name
 
 
 def test_output_structure_and_seeding(one_class_fit) -> None:
-    posterior = one_class_fit.posterior
-    for name in ("log_odds_unseen", "class_weight", "capture", "alpha", "hidden", "total"):
-        assert name in posterior
+    name, idata = one_class_fit
+    posterior = idata.posterior
+    for variable in ("log_odds_unseen", "class_weight", "capture", "alpha", "hidden", "total"):
+        assert variable in posterior
     assert not any(str(v).startswith("_") for v in posterior.data_vars)
+    assert "diverging" in idata.sample_stats
     np.testing.assert_array_equal(posterior["total"].values, posterior["hidden"].values + COUNTS[1:].sum())
-    assert "log_odds_unseen" in one_class_fit.prior
-    again = LatentClassSampler(3, classes=1).sample(COUNTS, draws=1000, tune=500, chains=4, seed=11)
+    assert "log_odds_unseen" in idata.prior
+    again = LatentClassSampler(3, classes=1).sample(COUNTS, draws=1000, tune=500, chains=4, seed=11, **SETTINGS[name])
     np.testing.assert_array_equal(again.posterior["total"].values, posterior["total"].values)
-    table = class_table(one_class_fit, ("birth", "death", "rehab"))
+    table = class_table(idata, ("birth", "death", "rehab"))
     assert table["rows"][0][1] == pytest.approx(1.0)
+
+
+def test_gibbs_hmc_chains_do_not_depend_on_threads() -> None:
+    """Chains run in parallel threads, each seeding numba's generator of its own thread: the draws
+    are the same run on one thread or on four."""
+    from hiddenrate.models.latent_class_gibbs import run_chains
+
+    priors = merge_priors(None)
+    runs = [run_chains(COUNTS[1:], 3, 4, priors, tune=50, draws=40, thin=2, seeds=[5, 6, 7], max_hidden_mean=1e15,
+                       leapfrog=5, threads=threads) for threads in (1, 4)]
+    for one, many in zip(*runs):
+        np.testing.assert_array_equal(one["hidden"], many["hidden"])
+        np.testing.assert_array_equal(one["capture"], many["capture"])
+
+
+def test_unknown_sampler_is_refused() -> None:
+    with pytest.raises(ModelError, match="unknown sampler"):
+        LatentClassSampler(3).sample(COUNTS, sampler="metropolis")
+    with pytest.raises(ModelError, match="unknown sampler"):
+        LatentClassModel(sampler="metropolis")

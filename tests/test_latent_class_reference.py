@@ -7,18 +7,16 @@ R 4.2.2); median and 95% equal-tailed interval of N. The rows ``seed=1..3`` show
 spread (UK 5 lists: medians 12,918 to 22,385).
 
 Same model and priors here (K = 10, Gamma(0.25, 0.25), Beta(1, 1), p(N) ∝ 1/N), default
-settings (4 chains x 1,000 draws after 1,000 tuning, target_accept 0.99), seed 1 (hiddenrate's
-default). Checked: the median within 15% of LCMCR's, and the two 95% intervals overlapping over at
-least half of the longer one. Chain agreement (R-hat of N <= 1.01) is checked separately: at seed 1
-it holds on seven of the eleven sets and fails on four (values in NOT_MIXING). With target_accept
-0.9 it held on four: HIV Rome (1.074), lesbian Allegheny (1.0102) and New Orleans 5 lists (1.019)
-moved to agreeing, because their chains had stopped in different places after divergences (seeds
-1-3 measured: those three disagree at 0.9 on 3, 2 and 3 of the three seeds, and at 0.99 on none).
-The four left have several modes (one occupied class with the concentration near 0, or more) that NUTS
-crosses rarely (see hiddenrate.models.latent_class_core), as LCMCR's own answer moving between seeds
-on the UK data shows. On those four the test asserts what hiddenrate promises instead: the fit is
-reported as not converged, with the chains' disagreement in plain words. This is an unmet target
-of issue 7, not a passing one.
+settings (Gibbs-HMC, 4 chains x 1,000 draws kept from 5,000 sweeps after 1,000 warm-up sweeps),
+seed 1 (hiddenrate's default). Checked: the median within 15% of LCMCR's, and the two 95%
+intervals overlapping over at least half of the longer one. Chain agreement (R-hat of N <= 1.01)
+is checked separately: at seed 1 it holds on ten of the eleven sets (NUTS: seven) and fails on UK
+6 lists (value in NOT_MIXING). The UK posterior has a minor mode (three occupied classes, N about
+12,000; about 1% of the mass in 4 x 100,000-sweep runs) that chains enter and leave rarely, and
+UK 6 lists mixes slowly besides (ESS of N 123 of 40,000 draws in that long run); LCMCR's own
+answer moves between seeds there (UK 5 lists: medians 12,918 to 22,385). On that set the test
+asserts what hiddenrate promises instead: the fit is reported as not converged, with the chains'
+disagreement in plain words. This is an unmet target of issue 7, not a passing one.
 """
 
 from __future__ import annotations
@@ -39,16 +37,10 @@ EXAMPLES = ROOT / "hiddenrate" / "examples" / "lists"
 REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 
 # R-hat of N at seed 1, default settings (benchmarks/bench_latent_class.py), where above 1.01.
-# Measured with the hand-written log density (hiddenrate.models.latent_class_kernel): the same
-# model, but its rounding differs from PyTensor's, so the chains follow other paths. With the
-# PyTensor gradient the four were New Orleans 8 lists (1.019), the two UK sets (1.053, 1.052) and
-# Western (1.021); with the kernel Western agrees (1.007) and spina bifida (3 lists) does not,
-# narrowly (1.011; its chain medians 728-738 differ by little more than their Monte Carlo error).
+# With NUTS (sampler="nuts") the four were New Orleans 8 lists (1.024), spina bifida (1.011) and
+# the two UK sets (1.078, 1.017).
 NOT_MIXING = {
-    "new_orleans_trafficking": 1.024,
-    "spina_bifida_new_york": 1.011,
-    "uk_modern_slavery_2013": 1.078,
-    "uk_modern_slavery_2013_5lists": 1.017,
+    "uk_modern_slavery_2013": 1.027,
 }
 
 
@@ -92,14 +84,11 @@ def test_chains_agree(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(NOT_MIXING))
 def test_chains_that_disagree_are_reported_not_hidden(name: str) -> None:
     """Where the chains do not agree, the result says so: R-hat above 1.01 if and only if the
-    diagnostics carry "chains disagree", and then the fit is not 'converged'. The worst set (UK
-    6 lists, R-hat 1.078 at seed 1) must fail the check on any machine."""
+    diagnostics carry "chains disagree", and then the fit is not 'converged'."""
     from hiddenrate.diagnostics import RHAT_MAX, mcmc
 
-    diagnostics = mcmc(_fit(name), ["total"], "NUTS")
+    diagnostics = mcmc(_fit(name), ["total"], "Gibbs-HMC")
     disagree = any(m.startswith("chains disagree") for m in diagnostics.messages)
     assert disagree == (diagnostics.rhat_max is not None and diagnostics.rhat_max > RHAT_MAX)
     if disagree:
         assert diagnostics.converged is False
-    if NOT_MIXING[name] > 1.05:
-        assert disagree

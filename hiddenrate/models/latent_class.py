@@ -11,9 +11,12 @@ default 10 as LCMCR):
     w \sim \text{TSB}(\alpha),\ \alpha \sim \text{Gamma}(0.25, 0.25),\
     \lambda_{jk} \sim \text{Beta}(1, 1),\ p(N) \propto 1/N.
 
-Classes are summed out and N is drawn after sampling (never sampled); the concentration
-:math:`\alpha` is integrated out analytically. The math, the reparameterisation and what it
-does not cure (several modes on sparse tables) are in :mod:`hiddenrate.models.latent_class_core`.
+By default it is sampled with Gibbs-HMC (:mod:`hiddenrate.models.latent_class_gibbs`): Gibbs
+sweeps over the classes of the people in each cell, the number on no list drawn from its exact
+negative-binomial conditional (never by Metropolis), each sweep followed by an HMC move with the
+classes and N summed out; ``sampler="nuts"`` uses NUTS on that marginal alone. The math and the
+samplers' behaviour (NUTS rarely crosses between modes) are in
+:mod:`hiddenrate.models.latent_class_core`.
 This module makes the fit a :class:`~hiddenrate.results.Result` with R-hat, ESS and divergences
 (on label-free quantities: :math:`N` and the log odds of being on no list) and a table of the
 largest classes (sorted by weight in every draw, so labels cannot switch in the summary).
@@ -37,7 +40,9 @@ from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.distributions import DrawsDistribution
 from hiddenrate.exceptions import EstimationError, ModelError
 from hiddenrate.models.base import ListModel
-from hiddenrate.models.latent_class_core import DEFAULT_CLASSES, TARGET_ACCEPT, merge_priors
+from hiddenrate.models.latent_class_gibbs import TARGET_ACCEPT as GIBBS_TARGET_ACCEPT
+from hiddenrate.models.latent_class_core import (DEFAULT_CLASSES, DEFAULT_SAMPLER, LEAPFROG, SAMPLERS, TARGET_ACCEPT,
+                                                 THIN, merge_priors)
 from hiddenrate.results import StratumEstimate
 
 logger = logging.getLogger("hiddenrate")
@@ -47,7 +52,7 @@ MONITORED = ["total", "log_odds_unseen"]
 
 
 class LatentClassModel(ListModel):
-    """Dirichlet-process latent-class model (LCMCR's model), sampled with NUTS (nutpie).
+    """Dirichlet-process latent-class model (LCMCR's model).
 
     Parameters
     ----------
@@ -57,17 +62,22 @@ class LatentClassModel(ListModel):
     priors
         Overrides: ``{"alpha": {"shape": .., "rate": ..}, "capture": {"a": .., "b": ..}}``.
     draws, tune, chains
-        NUTS settings per chain (defaults 1000, 1000, 4).
+        Per chain: kept draws, warm-up (defaults 1000, 1000, 4 chains). With the default sampler
+        ``tune`` counts warm-up sweeps and ``draws`` kept sweeps (every ``thin``-th, default 10).
+    sampler
+        ``"gibbs-hmc"`` (default; :mod:`hiddenrate.models.latent_class_gibbs`) or ``"nuts"``
+        (nutpie on the model with the classes summed out; its chains cross between modes rarely).
     """
 
     name = "latent-class"
     title = "Latent-class model (Dirichlet-process mixture; LCMCR's model)"
     description = ("People belong to latent classes that differ in how likely each list is to record them; lists "
-                   "are independent within a class. Classes are summed out, NUTS samples the rest, N is drawn after.")
+                   "are independent within a class. Sampled by Gibbs sweeps over the classes of the people in each "
+                   "cell, each followed by an HMC move with the classes and N summed out.")
     estimate_type = "posterior median"
     interval_type = "credible interval"
     min_lists = 2
-    option_names: ClassVar[tuple[str, ...]] = ("classes", "priors", "draws", "tune", "chains")
+    option_names: ClassVar[tuple[str, ...]] = ("classes", "priors", "draws", "tune", "chains", "sampler", "thin")
     assumptions: ClassVar[tuple[str, ...]] = (
         "Within a latent class, being on one list does not change the chance of being on another; all dependence "
         "between lists comes from people differing in visibility (the classes).",
@@ -78,7 +88,7 @@ class LatentClassModel(ListModel):
     )
 
     def __init__(self, classes: int | None = None, priors: dict[str, Any] | None = None, draws: int = 1000,
-                 tune: int = 1000, chains: int = 4) -> None:
+                 tune: int = 1000, chains: int = 4, sampler: str = DEFAULT_SAMPLER, thin: int = THIN) -> None:
         self.classes = int(classes) if classes is not None else DEFAULT_CLASSES
         if self.classes < 1:
             raise ModelError(f"--classes must be at least 1, got {classes}")
@@ -87,6 +97,11 @@ class LatentClassModel(ListModel):
         self.prior_overrides = dict(priors or {})
         self.merged_priors = merge_priors(self.prior_overrides)
         self.draws, self.tune, self.chains = int(draws), int(tune), int(chains)
+        if sampler not in SAMPLERS:
+            raise ModelError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        if int(thin) != thin or thin < 1:
+            raise ModelError(f"thin must be a whole number >= 1, got {thin!r}")
+        self.sampler, self.thin = sampler, int(thin)
 
     def priors(self) -> dict[str, Any]:
         return {
@@ -98,8 +113,11 @@ class LatentClassModel(ListModel):
         }
 
     def options(self) -> dict[str, Any]:
+        if self.sampler == "nuts":
+            return {"classes": self.classes, "draws": self.draws, "tune": self.tune, "chains": self.chains,
+                    "sampler": "nuts (nutpie)", "target_accept": TARGET_ACCEPT}
         return {"classes": self.classes, "draws": self.draws, "tune": self.tune, "chains": self.chains,
-                "sampler": "nutpie", "target_accept": TARGET_ACCEPT}
+                "sampler": "gibbs-hmc", "thin": self.thin, "leapfrog": LEAPFROG, "target_accept": GIBBS_TARGET_ACCEPT}
 
     def describe(self, data: ListData) -> str:
         return f"{self.description} K = {self.classes} classes."
@@ -110,10 +128,15 @@ class LatentClassModel(ListModel):
         sampler = LatentClassSampler(table.k, self.classes, self.prior_overrides)
         logger.info("compiling and sampling the latent-class model (K = %d, %d chains x %d draws; the first "
                     "compile takes 10-30 s)", self.classes, self.chains, self.draws)
-        method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws after {self.tune} tuning"
+        if self.sampler == "nuts":
+            method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws after {self.tune} tuning"
+        else:
+            method = (f"Gibbs-HMC, {self.chains} chains x {self.draws} draws (every {self.thin}th of "
+                      f"{self.draws * self.thin} sweeps) after {self.tune} warm-up sweeps")
         idata: Any
         try:
-            idata = sampler.sample(table.counts, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed)
+            idata = sampler.sample(table.counts, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed,
+                                   sampler=self.sampler, thin=self.thin)
         except EstimationError as err:
             return StratumEstimate(stratum=table.stratum, observed=table.observed, total=None,
                                    diagnostics=diag.Diagnostics(method=method, converged=False, messages=(str(err),)),

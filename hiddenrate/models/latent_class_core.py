@@ -1,4 +1,4 @@
-r"""Latent-class (Dirichlet-process mixture) model for K >= 2 lists, sampled with nutpie.
+r"""Latent-class (Dirichlet-process mixture) model for K >= 2 lists: the model and its two samplers.
 
 The model (Manrique-Vallier 2016; R package LCMCR)
 ---------------------------------------------------
@@ -26,6 +26,15 @@ the prior times the *conditional* likelihood of the observed cells,
 :math:`\pi_0` is near 1). After sampling, draw by draw, the number on no list is
 :math:`n_0 \sim \text{NegativeBinomial}(n, 1 - \pi_0)` (failures before the :math:`n`-th
 success) with numpy, and :math:`N = n + n_0`.
+
+Two samplers
+------------
+``sampler="gibbs-hmc"`` (the default; :mod:`hiddenrate.models.latent_class_gibbs`): Gibbs sweeps
+over the classes of the people in every cell (the hidden ones included, drawn from their exact
+conditional), each followed by one HMC move on the density below. ``sampler="nuts"``: nutpie's
+NUTS on the density below alone; this is where the notes on NUTS that follow apply. At default
+settings and seed 1, R-hat of N was at most 1.006 on all eleven shared data sets with Gibbs-HMC,
+and above 1.01 on four of them with NUTS (``benchmarks/bench_latent_class.py``).
 
 Reparameterisation
 ------------------
@@ -62,8 +71,8 @@ Reparameterisation
   sets at seed 1, and HIV Rome and New Orleans (5 lists) mix at seeds 1-3 (R-hat of N 1.074
   and 1.019 -> 1.009 and 1.006 at seed 1), at about twice the gradient evaluations per draw.
 
-Why chains still disagree. Per-chain medians of N show chains sitting in different modes,
-not one slowly mixing chain. The modes are the number of occupied classes, tied to the
+Why NUTS chains disagree (and why Gibbs-HMC is the default). Per-chain medians of N show
+chains sitting in different modes, not one slowly mixing chain. The modes are the number of occupied classes, tied to the
 concentration :math:`\alpha`. The Gamma(0.25, 0.25) prior puts much mass near 0, where all
 sticks are huge (:math:`u_j \sim \text{Exponential}(\alpha)`) and one class carries all the weight (the
 others at :math:`10^{-25}` or less, their capture probabilities left at the prior). Nearby is a
@@ -116,8 +125,8 @@ from hiddenrate.models.nuts import compile_once
 from hiddenrate.models.design import n_cells, patterns
 from hiddenrate.models.latent_class_kernel import install_kernel, kernel_installed
 
-__all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "TARGET_ACCEPT", "LatentClassSampler", "merge_priors",
-           "prior_log_odds_unseen"]
+__all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "DEFAULT_SAMPLER", "LEAPFROG", "SAMPLERS", "TARGET_ACCEPT", "THIN",
+           "LatentClassSampler", "merge_priors", "prior_log_odds_unseen"]
 
 DEFAULT_CLASSES = 10
 #: LCMCR's defaults: Gamma(shape 0.25, rate 0.25) on the concentration, Beta(1, 1) capture probabilities
@@ -129,6 +138,14 @@ DEFAULT_PRIORS: dict[str, dict[str, float]] = {
 TARGET_ACCEPT = 0.99
 _FIELDS = {"alpha": ("shape", "rate"), "capture": ("a", "b")}
 _MAX_HIDDEN_MEAN = 1e15
+_UNBOUNDED = ("the posterior of the number on no list is unbounded under this model (some draws put almost "
+              "everybody in a class that no list reaches); the data cannot bound N without a stronger prior")
+#: samplers of :meth:`LatentClassSampler.sample`; the first is the default
+SAMPLERS = ("gibbs-hmc", "nuts")
+DEFAULT_SAMPLER = SAMPLERS[0]
+#: gibbs-hmc: keep every THIN-th sweep; HMC trajectories of LEAPFROG steps on average
+THIN = 5
+LEAPFROG = 20
 _COMPILED: dict[tuple[int, int, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
 
@@ -258,12 +275,13 @@ class LatentClassSampler:
 
     Notes
     -----
-    Compiling takes 10-30 s (once per process and structure); a fit of 4 x 2,000 iterations on
-    5 lists about 3.5-5.5 s on a 2-core machine (8 lists: about 16 s), measured with the
-    hand-written log density of :mod:`hiddenrate.models.latent_class_kernel`, which halved the
-    sampling time over the eleven reference sets against PyTensor's generated one (60 s
-    against 119 s in one run of ``benchmarks/bench_latent_class.py``). :meth:`sample` swaps the counts
-    into the compiled model (``CompiledModel.with_data``).
+    Gibbs-HMC (default): numba compiles the sampler in about 9-12 s, once per process and
+    structure (lists, classes, priors); a fit at default settings (4 chains x 6,000 sweeps, in
+    parallel threads) then takes 1.3-5.5 s on the eleven shared sets on a 2-core machine
+    (``benchmarks/bench_latent_class.py``). NUTS: compiling takes 10-30 s; a fit of 4 x 2,000
+    iterations on 5 lists 3.5-5.5 s (8 lists: about 16 s) with the hand-written log density of
+    :mod:`hiddenrate.models.latent_class_kernel`; :meth:`sample` swaps the counts into the
+    compiled model (``CompiledModel.with_data``).
     """
 
     def __init__(self, k: int, classes: int = DEFAULT_CLASSES, priors: Mapping[str, Any] | None = None) -> None:
@@ -275,18 +293,28 @@ class LatentClassSampler:
         self.priors = merge_priors(priors)
 
     def sample(self, counts: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-               target_accept: float = TARGET_ACCEPT, progress: bool = False) -> arviz.InferenceData:
+               sampler: str = DEFAULT_SAMPLER, target_accept: float | None = None, thin: int = THIN,
+               leapfrog: int = LEAPFROG, progress: bool = False) -> arviz.InferenceData:
         """Sample the posterior for one count vector (cell order of :mod:`hiddenrate.models.design`).
+
+        Parameters
+        ----------
+        sampler : {"gibbs-hmc", "nuts"}
+            ``"gibbs-hmc"`` (default): the blocked Gibbs sweep with one HMC transition per sweep of
+            :mod:`hiddenrate.models.latent_class_gibbs`; ``draws`` kept per chain, every ``thin``-th
+            of ``draws * thin`` sweeps after ``tune`` warm-up sweeps, HMC trajectories of about
+            ``leapfrog`` steps, step size tuned to ``target_accept`` (default 0.9). ``"nuts"``: NUTS
+            (nutpie) on the model with the classes summed out, ``draws`` after ``tune`` tuning
+            iterations at ``target_accept`` (default :data:`TARGET_ACCEPT`, 0.99).
 
         Returns
         -------
         arviz.InferenceData
             ``posterior``: ``log_odds_unseen`` (:math:`\\log \\pi_0/(1-\\pi_0)`), ``class_weight``
-            (dim ``class``), ``capture`` (dims ``class, list``), ``alpha`` (drawn from its
-            conditional), ``hidden`` and ``total`` (int64); ``prior``: prior draws of
-            ``log_odds_unseen``; ``sample_stats`` from nutpie (with ``diverging``);
-            ``observed_data``: ``counts``. One ``SeedSequence(seed)`` seeds nutpie, the hidden
-            counts, :math:`\\alpha` and the prior draws.
+            (dim ``class``), ``capture`` (dims ``class, list``), ``alpha``, ``hidden`` and ``total``
+            (int64); ``prior``: prior draws of ``log_odds_unseen``; ``sample_stats`` (with
+            ``diverging``); ``observed_data``: ``counts``. One ``SeedSequence(seed)`` seeds the
+            sampler, the hidden counts, :math:`\\alpha` and the prior draws.
 
         Raises
         ------
@@ -296,28 +324,91 @@ class LatentClassSampler:
             When a draw puts essentially everybody on no list (expected hidden count above
             1e15): the posterior of N is unbounded under this model and prior.
         """
-        import nutpie
-
         observed = _check_counts(counts, self.k)
-        n_observed = int(round(observed.sum()))
-        for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if sampler not in SAMPLERS:
+            raise ModelError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("thin", thin, 1),
+                                 ("leapfrog", leapfrog, 0)):
             if int(value) != value or value < low:
                 raise ModelError(f"{name} must be a whole number >= {low}, got {value!r}")
-        nuts_seed, hidden_seed, alpha_seed, prior_seed = np.random.SeedSequence(seed).spawn(4)
+        sampler_seed, hidden_seed, alpha_seed, prior_seed = np.random.SeedSequence(seed).spawn(4)
+        if sampler == "nuts":
+            posterior, sample_stats, attrs = self._nuts(observed, int(draws), int(tune), int(chains), sampler_seed,
+                                                        hidden_seed, alpha_seed,
+                                                        float(target_accept or TARGET_ACCEPT), progress)
+        else:
+            from hiddenrate.models import latent_class_gibbs
+
+            posterior, sample_stats, attrs = self._gibbs_hmc(observed, int(draws), int(tune), int(chains),
+                                                             sampler_seed, int(thin), int(leapfrog),
+                                                             float(target_accept or latent_class_gibbs.TARGET_ACCEPT))
+        posterior.attrs.update({
+            "model": "latent_class", "k": self.k, "classes": self.classes,
+            "priors": json.dumps(self.priors, sort_keys=True), "seed": int(seed), "draws": int(draws),
+            "tune": int(tune), "chains": int(chains), **attrs,
+        })
+        prior_draws = prior_log_odds_unseen(self.k, self.classes, self.priors, np.random.default_rng(prior_seed))
+        extra = arviz.from_dict(
+            prior={"log_odds_unseen": prior_draws[None, :]},
+            observed_data={"counts": observed.astype(np.int64)},
+            coords={"cell": list(range(1, n_cells(self.k)))},
+            dims={"counts": ["cell"]},
+        )
+        return arviz.InferenceData(posterior=posterior, sample_stats=sample_stats, prior=extra.prior,
+                                   observed_data=extra.observed_data)
+
+    def _gibbs_hmc(self, observed: np.ndarray, draws: int, tune: int, chains: int,
+                   seed: np.random.SeedSequence, thin: int, leapfrog: int,
+                   target_accept: float) -> tuple[Any, Any, dict[str, Any]]:
+        import xarray
+
+        from hiddenrate.models.latent_class_gibbs import run_chains
+
+        seeds = [int(child.generate_state(1, dtype=np.uint32)[0]) for child in seed.spawn(chains)]
+        runs = run_chains(observed, self.k, self.classes, self.priors, tune=tune, draws=draws, thin=thin,
+                          seeds=seeds, max_hidden_mean=_MAX_HIDDEN_MEAN, leapfrog=leapfrog,
+                          target_accept=target_accept)
+        if not all(run["bounded"] for run in runs):
+            raise EstimationError(_UNBOUNDED)
+        n_observed = np.int64(round(observed.sum()))
+        hidden = np.stack([run["hidden"] for run in runs])
+        coords = {"chain": np.arange(chains), "draw": np.arange(draws), "class": np.arange(self.classes),
+                  "list": np.arange(self.k)}
+        dims = ("chain", "draw")
+        posterior = xarray.Dataset({
+            "log_odds_unseen": (dims, np.stack([run["log_odds_unseen"] for run in runs])),
+            "class_weight": ((*dims, "class"), np.stack([run["class_weight"] for run in runs])),
+            "capture": ((*dims, "class", "list"), np.stack([run["capture"] for run in runs])),
+            "alpha": (dims, np.stack([run["alpha"] for run in runs])),
+            "hidden": (dims, hidden),
+            "total": (dims, hidden + n_observed),
+        }, coords=coords)
+        sample_stats = xarray.Dataset({"diverging": (dims, np.stack([run["diverging"] for run in runs]))},
+                                      coords={"chain": coords["chain"], "draw": coords["draw"]})
+        attrs = {"sampler": "blocked Gibbs with one HMC transition per sweep (hiddenrate.models.latent_class_gibbs)",
+                 "thin": thin, "leapfrog": leapfrog, "target_accept": target_accept,
+                 "log_density": "hand-written kernel",
+                 "hmc_step_size": json.dumps([round(run["step"], 6) for run in runs]),
+                 "hmc_acceptance": json.dumps([round(run["accept"], 4) for run in runs])}
+        return posterior, sample_stats, attrs
+
+    def _nuts(self, observed: np.ndarray, draws: int, tune: int, chains: int, seed: np.random.SeedSequence,
+              hidden_seed: np.random.SeedSequence, alpha_seed: np.random.SeedSequence, target_accept: float,
+              progress: bool) -> tuple[Any, Any, dict[str, Any]]:
+        import nutpie
+
+        n_observed = int(round(observed.sum()))
         compiled = _compiled(self.k, self.classes, self.priors).with_data(observed_counts=observed)
-        idata = nutpie.sample(compiled, draws=int(draws), tune=int(tune), chains=int(chains),
-                              seed=int(nuts_seed.generate_state(1, dtype=np.uint64)[0]), progress_bar=progress,
-                              save_warmup=False, target_accept=float(target_accept))
+        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains,
+                              seed=int(seed.generate_state(1, dtype=np.uint64)[0]), progress_bar=progress,
+                              save_warmup=False, target_accept=target_accept)
         posterior = idata.posterior
         log_odds = np.asarray(posterior["log_odds_unseen"].values, dtype=float)
         seen = 1.0 / (1.0 + np.exp(np.clip(log_odds, -700, 700)))
         with np.errstate(divide="ignore", over="ignore"):
             hidden_mean = n_observed * np.exp(np.clip(log_odds, -700, 700))
         if not np.all(np.isfinite(hidden_mean) & (hidden_mean <= _MAX_HIDDEN_MEAN)):
-            raise EstimationError(
-                "the posterior of the number on no list is unbounded under this model (some draws put almost "
-                "everybody in a class that no list reaches); the data cannot bound N without a stronger prior"
-            )
+            raise EstimationError(_UNBOUNDED)
         hidden = np.random.default_rng(hidden_seed).negative_binomial(n_observed, seen).astype(np.int64)
         shape, rate = self.priors["alpha"]["shape"], self.priors["alpha"]["rate"]
         stick_sum = np.asarray(posterior["_stick_sum"].values, dtype=float) if "_stick_sum" in posterior else 0.0
@@ -328,19 +419,6 @@ class LatentClassSampler:
         dims = ("chain", "draw")
         posterior = posterior.assign(alpha=(dims, alpha), hidden=(dims, hidden),
                                      total=(dims, hidden + np.int64(n_observed)))
-        posterior.attrs.update({
-            "model": "latent_class", "k": self.k, "classes": self.classes,
-            "priors": json.dumps(self.priors, sort_keys=True), "seed": int(seed), "draws": int(draws),
-            "tune": int(tune), "chains": int(chains), "target_accept": float(target_accept),
-            "sampler": f"nutpie {nutpie.__version__}",
-            "log_density": "hand-written kernel" if kernel_installed(compiled) else "PyTensor",
-        })
-        prior_draws = prior_log_odds_unseen(self.k, self.classes, self.priors, np.random.default_rng(prior_seed))
-        extra = arviz.from_dict(
-            prior={"log_odds_unseen": prior_draws[None, :]},
-            observed_data={"counts": observed.astype(np.int64)},
-            coords={"cell": list(range(1, n_cells(self.k)))},
-            dims={"counts": ["cell"]},
-        )
-        return arviz.InferenceData(posterior=posterior, sample_stats=idata.sample_stats, prior=extra.prior,
-                                   observed_data=extra.observed_data)
+        attrs = {"sampler": f"nutpie {nutpie.__version__}", "target_accept": target_accept,
+                 "log_density": "hand-written kernel" if kernel_installed(compiled) else "PyTensor"}
+        return posterior, idata.sample_stats, attrs
