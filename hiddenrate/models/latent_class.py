@@ -41,8 +41,8 @@ from hiddenrate.distributions import DrawsDistribution
 from hiddenrate.exceptions import EstimationError, ModelError
 from hiddenrate.models.base import ListModel
 from hiddenrate.models.latent_class_gibbs import TARGET_ACCEPT as GIBBS_TARGET_ACCEPT
-from hiddenrate.models.latent_class_core import (DEFAULT_CLASSES, DEFAULT_SAMPLER, LEAPFROG, SAMPLERS, TARGET_ACCEPT,
-                                                 THIN, merge_priors)
+from hiddenrate.models.latent_class_core import (DEFAULT_CLASSES, DEFAULT_SAMPLER, LEAPFROG, TARGET_ACCEPT, THIN,
+                                                 check_sampler, merge_priors)
 from hiddenrate.results import StratumEstimate
 
 logger = logging.getLogger("hiddenrate")
@@ -97,11 +97,9 @@ class LatentClassModel(ListModel):
         self.prior_overrides = dict(priors or {})
         self.merged_priors = merge_priors(self.prior_overrides)
         self.draws, self.tune, self.chains = int(draws), int(tune), int(chains)
-        if sampler not in SAMPLERS:
-            raise ModelError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
         if int(thin) != thin or thin < 1:
             raise ModelError(f"thin must be a whole number >= 1, got {thin!r}")
-        self.sampler, self.thin = sampler, int(thin)
+        self.sampler, self.thin = check_sampler(sampler), int(thin)
 
     def priors(self) -> dict[str, Any]:
         return {

@@ -126,7 +126,7 @@ from hiddenrate.models.design import n_cells, patterns
 from hiddenrate.models.latent_class_kernel import install_kernel, kernel_installed
 
 __all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "DEFAULT_SAMPLER", "LEAPFROG", "SAMPLERS", "TARGET_ACCEPT", "THIN",
-           "LatentClassSampler", "merge_priors", "prior_log_odds_unseen"]
+           "LatentClassSampler", "check_sampler", "merge_priors", "prior_log_odds_unseen"]
 
 DEFAULT_CLASSES = 10
 #: LCMCR's defaults: Gamma(shape 0.25, rate 0.25) on the concentration, Beta(1, 1) capture probabilities
@@ -236,6 +236,13 @@ def _compiled(k: int, classes: int, priors: Mapping[str, Mapping[str, float]]) -
     return install_kernel(compiled, k, classes, priors)
 
 
+def check_sampler(sampler: str) -> str:
+    """Return ``sampler`` if it is one of :data:`SAMPLERS`; otherwise raise :class:`ModelError`."""
+    if sampler not in SAMPLERS:
+        raise ModelError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+    return sampler
+
+
 def prior_log_odds_unseen(k: int, classes: int, priors: Mapping[str, Mapping[str, float]],
                           rng: np.random.Generator, size: int = 4000) -> np.ndarray:
     """Draws of :math:`\\log(\\pi_0 / (1 - \\pi_0))` from the prior (for the posterior-contraction check)."""
@@ -325,8 +332,7 @@ class LatentClassSampler:
             1e15): the posterior of N is unbounded under this model and prior.
         """
         observed = _check_counts(counts, self.k)
-        if sampler not in SAMPLERS:
-            raise ModelError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        check_sampler(sampler)
         for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("thin", thin, 1),
                                  ("leapfrog", leapfrog, 0)):
             if int(value) != value or value < low:
