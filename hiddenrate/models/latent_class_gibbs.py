@@ -95,7 +95,7 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
     import numba
 
     jit = numba.njit(nogil=True, error_model="numpy")
-    kernel = jit(_make_sparse_kernel(k_lists, n_classes, priors))
+    kernel = jit(_make_sparse_kernel(k_lists, n_classes, priors, jit))
     n_dim = n_classes * k_lists + n_classes - 1
 
     @jit

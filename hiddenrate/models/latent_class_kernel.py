@@ -61,26 +61,23 @@ _KERNELS: dict[tuple[int, int, float, float, float, float], Any] = {}
 _KERNELS_LOCK = threading.Lock()
 
 
-def _make_python_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, float]]) -> Any:
-    """The log density and gradient as a plain function ``f(x, counts, grad) -> logp``.
+def _shared_parts(k: int, classes: int, priors: Mapping[str, Mapping[str, float]], jit: Any) -> tuple[Any, Any]:
+    """The two parts both kernels share, each passed through ``jit`` (numba's, or none for Python).
 
-    Numba-compatible: :func:`install_kernel` compiles it; :func:`log_density_and_gradient` runs
-    it as Python.
+    ``prior_and_weights(x, grad, log_hit, log_miss, sig_pos, log_weight, stick)`` fills the log
+    capture probabilities, :math:`\\sigma(z)`, the log weights and the stick lengths, writes the
+    priors' gradient with respect to the capture logits into ``grad`` and returns (prior log
+    density, :math:`S`). ``stick_gradient(grad, stick, total_stick, weight_grad)`` applies the
+    chain rule from :math:`W_j` (derivative with respect to :math:`\\log w_j`) to the log stick
+    lengths.
     """
-    n_cells = 2 ** k  # cell c: list kk holds the record iff bit kk of c is set; cell 0 is unseen
-    cells = np.arange(n_cells)
-    parent = cells & (cells - 1)  # cell c without its lowest list
-    lowest = np.zeros(n_cells, dtype=np.int64)  # that list
-    lowest[1:] = [(c & -c).bit_length() - 1 for c in range(1, n_cells)]
     a_cap, b_cap = float(priors["capture"]["a"]), float(priors["capture"]["b"])
     a_alpha, b_alpha = float(priors["alpha"]["shape"]), float(priors["alpha"]["rate"])
     n_capture = classes * k
     exponent = a_alpha + classes - 1
 
-    def kernel(x: np.ndarray, counts: np.ndarray, grad: np.ndarray) -> float:
-        log_hit = np.empty((classes, k))
-        log_miss = np.empty((classes, k))
-        sig_pos = np.empty((classes, k))
+    def prior_and_weights(x: np.ndarray, grad: np.ndarray, log_hit: np.ndarray, log_miss: np.ndarray,
+                          sig_pos: np.ndarray, log_weight: np.ndarray, stick: np.ndarray) -> tuple[float, float]:
         logp = 0.0
         for j in range(classes):
             for kk in range(k):
@@ -93,8 +90,6 @@ def _make_python_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
                 logp += a_cap * log_hit[j, kk] + b_cap * log_miss[j, kk]
                 grad[j * k + kk] = a_cap * (1.0 - sig_pos[j, kk]) - b_cap * sig_pos[j, kk]
         # stick-breaking weights from the log stick lengths, the concentration integrated out
-        log_weight = np.zeros(classes)
-        stick = np.zeros(classes)
         total_stick = 0.0
         for j in range(classes - 1):
             stick[j] = math.exp(x[n_capture + j])
@@ -108,6 +103,44 @@ def _make_python_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
             if j < classes - 1:
                 log_weight[j] += math.log(-math.expm1(-stick[j]))
                 cumulative += stick[j]
+        return logp, total_stick
+
+    def stick_gradient(grad: np.ndarray, stick: np.ndarray, total_stick: float, weight_grad: np.ndarray) -> None:
+        later = 0.0
+        for j in range(classes - 1, -1, -1):
+            if j < classes - 1:
+                u = stick[j]
+                grad[n_capture + j] = (1.0 - exponent * u / (b_alpha + total_stick)
+                                       + weight_grad[j] * u * math.exp(-u) / -math.expm1(-u) - u * later)
+            later += weight_grad[j]
+
+    return jit(prior_and_weights), jit(stick_gradient)
+
+
+def _no_jit(function: Any) -> Any:
+    return function
+
+
+def _make_python_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, float]], jit: Any = _no_jit) -> Any:
+    """The log density and gradient as a plain function ``f(x, counts, grad) -> logp``.
+
+    Numba-compatible: :func:`install_kernel` compiles it; :func:`log_density_and_gradient` runs
+    it as Python.
+    """
+    n_cells = 2 ** k  # cell c: list kk holds the record iff bit kk of c is set; cell 0 is unseen
+    cells = np.arange(n_cells)
+    parent = cells & (cells - 1)  # cell c without its lowest list
+    lowest = np.zeros(n_cells, dtype=np.int64)  # that list
+    lowest[1:] = [(c & -c).bit_length() - 1 for c in range(1, n_cells)]
+    prior_and_weights, stick_gradient = _shared_parts(k, classes, priors, jit)
+
+    def kernel(x: np.ndarray, counts: np.ndarray, grad: np.ndarray) -> float:
+        log_hit = np.empty((classes, k))
+        log_miss = np.empty((classes, k))
+        sig_pos = np.empty((classes, k))
+        log_weight = np.zeros(classes)
+        stick = np.zeros(classes)
+        logp, total_stick = prior_and_weights(x, grad, log_hit, log_miss, sig_pos, log_weight, stick)
         # terms t_cj built cell by cell: cell c differs from parent[c] only on list lowest[c]
         terms = np.empty((n_cells, classes))
         responsibility = np.empty((n_cells, classes))
@@ -158,20 +191,13 @@ def _make_python_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
         for j in range(classes):
             for kk in range(k):
                 grad[j * k + kk] += hit_grad[j, kk] - weight_grad[j] * sig_pos[j, kk]
-        # chain rule through the weights to the log stick lengths
-        later = 0.0
-        for j in range(classes - 1, -1, -1):
-            if j < classes - 1:
-                u = stick[j]
-                grad[n_capture + j] = (1.0 - exponent * u / (b_alpha + total_stick)
-                                       + weight_grad[j] * u * math.exp(-u) / -math.expm1(-u) - u * later)
-            later += weight_grad[j]
+        stick_gradient(grad, stick, total_stick, weight_grad)
         return logp
 
     return kernel
 
 
-def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, float]]) -> Any:
+def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, float]], jit: Any = _no_jit) -> Any:
     r"""The same log density and gradient, visiting only the cells that hold people.
 
     ``f(x, cells, cell_counts, grad) -> logp`` with ``cells`` the observed cells with a positive
@@ -187,41 +213,15 @@ def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
     Gibbs-HMC sampler (:mod:`hiddenrate.models.latent_class_gibbs`); the tests check it against
     :func:`log_density_and_gradient`.
     """
-    a_cap, b_cap = float(priors["capture"]["a"]), float(priors["capture"]["b"])
-    a_alpha, b_alpha = float(priors["alpha"]["shape"]), float(priors["alpha"]["rate"])
-    n_capture = classes * k
-    exponent = a_alpha + classes - 1
+    prior_and_weights, stick_gradient = _shared_parts(k, classes, priors, jit)
 
     def kernel(x: np.ndarray, cells: np.ndarray, cell_counts: np.ndarray, grad: np.ndarray) -> float:
         log_hit = np.empty((classes, k))
         log_miss = np.empty((classes, k))
         sig_pos = np.empty((classes, k))
-        logp = 0.0
-        for j in range(classes):
-            for kk in range(k):
-                z = x[j * k + kk]
-                small = math.exp(-abs(z))
-                softplus = math.log1p(small)
-                log_hit[j, kk] = -softplus if z >= 0 else z - softplus
-                log_miss[j, kk] = log_hit[j, kk] - z
-                sig_pos[j, kk] = 1.0 / (1.0 + small) if z >= 0 else small / (1.0 + small)
-                logp += a_cap * log_hit[j, kk] + b_cap * log_miss[j, kk]
-                grad[j * k + kk] = a_cap * (1.0 - sig_pos[j, kk]) - b_cap * sig_pos[j, kk]
         log_weight = np.zeros(classes)
         stick = np.zeros(classes)
-        total_stick = 0.0
-        for j in range(classes - 1):
-            stick[j] = math.exp(x[n_capture + j])
-            total_stick += stick[j]
-            logp += x[n_capture + j]
-        if classes > 1:
-            logp -= exponent * math.log(b_alpha + total_stick)
-        cumulative = 0.0
-        for j in range(classes):
-            log_weight[j] = -cumulative
-            if j < classes - 1:
-                log_weight[j] += math.log(-math.expm1(-stick[j]))
-                cumulative += stick[j]
+        logp, total_stick = prior_and_weights(x, grad, log_hit, log_miss, sig_pos, log_weight, stick)
         # probability of being seen, class by class
         log_unseen = np.empty(classes)  # log w_j + log u_j
         log_seen_j = np.empty(classes)  # log w_j + log(1 - u_j)
@@ -270,13 +270,7 @@ def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
                 weight_grad[j] += share
                 for kk in range(k):
                     grad[j * k + kk] += share * (((c >> kk) & 1) - sig_pos[j, kk])
-        later = 0.0
-        for j in range(classes - 1, -1, -1):
-            if j < classes - 1:
-                u = stick[j]
-                grad[n_capture + j] = (1.0 - exponent * u / (b_alpha + total_stick)
-                                       + weight_grad[j] * u * math.exp(-u) / -math.expm1(-u) - u * later)
-            later += weight_grad[j]
+        stick_gradient(grad, stick, total_stick, weight_grad)
         return logp
 
     return kernel
@@ -334,7 +328,7 @@ def install_kernel(compiled: Any, k: int, classes: int, priors: Mapping[str, Map
     with _KERNELS_LOCK:
         if key not in _KERNELS:
             jit = numba.njit(nogil=True, error_model="numpy")
-            kernel = jit(_make_python_kernel(k, classes, priors))
+            kernel = jit(_make_python_kernel(k, classes, priors, jit))
             _KERNELS[key] = _c_callback(kernel, classes * k + classes - 1, 2 ** k - 1, words["observed_counts"])
         return dataclasses.replace(compiled, compiled_logp_func=_KERNELS[key])
 
