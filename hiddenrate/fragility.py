@@ -18,7 +18,9 @@ non-statistician can act on. The checks and their thresholds:
     Posterior mass against an edge: more than 0.1% of an exact posterior beyond the last total
     computed; more than 25% of the posterior at the observed count (nobody hidden); an interval
     with no upper end or whose lower end is the observed count; for the latent-class model,
-    more than 2% of the population in the last of the :math:`K` classes (:math:`K` too small).
+    more than 2% of the population in the last of the :math:`K` classes (:math:`K` too small;
+    with the default K the model first refits with up to 40 classes, so this fires only for a
+    K the user fixed, or when 40 still binds).
 ``multimodal``
     A posterior of :math:`N` with two or more separated modes: on :math:`\log N`, a Gaussian
     kernel density (Silverman's bandwidth) has a second peak at least 5% as high as the
@@ -181,21 +183,26 @@ def _bounds(estimate: StratumEstimate) -> list[Finding]:
                 findings.append(Finding("bound", f"the {100 * level:g}% interval starts at the observed count: the "
                                                  "estimate sits against its lower bound"))
                 break
-    weights = _class_weights(estimate)
-    if weights is not None and weights.shape[-1] > 1:
-        last = float(np.mean(weights[..., -1]))
-        if last > LAST_CLASS_WEIGHT:
-            findings.append(Finding("bound", (
-                f"the last of the {weights.shape[-1]} latent classes holds {100 * last:.1f}% of the population: the "
-                "number of classes is a binding cap; refit with more classes (--classes)")))
+    last = last_class_share(estimate.idata)
+    if last is not None and last > LAST_CLASS_WEIGHT:
+        classes = np.asarray(estimate.idata.posterior["class_weight"]).shape[-1]
+        findings.append(Finding("bound", (
+            f"the last of the {classes} latent classes holds {100 * last:.1f}% of the population: the "
+            "number of classes is a binding cap; refit with more classes (--classes)")))
     return findings
 
 
-def _class_weights(estimate: StratumEstimate) -> np.ndarray | None:
-    posterior = getattr(estimate.idata, "posterior", None) if estimate.idata is not None else None
+def last_class_share(idata: Any) -> float | None:
+    """Posterior mean weight of the last of the :math:`K` latent classes (None without classes, or K = 1).
+
+    The stick-breaking prior truncated at :math:`K` gives the last class whatever the first
+    :math:`K - 1` leave; more than :data:`LAST_CLASS_WEIGHT` there means the truncation binds.
+    """
+    posterior = getattr(idata, "posterior", None) if idata is not None else None
     if posterior is None or "class_weight" not in posterior:
         return None
-    return np.asarray(posterior["class_weight"].values, dtype=float)
+    weights = np.asarray(posterior["class_weight"].values, dtype=float)
+    return float(np.mean(weights[..., -1])) if weights.shape[-1] > 1 else None
 
 
 def _log_density(estimate: StratumEstimate) -> tuple[np.ndarray, np.ndarray] | None:

@@ -126,6 +126,8 @@ def test_output_structure_and_seeding(one_class_fit) -> None:
         assert variable in posterior
     assert not any(str(v).startswith("_") for v in posterior.data_vars)
     assert "diverging" in idata.sample_stats
+    if name != "nuts":  # the Gibbs sweeps record how many classes hold anybody (LCMCR's k*)
+        assert np.all(posterior["occupied_classes"].values == 1)
     np.testing.assert_array_equal(posterior["total"].values, posterior["hidden"].values + COUNTS[1:].sum())
     assert "log_odds_unseen" in idata.prior
     again = LatentClassSampler(3, classes=1).sample(COUNTS, draws=1000, tune=500, chains=4, seed=11, **SETTINGS[name])
@@ -152,3 +154,31 @@ def test_unknown_sampler_is_refused() -> None:
         LatentClassSampler(3).sample(COUNTS, sampler="metropolis")
     with pytest.raises(ModelError, match="unknown sampler"):
         LatentClassModel(sampler="metropolis")
+
+
+def test_default_classes_are_raised_while_the_last_class_binds() -> None:
+    """The truncation at K is an approximation of the Dirichlet process; when its last class holds
+    more than 2% of the population (the stick-breaking remainder it absorbs), the default doubles K.
+
+    Data: independent lists (N = 1,000, capture 0.3, 0.25, 0.35), data set 44 of the fragility
+    pilot (SeedSequence([11, 44])), chosen because with K = 10 the concentration wanders to about 1
+    (classes with the same capture probabilities are free to split the population) and the last
+    class holds about 6%. With K = 20 the prior's tail beyond class 19 is about 0.5^19: the last class
+    holds well under 2%, so the "bound" warning the fixed K = 10 gets is a false alarm the default
+    avoids. N does not depend on how identical classes split the people: the two medians agree.
+    """
+    from hiddenrate import fragility
+    from hiddenrate.data.lists import ListTable
+    from hiddenrate.simulate import simulate_list_counts
+
+    counts = simulate_list_counts(1000, [0.3, 0.25, 0.35], rng=np.random.default_rng(np.random.SeedSequence([11, 44])))
+    counts[0] = 0
+    table = ListTable(names=("A", "B", "C"), counts=counts)
+    fixed = LatentClassModel(classes=10).fit_table(table, levels=(0.95,), seed=44, interval_kind="equal-tailed")
+    assert any("last of the 10 latent classes" in f.message for f in fragility.check(fixed, table))
+    auto = LatentClassModel().fit_table(table, levels=(0.95,), seed=44, interval_kind="equal-tailed")
+    assert auto.details["classes"] == 20 and auto.details["classes_tried"] == [10]
+    assert "K raised from 10 to 20" in auto.details["tables"][0]["note"]
+    assert fragility.last_class_share(auto.idata) < fragility.LAST_CLASS_WEIGHT
+    assert not [f for f in fragility.check(auto, table) if f.check == "bound"]
+    assert auto.total.median() == pytest.approx(fixed.total.median(), rel=0.03)

@@ -30,7 +30,7 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 @click.option("--n-max", type=click.IntRange(min=1), default=None, help="bma: largest total on the grid (default: chosen so the tail is negligible).")
 @click.option("--dependence", metavar="MU,SIGMA", default=None, help="bayes-2list: Normal prior on the log odds ratio between the lists (default 0,0 = independence).")
 @click.option("--prior", "priors", multiple=True, metavar="NAME=MU,SIGMA", help="bayes-loglinear: override a Normal prior, e.g. main=0,5 or interaction=0,1; latent-class: alpha=SHAPE,RATE (Gamma prior of the concentration) or capture=A,B (Beta prior of capture probabilities). Repeatable.")
-@click.option("--classes", type=click.IntRange(min=1), default=None, help="latent-class: number of latent classes K (truncation of the Dirichlet process; default 10, as LCMCR).")
+@click.option("--classes", type=click.IntRange(min=1), default=None, help="latent-class: number of latent classes K (truncation of the Dirichlet process). Default: 10, as LCMCR, doubled up to 40 while the last class holds more than 2% of the population.")
 @click.option("--bootstrap", type=click.IntRange(min=100), default=None, metavar="R", help="stepwise: bootstrap replicates (default 1000); the model selection is re-run in each.")
 @click.option("--pthresh", type=click.FloatRange(0, 1), default=None, help="stepwise: p-value below which a two-list interaction is added (default 0.02, as SparseMSE).")
 @click.option("--sensitivity/--no-sensitivity", default=None, help="Model-sensitivity table (independence, best BIC, stepwise bootstrap, model averaging) in the report (default: on).")

@@ -31,6 +31,7 @@ Example
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -49,6 +50,8 @@ logger = logging.getLogger("hiddenrate")
 
 SHOWN_CLASSES = 4
 MONITORED = ["total", "log_odds_unseen"]
+#: with the default number of classes, K is doubled from 10 up to this while the last class binds
+MAX_AUTO_CLASSES = 40
 
 
 class LatentClassModel(ListModel):
@@ -57,8 +60,12 @@ class LatentClassModel(ListModel):
     Parameters
     ----------
     classes
-        Truncation :math:`K` (default 10). More classes than the data need cost little; a
-        warning says when the last class holds a noticeable share (raise ``classes``).
+        Truncation :math:`K` of the Dirichlet process. Default (None): start at 10 (as LCMCR)
+        and, while the last class holds more than 2% of the population on average (the
+        truncation binds: :func:`hiddenrate.fragility.last_class_share`), refit with twice as
+        many, up to :data:`MAX_AUTO_CLASSES`; the report says so. Truncation is an
+        approximation of the Dirichlet process, so raising it only brings the fit closer to
+        the model. A number given here is used as is, and a warning says if it binds.
     priors
         Overrides: ``{"alpha": {"shape": .., "rate": ..}, "capture": {"a": .., "b": ..}}``.
     draws, tune, chains
@@ -81,7 +88,8 @@ class LatentClassModel(ListModel):
     assumptions: ClassVar[tuple[str, ...]] = (
         "Within a latent class, being on one list does not change the chance of being on another; all dependence "
         "between lists comes from people differing in visibility (the classes).",
-        "The number of classes is at most K (a warning says if K binds).",
+        "The number of classes is at most K (by default K starts at 10 and is doubled, up to 40, while the "
+        "last class holds more than 2% of the population; a warning says if K binds).",
         "Closed population, and records matched correctly across lists.",
         "With three lists the model has more parameters than the table has cells: the answer then leans on the "
         "prior, and the fragility checks say so.",
@@ -90,6 +98,7 @@ class LatentClassModel(ListModel):
     def __init__(self, classes: int | None = None, priors: dict[str, Any] | None = None, draws: int = 1000,
                  tune: int = 1000, chains: int = 4, sampler: str = DEFAULT_SAMPLER, thin: int = THIN) -> None:
         self.classes = int(classes) if classes is not None else DEFAULT_CLASSES
+        self.auto_classes = classes is None
         if self.classes < 1:
             raise ModelError(f"--classes must be at least 1, got {classes}")
         if draws < 100 or tune < 100 or chains < 1:
@@ -111,21 +120,46 @@ class LatentClassModel(ListModel):
         }
 
     def options(self) -> dict[str, Any]:
+        classes: Any = f"{self.classes} (raised up to {MAX_AUTO_CLASSES} if it binds)" if self.auto_classes else self.classes
         if self.sampler == "nuts":
-            return {"classes": self.classes, "draws": self.draws, "tune": self.tune, "chains": self.chains,
+            return {"classes": classes, "draws": self.draws, "tune": self.tune, "chains": self.chains,
                     "sampler": "nuts (nutpie)", "target_accept": TARGET_ACCEPT}
-        return {"classes": self.classes, "draws": self.draws, "tune": self.tune, "chains": self.chains,
+        return {"classes": classes, "draws": self.draws, "tune": self.tune, "chains": self.chains,
                 "sampler": "gibbs-hmc", "thin": self.thin, "leapfrog": LEAPFROG, "target_accept": GIBBS_TARGET_ACCEPT}
 
     def describe(self, data: ListData) -> str:
+        if self.auto_classes:
+            return f"{self.description} K = {self.classes} classes, doubled (up to {MAX_AUTO_CLASSES}) while the last binds."
         return f"{self.description} K = {self.classes} classes."
 
     def fit_table(self, table: ListTable, *, levels: tuple[float, ...], seed: int, interval_kind: str) -> StratumEstimate:
+        from hiddenrate.fragility import LAST_CLASS_WEIGHT, last_class_share
+
+        classes = self.classes
+        tried: list[tuple[int, float]] = []
+        while True:
+            estimate = self._fit_classes(table, classes, seed)
+            last = last_class_share(estimate.idata)
+            if not self.auto_classes or last is None or last <= LAST_CLASS_WEIGHT or classes >= MAX_AUTO_CLASSES:
+                break
+            tried.append((classes, last))
+            logger.info("the last of %d latent classes holds %.1f%% of the population: refitting with %d classes",
+                        classes, 100 * last, min(2 * classes, MAX_AUTO_CLASSES))
+            classes = min(2 * classes, MAX_AUTO_CLASSES)
+        if not tried:
+            return estimate
+        raised = "; ".join(f"with K = {k} the last class held {100 * share:.1f}% of the population" for k, share in tried)
+        note = f"K raised from {tried[0][0]} to {classes} classes ({raised}: the truncation was binding)."
+        tables = [{**t, "note": f"{t['note']} {note}"} for t in estimate.details.get("tables", [])]
+        return replace(estimate, details={**estimate.details, "tables": tables, "classes_tried": [k for k, _ in tried],
+                                          "classes_note": note})
+
+    def _fit_classes(self, table: ListTable, classes: int, seed: int) -> StratumEstimate:
         from hiddenrate.models.latent_class_core import LatentClassSampler
 
-        sampler = LatentClassSampler(table.k, self.classes, self.prior_overrides)
+        sampler = LatentClassSampler(table.k, classes, self.prior_overrides)
         logger.info("compiling and sampling the latent-class model (K = %d, %d chains x %d draws; the first "
-                    "compile takes 10-30 s)", self.classes, self.chains, self.draws)
+                    "compile takes 10-30 s)", classes, self.chains, self.draws)
         if self.sampler == "nuts":
             method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws after {self.tune} tuning"
         else:
@@ -146,8 +180,10 @@ class LatentClassModel(ListModel):
             observed=table.observed,
             total=DrawsDistribution(total),
             diagnostics=diagnostics,
-            details={"classes": self.classes, "tables": [class_table(idata, table.names)],
-                     "alpha_median": float(np.median(idata.posterior["alpha"].values))},
+            details={"classes": classes, "tables": [class_table(idata, table.names)],
+                     "alpha_median": float(np.median(idata.posterior["alpha"].values)),
+                     "occupied_classes_mean": float(np.mean(idata.posterior["occupied_classes"].values))
+                     if "occupied_classes" in idata.posterior else None},
             idata=idata,
         )
 

@@ -386,6 +386,7 @@ class LatentClassSampler:
             "class_weight": ((*dims, "class"), np.stack([run["class_weight"] for run in runs])),
             "capture": ((*dims, "class", "list"), np.stack([run["capture"] for run in runs])),
             "alpha": (dims, np.stack([run["alpha"] for run in runs])),
+            "occupied_classes": (dims, np.stack([run["occupied_classes"] for run in runs])),
             "hidden": (dims, hidden),
             "total": (dims, hidden + n_observed),
         }, coords=coords)

@@ -203,6 +203,7 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
         out_alpha = np.zeros(draws)
         out_weight = np.zeros((draws, classes))
         out_capture = np.zeros((draws, classes, k))
+        out_occupied = np.zeros(draws, dtype=np.int64)
         unseen_j = np.zeros(classes)
         seen_j = np.zeros(classes)
         occupied = np.zeros(n_cells, dtype=np.int64)  # the observed cells with people in them
@@ -249,8 +250,8 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
             log_odds = top_unseen + np.log(acc) - top_seen - np.log(acc_seen)
             # (1) the number on no list
             if log_odds > np.log(max_hidden_mean / n):
-                return (out_hidden, out_log_odds, out_alpha, out_weight, out_capture, False, out_diverging,
-                        0.0, np.exp(log_step_bar))
+                return (out_hidden, out_log_odds, out_alpha, out_weight, out_capture, out_occupied, False,
+                        out_diverging, 0.0, np.exp(log_step_bar))
             # n_0 and its split over the classes at once: NegativeBinomial(n, 1 - pi_0) is
             # Poisson(G pi_0 / (1 - pi_0)) with G ~ Gamma(n, 1), and a Poisson count split
             # multinomially gives independent Poisson counts, m_0j ~ Poisson(G w_j u_j / (1 - pi_0))
@@ -316,6 +317,11 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
                     for kk in range(k):
                         if bits[c, kk] > 0:
                             captured[j, kk] += drawn
+            if sweep >= tune and (sweep - tune) % thin == 0:
+                used = 0
+                for j in range(classes):
+                    used += members[j] > 0
+                out_occupied[(sweep - tune) // thin] = used
             # (3) capture probabilities
             for j in range(classes):
                 for kk in range(k):
@@ -375,7 +381,7 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
                     stick_sum += u
                 log_w[classes - 1] = remaining
                 alpha = np.random.gamma(a_alpha + classes - 1, 1.0 / (b_alpha + stick_sum))
-        return (out_hidden, out_log_odds, out_alpha, out_weight, out_capture, True, out_diverging,
+        return (out_hidden, out_log_odds, out_alpha, out_weight, out_capture, out_occupied, True, out_diverging,
                 accept_sum / max(draws * thin, 1), np.exp(log_step_bar))
 
     return _chain
@@ -425,10 +431,10 @@ def _run_chain(chain: Any, counts: np.ndarray, k: int, classes: int, priors: dic
     seed : int
         Seeds numba's generator for this chain.
     """
-    hidden, log_odds, alpha, weight, capture, bounded, divergent, accept, step = chain(
+    hidden, log_odds, alpha, weight, capture, occupied, bounded, divergent, accept, step = chain(
         np.ascontiguousarray(counts, dtype=np.float64), int(k), int(classes), float(priors["capture"]["a"]),
         float(priors["capture"]["b"]), float(priors["alpha"]["shape"]), float(priors["alpha"]["rate"]), int(tune),
         int(draws), int(thin), int(seed), float(max_hidden_mean), int(leapfrog), float(target_accept))
     return {"hidden": hidden, "log_odds_unseen": log_odds, "alpha": alpha, "class_weight": weight,
-            "capture": capture, "bounded": bool(bounded), "diverging": divergent, "accept": float(accept),
+            "capture": capture, "occupied_classes": occupied, "bounded": bool(bounded), "diverging": divergent, "accept": float(accept),
             "step": float(step)}

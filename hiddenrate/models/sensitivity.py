@@ -163,7 +163,8 @@ def _latent_class(table: ListTable, level: float, seed: int, classes: int | None
     how = "posterior median (MCMC)"
     if not estimate.diagnostics.converged:
         how += "; DID NOT CONVERGE"
-    return _row_from_estimate(f"latent classes (K = {model.classes})", estimate, level, how, "latent-class")
+    used = estimate.details.get("classes", model.classes)
+    return _row_from_estimate(f"latent classes (K = {used})", estimate, level, how, "latent-class")
 
 
 MAIN_KEYS = {"independence": "independence", "bma": "bma", "stepwise": "stepwise", "latent-class": "latent-class"}
