@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -288,7 +289,13 @@ def test_rank_models_matches_single_fits():
         assert fit.total == pytest.approx(single.total, rel=1e-7)
         assert fit.bic == pytest.approx(single.bic, rel=1e-9)
         assert fit.deviance == pytest.approx(single.deviance, rel=1e-6, abs=1e-8)
-        assert fit.message == single.message
+        # the total is compared above (rel 1e-7); in the message it is rounded to 0.1, where two
+        # totals 1e-7 apart can round differently (1811.25 -> 1811.2 or 1811.3), so mask it there
+        assert _mask_number(fit.message) == _mask_number(single.message)
+
+
+def _mask_number(message: str | None) -> str | None:
+    return re.sub(r"N = [0-9.]+", "N = #", message) if message else message
 
 
 def test_rank_models_puts_flagged_models_last():
