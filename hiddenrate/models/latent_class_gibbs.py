@@ -50,6 +50,17 @@ sweeps, 1.013. Lesbian Allegheny and New Orleans (5 lists): 1.016 and 1.029 with
 1.004 and 1.000 with both. Where Gibbs alone mixes well (Western) it is about as fast per
 effective draw; the HMC move costs about 20 gradient evaluations per sweep.
 
+Where it is still slow: UK 2013, 6 lists. Its posterior holds configurations with one more small
+distinctive class (e.g. about 5% of people, mostly on list NG) than the main one, with N about 9%
+lower; a chain that holds such a class keeps it for thousands of sweeps (a class is born only
+when an empty class's prior capture probabilities land near such a group, and dies only when its
+people leave one by one). At default settings R-hat of N ranged 1.002-1.044 over seeds 1-6
+(3 of 6 above 1.01); 4 x 100,000 sweeps still gave 1.023. Tried and not adopted: a 5x longer
+warm-up (no change: the chains also move into these states later, not only from the start), a
+conjugate split-merge move on the people's classes (Jain & Neal 2004; anchors among the people
+seen, restricted Gibbs scans of binomial draws per cell): accepted about once per 2,000 sweeps
+on UK 6 lists, no change in R-hat, four times slower. Parallel tempering is the remaining idea.
+
 Beta draws are made on the log scale (:math:`\log v` and :math:`\log(1 - v)`): by inversion when
 a parameter is 1 (empty classes under the default prior: one uniform), otherwise as a ratio of
 Gamma draws (a Gamma with shape below 1 as :math:`\text{Gamma}(s + 1) U^{1/s}`), so values within
