@@ -59,7 +59,11 @@ people leave one by one). At default settings R-hat of N ranged 1.002-1.044 over
 warm-up (no change: the chains also move into these states later, not only from the start), a
 conjugate split-merge move on the people's classes (Jain & Neal 2004; anchors among the people
 seen, restricted Gibbs scans of binomial draws per cell): accepted about once per 2,000 sweeps
-on UK 6 lists, no change in R-hat, four times slower. Parallel tempering is the remaining idea.
+on UK 6 lists, no change in R-hat, four times slower; parallel tempering of the marginal
+(3 or 5 hotter replicas down to likelihood^0.3 or ^0.05, moved by HMC alone, swaps accepted in
+about 20-27% of sweeps): the chains kept their number of classes, because HMC alone does not
+create or remove a class at any temperature. A birth-death or split-merge move on the
+parameters (not on the people) is the idea left.
 
 Beta draws are made on the log scale (:math:`\log v` and :math:`\log(1 - v)`): by inversion when
 a parameter is 1 (empty classes under the default prior: one uniform), otherwise as a ratio of
