@@ -271,6 +271,20 @@ def _check_counts(counts: Any, k: int) -> np.ndarray:
     return observed
 
 
+def _check_surveys(surveys: Mapping[int, tuple[int, int]] | None, k: int) -> list[tuple[int, int, int]]:
+    """``{list: (reported, surveyed)}`` as sorted (list, on the list, not on it) rows."""
+    rows = []
+    for index, pair in sorted(dict(surveys or {}).items()):
+        if int(index) != index or not 0 <= index < k:
+            raise ModelError(f"a survey names list {index!r}; lists are numbered 0 to {k - 1}")
+        reported, surveyed = pair
+        if any(int(v) != v or v < 0 for v in (reported, surveyed)) or reported > surveyed or surveyed == 0:
+            raise ModelError(f"survey of list {index}: reported ({reported}) and surveyed ({surveyed}) must be whole "
+                             "numbers with 0 <= reported <= surveyed and surveyed > 0")
+        rows.append((int(index), int(reported), int(surveyed) - int(reported)))
+    return rows
+
+
 class LatentClassSampler:
     """Compile the latent-class model once per (lists, classes, priors); sample many tables.
 
@@ -304,11 +318,19 @@ class LatentClassSampler:
 
     def sample(self, counts: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
                sampler: str = DEFAULT_SAMPLER, target_accept: float | None = None, thin: int = THIN,
-               leapfrog: int = LEAPFROG, progress: bool = False) -> arviz.InferenceData:
+               leapfrog: int = LEAPFROG, surveys: Mapping[int, tuple[int, int]] | None = None,
+               progress: bool = False) -> arviz.InferenceData:
         """Sample the posterior for one count vector (cell order of :mod:`hiddenrate.models.design`).
 
         Parameters
         ----------
+        surveys : dict, optional
+            ``{list index: (reported, surveyed)}``: of ``surveyed`` people drawn from the
+            population, ``reported`` were on that list (e.g. a victim survey asking who was known
+            to the police). Each adds :math:`\\text{Binomial}(\\text{reported} \\mid \\text{surveyed},
+            p_k)` with :math:`p_k = \\sum_j w_j \\lambda_{jk}` to the likelihood; the Gibbs sweep
+            gives every respondent a class (so every conditional stays conjugate) and the HMC
+            move includes the term. Gibbs-HMC only.
         sampler : {"gibbs-hmc", "nuts"}
             ``"gibbs-hmc"`` (default): the blocked Gibbs sweep with one HMC transition per sweep of
             :mod:`hiddenrate.models.latent_class_gibbs`; ``draws`` kept per chain, every ``thin``-th
@@ -336,6 +358,9 @@ class LatentClassSampler:
         """
         observed = _check_counts(counts, self.k)
         check_sampler(sampler)
+        survey_rows = _check_surveys(surveys, self.k)
+        if survey_rows and sampler != "gibbs-hmc":
+            raise ModelError("surveys need the gibbs-hmc sampler")
         for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("thin", thin, 1),
                                  ("leapfrog", leapfrog, 0)):
             if int(value) != value or value < low:
@@ -350,7 +375,8 @@ class LatentClassSampler:
 
             posterior, sample_stats, attrs = self._gibbs_hmc(observed, int(draws), int(tune), int(chains),
                                                              sampler_seed, int(thin), int(leapfrog),
-                                                             float(target_accept or latent_class_gibbs.TARGET_ACCEPT))
+                                                             float(target_accept or latent_class_gibbs.TARGET_ACCEPT),
+                                                             survey_rows)
         posterior.attrs.update({
             "model": "latent_class", "k": self.k, "classes": self.classes,
             "priors": json.dumps(self.priors, sort_keys=True), "seed": int(seed), "draws": int(draws),
@@ -368,7 +394,7 @@ class LatentClassSampler:
 
     def _gibbs_hmc(self, observed: np.ndarray, draws: int, tune: int, chains: int,
                    seed: np.random.SeedSequence, thin: int, leapfrog: int,
-                   target_accept: float) -> tuple[Any, Any, dict[str, Any]]:
+                   target_accept: float, surveys: list[tuple[int, int, int]]) -> tuple[Any, Any, dict[str, Any]]:
         import xarray
 
         from hiddenrate.models.latent_class_gibbs import run_chains
@@ -376,7 +402,7 @@ class LatentClassSampler:
         seeds = [int(child.generate_state(1, dtype=np.uint32)[0]) for child in seed.spawn(chains)]
         runs = run_chains(observed, self.k, self.classes, self.priors, tune=tune, draws=draws, thin=thin,
                           seeds=seeds, max_hidden_mean=_MAX_HIDDEN_MEAN, leapfrog=leapfrog,
-                          target_accept=target_accept)
+                          target_accept=target_accept, surveys=surveys)
         if not all(run["bounded"] for run in runs):
             raise EstimationError(_UNBOUNDED)
         n_observed = np.int64(round(observed.sum()))
@@ -399,7 +425,8 @@ class LatentClassSampler:
                  "thin": thin, "leapfrog": leapfrog, "target_accept": target_accept,
                  "log_density": "hand-written kernel",
                  "hmc_step_size": json.dumps([round(run["step"], 6) for run in runs]),
-                 "hmc_acceptance": json.dumps([round(run["accept"], 4) for run in runs])}
+                 "hmc_acceptance": json.dumps([round(run["accept"], 4) for run in runs]),
+                 "surveys": json.dumps([[k, on, on + off] for k, on, off in surveys])}
         return posterior, sample_stats, attrs
 
     def _nuts(self, observed: np.ndarray, draws: int, tune: int, chains: int, seed: np.random.SeedSequence,

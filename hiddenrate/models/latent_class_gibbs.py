@@ -22,6 +22,11 @@ whatever N is). With :math:`u_j = \prod_k (1 - \lambda_{jk})` and
 2. **Classes of the people in every observed cell**:
    :math:`(m_{c1}, \dots, m_{cK}) \sim \text{Multinomial}(n_c, e^{t_{c\cdot}} / \pi_c)`, one
    categorical draw per person in small cells, sequential binomials in large ones.
+   **Survey respondents** (``surveys``: r of s people drawn from the population were on list
+   k) get classes the same way, with probabilities :math:`\propto w_j \lambda_{jk}` (on the
+   list) and :math:`w_j (1 - \lambda_{jk})` (not on it); they count as people of their class for
+   the sticks and as r successes in s trials for :math:`\lambda_{jk}` alone, so every conditional
+   stays conjugate.
 3. **Capture probabilities**: :math:`\lambda_{jk} \sim \text{Beta}(a_\lambda + s_{jk},\ b_\lambda +
    m_j - s_{jk})` (:math:`m_j` people in class j, :math:`s_{jk}` of them on list k). An empty class
    draws from the prior, which is how a new class gets born.
@@ -114,7 +119,8 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
     n_dim = n_classes * k_lists + n_classes - 1
 
     @jit
-    def _hmc(q: np.ndarray, cells: np.ndarray, cell_counts: np.ndarray, step: float, n_steps: int, inv_mass: np.ndarray,
+    def _hmc(q: np.ndarray, cells: np.ndarray, cell_counts: np.ndarray, survey_lists: np.ndarray,
+             survey_hits: np.ndarray, survey_misses: np.ndarray, step: float, n_steps: int, inv_mass: np.ndarray,
              work: np.ndarray) -> tuple[float, bool, bool]:
         """One HMC transition of q on the marginal posterior (classes and N summed out).
 
@@ -122,7 +128,7 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
         ``work`` is 4 x n_dim scratch space.
         """
         grad, q_new, grad_new, momentum = work[0], work[1], work[2], work[3]
-        logp0 = kernel(q, cells, cell_counts, grad)
+        logp0 = kernel(q, cells, cell_counts, survey_lists, survey_hits, survey_misses, grad)
         if not np.isfinite(logp0):
             return 0.0, False, False
         kinetic0 = 0.0
@@ -136,7 +142,7 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
             for i in range(n_dim):
                 momentum[i] += 0.5 * step * grad_new[i]
                 q_new[i] += step * inv_mass[i] * momentum[i]
-            logp = kernel(q_new, cells, cell_counts, grad_new)
+            logp = kernel(q_new, cells, cell_counts, survey_lists, survey_hits, survey_misses, grad_new)
             if not np.isfinite(logp):
                 return 0.0, True, False
             for i in range(n_dim):
@@ -182,9 +188,27 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
         return x - log_sum, y - log_sum
 
     @jit
+    def _allocate(count: int, prob: np.ndarray, mass: float, out: np.ndarray) -> None:
+        """Add a Multinomial(count, prob / mass) draw to ``out`` (sequential binomials)."""
+        left = count
+        for j in range(prob.shape[0]):
+            if left == 0:
+                break
+            if j == prob.shape[0] - 1 or prob[j] >= mass:
+                drawn = left
+            elif prob[j] <= 0.0:
+                drawn = 0
+            else:
+                drawn = np.random.binomial(left, prob[j] / mass)
+            mass -= prob[j]
+            left -= drawn
+            out[j] += drawn
+
+    @jit
     def _chain(counts: np.ndarray, k: int, classes: int, a_cap: float, b_cap: float, a_alpha: float, b_alpha: float,
                tune: int, draws: int, thin: int, seed: int, max_hidden_mean: float,
-               leapfrog: int, target: float) -> tuple[Any, ...]:
+               leapfrog: int, target: float, survey_lists: np.ndarray, survey_hits: np.ndarray,
+               survey_misses: np.ndarray) -> tuple[Any, ...]:
         np.random.seed(seed)
         n_cells = 1 << k
         bits = np.zeros((n_cells, k))
@@ -233,6 +257,10 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
             occupied_counts[i] = cell_counts[occupied_cells[i]]
         prob = np.zeros(classes)
         members = np.zeros(classes, dtype=np.int64)
+        n_surveys = survey_lists.shape[0]
+        survey_members = np.zeros(classes, dtype=np.int64)  # survey respondents by class
+        survey_on = np.zeros((classes, k), dtype=np.int64)  # ... on the list their survey asks about
+        survey_off = np.zeros((classes, k), dtype=np.int64)  # ... not on it
         captured = np.zeros((classes, k), dtype=np.int64)
         total_sweeps = tune + draws * thin
         q = np.zeros(n_dim)
@@ -337,21 +365,52 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
                 for j in range(classes):
                     used += members[j] > 0
                 out_occupied[(sweep - tune) // thin] = used
+            # (2b) classes of the survey respondents: on list k with probability w_j lambda_jk,
+            # not on it with w_j (1 - lambda_jk)
+            if n_surveys > 0:
+                for j in range(classes):
+                    survey_members[j] = 0
+                    for kk in range(k):
+                        survey_on[j, kk] = 0
+                        survey_off[j, kk] = 0
+                for s in range(n_surveys):
+                    kk = survey_lists[s]
+                    for on in range(2):
+                        count = np.int64(survey_hits[s] if on == 1 else survey_misses[s])
+                        if count == 0:
+                            continue
+                        top = -np.inf
+                        for j in range(classes):
+                            prob[j] = log_w[j] + (log_cap[j, kk] if on == 1 else log_miss[j, kk])
+                            top = max(top, prob[j])
+                        mass = 0.0
+                        for j in range(classes):
+                            prob[j] = np.exp(prob[j] - top)
+                            mass += prob[j]
+                        drawn_by_class = np.zeros(classes, dtype=np.int64)
+                        _allocate(count, prob, mass, drawn_by_class)
+                        for j in range(classes):
+                            survey_members[j] += drawn_by_class[j]
+                            if on == 1:
+                                survey_on[j, kk] += drawn_by_class[j]
+                            else:
+                                survey_off[j, kk] += drawn_by_class[j]
             # (3) capture probabilities
             for j in range(classes):
                 for kk in range(k):
-                    log_cap[j, kk], log_miss[j, kk] = _log_beta_variate(a_cap + captured[j, kk],
-                                                                        b_cap + members[j] - captured[j, kk])
+                    log_cap[j, kk], log_miss[j, kk] = _log_beta_variate(
+                        a_cap + captured[j, kk] + survey_on[j, kk],
+                        b_cap + members[j] - captured[j, kk] + survey_off[j, kk])
             # (4) sticks, (5) concentration
             if classes > 1:
                 after = 0
                 for j in range(classes):
-                    after += members[j]
+                    after += members[j] + survey_members[j]
                 remaining = 0.0
                 stick_sum = 0.0
                 for j in range(classes - 1):
-                    after -= members[j]
-                    log_v, log_rest[j] = _log_beta_variate(1.0 + members[j], alpha + after)
+                    after -= members[j] + survey_members[j]
+                    log_v, log_rest[j] = _log_beta_variate(1.0 + members[j] + survey_members[j], alpha + after)
                     log_w[j] = log_v + remaining
                     remaining += log_rest[j]
                     stick_sum -= log_rest[j]
@@ -367,7 +426,8 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
                 q[classes * k + j] = np.log(-log_rest[j])  # -inf or inf at a stick of 0 or 1: HMC rejects
             n_steps = leapfrog // 2 + np.random.randint(0, leapfrog + 1)
             step = np.exp(log_step) if sweep < tune else np.exp(log_step_bar)
-            accept, divergent, moved = _hmc(q, occupied_cells, occupied_counts, step, n_steps, inv_mass, work)
+            accept, divergent, moved = _hmc(q, occupied_cells, occupied_counts, survey_lists, survey_hits,
+                                            survey_misses, step, n_steps, inv_mass, work)
             if sweep < tune:
                 m = sweep + 1.0
                 h_bar += (target - accept - h_bar) / (m + 10.0)
@@ -412,18 +472,21 @@ def _compiled_chain(k: int, classes: int, priors: dict[str, dict[str, float]]) -
 
 def run_chains(counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[str, float]], *, tune: int,
                draws: int, thin: int, seeds: list[int], max_hidden_mean: float, leapfrog: int,
-               target_accept: float = TARGET_ACCEPT, threads: int | None = None) -> list[dict[str, Any]]:
+               target_accept: float = TARGET_ACCEPT, surveys: Any = (),
+               threads: int | None = None) -> list[dict[str, Any]]:
     """Run one chain per seed, in parallel threads (numba releases the GIL), in seed order.
 
     Each chain seeds numba's generator of the thread it runs on, so which thread runs which chain
-    does not change its draws. ``threads`` defaults to the number of CPUs.
+    does not change its draws. ``threads`` defaults to the number of CPUs. ``surveys``: (list
+    index, respondents on that list, respondents not on it) for each survey of the population.
     """
     chain = _compiled_chain(k, classes, priors)
     workers = max(1, min(len(seeds), threads or os.cpu_count() or 1))
 
     def one(seed: int) -> dict[str, Any]:
         return _run_chain(chain, counts, k, classes, priors, tune=tune, draws=draws, thin=thin, seed=seed,
-                          max_hidden_mean=max_hidden_mean, leapfrog=leapfrog, target_accept=target_accept)
+                          max_hidden_mean=max_hidden_mean, leapfrog=leapfrog, target_accept=target_accept,
+                          surveys=surveys)
 
     if workers == 1:
         return [one(seed) for seed in seeds]
@@ -433,7 +496,7 @@ def run_chains(counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[
 
 def _run_chain(chain: Any, counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[str, float]], *,
                tune: int, draws: int, thin: int, seed: int, max_hidden_mean: float, leapfrog: int,
-               target_accept: float) -> dict[str, Any]:
+               target_accept: float, surveys: Any) -> dict[str, Any]:
     """Run one chain; returns the kept draws (``hidden``, ``log_odds_unseen``, ``alpha``,
     ``class_weight`` (draws x classes), ``capture`` (draws x classes x lists)) and ``bounded``:
     False when a sweep put the expected number on no list above ``max_hidden_mean`` (the chain
@@ -449,7 +512,9 @@ def _run_chain(chain: Any, counts: np.ndarray, k: int, classes: int, priors: dic
     hidden, log_odds, alpha, weight, capture, occupied, bounded, divergent, accept, step = chain(
         np.ascontiguousarray(counts, dtype=np.float64), int(k), int(classes), float(priors["capture"]["a"]),
         float(priors["capture"]["b"]), float(priors["alpha"]["shape"]), float(priors["alpha"]["rate"]), int(tune),
-        int(draws), int(thin), int(seed), float(max_hidden_mean), int(leapfrog), float(target_accept))
+        int(draws), int(thin), int(seed), float(max_hidden_mean), int(leapfrog), float(target_accept),
+        np.array([int(s[0]) for s in surveys], dtype=np.int64), np.array([float(s[1]) for s in surveys]),
+        np.array([float(s[2]) for s in surveys]))
     return {"hidden": hidden, "log_odds_unseen": log_odds, "alpha": alpha, "class_weight": weight,
             "capture": capture, "occupied_classes": occupied, "bounded": bool(bounded), "diverging": divergent, "accept": float(accept),
             "step": float(step)}

@@ -200,8 +200,8 @@ def _make_python_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
 def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, float]], jit: Any = _no_jit) -> Any:
     r"""The same log density and gradient, visiting only the cells that hold people.
 
-    ``f(x, cells, cell_counts, grad) -> logp`` with ``cells`` the observed cells with a positive
-    count and ``cell_counts`` their counts. Instead of summing :math:`\pi_c` over all
+    ``f(x, cells, cell_counts, survey_lists, survey_hits, survey_misses, grad) -> logp`` with
+    ``cells`` the observed cells with a positive count and ``cell_counts`` their counts. Instead of summing :math:`\pi_c` over all
     :math:`2^k - 1` observed cells, the probability of being seen is summed class by class,
     :math:`1 - \pi_0 = \sum_j w_j (1 - u_j)` with :math:`\log u_j = \sum_k \ell^-_{jk}` and
     :math:`1 - u_j = -\operatorname{expm1}(\log u_j)` (accurate when :math:`u_j` is near 1), so the
@@ -212,16 +212,50 @@ def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
     cell adds :math:`n_c r_{cj}` and :math:`n_c r_{cj} (c_k - \sigma(z_{jk}))`. Used by the
     Gibbs-HMC sampler (:mod:`hiddenrate.models.latent_class_gibbs`); the tests check it against
     :func:`log_density_and_gradient`.
+
+    Surveys (``survey_lists``, ``survey_hits``, ``survey_misses``: for each survey, the list it
+    asks about and how many respondents were and were not on it) add
+    :math:`h \log p_k + m \log(1 - p_k)` with :math:`p_k = \sum_j w_j \lambda_{jk}`, the share
+    of the population on list k: a respondent is a draw from the population, whose class is
+    unknown. Its derivatives are those of a cell that fixes only list k: responsibilities
+    :math:`w_j \lambda_{jk} / p_k` (hits) and :math:`w_j (1 - \lambda_{jk}) / (1 - p_k)` (misses).
     """
     prior_and_weights, stick_gradient = _shared_parts(k, classes, priors, jit)
 
-    def kernel(x: np.ndarray, cells: np.ndarray, cell_counts: np.ndarray, grad: np.ndarray) -> float:
+    def kernel(x: np.ndarray, cells: np.ndarray, cell_counts: np.ndarray, survey_lists: np.ndarray,
+               survey_hits: np.ndarray, survey_misses: np.ndarray, grad: np.ndarray) -> float:
         log_hit = np.empty((classes, k))
         log_miss = np.empty((classes, k))
         sig_pos = np.empty((classes, k))
         log_weight = np.zeros(classes)
         stick = np.zeros(classes)
         logp, total_stick = prior_and_weights(x, grad, log_hit, log_miss, sig_pos, log_weight, stick)
+        weight_grad = np.zeros(classes)
+        # surveys: hits log p_k + misses log(1 - p_k), p_k = sum_j w_j lambda_jk
+        hit_terms = np.empty(classes)
+        miss_terms = np.empty(classes)
+        for s in range(survey_lists.shape[0]):
+            kk = survey_lists[s]
+            top_hit = -np.inf
+            top_miss = -np.inf
+            for j in range(classes):
+                hit_terms[j] = log_weight[j] + log_hit[j, kk]
+                miss_terms[j] = log_weight[j] + log_miss[j, kk]
+                top_hit = max(top_hit, hit_terms[j])
+                top_miss = max(top_miss, miss_terms[j])
+            acc_hit = 0.0
+            acc_miss = 0.0
+            for j in range(classes):
+                hit_terms[j] = math.exp(hit_terms[j] - top_hit)
+                miss_terms[j] = math.exp(miss_terms[j] - top_miss)
+                acc_hit += hit_terms[j]
+                acc_miss += miss_terms[j]
+            logp += survey_hits[s] * (top_hit + math.log(acc_hit)) + survey_misses[s] * (top_miss + math.log(acc_miss))
+            for j in range(classes):
+                share_hit = survey_hits[s] * hit_terms[j] / acc_hit
+                share_miss = survey_misses[s] * miss_terms[j] / acc_miss
+                weight_grad[j] += share_hit + share_miss
+                grad[j * k + kk] += share_hit * (1.0 - sig_pos[j, kk]) - share_miss * sig_pos[j, kk]
         # probability of being seen, class by class
         log_unseen = np.empty(classes)  # log w_j + log u_j
         log_seen_j = np.empty(classes)  # log w_j + log(1 - u_j)
@@ -242,9 +276,8 @@ def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
         for i in range(cells.shape[0]):
             n_total += cell_counts[i]
         logp -= n_total * log_seen
-        weight_grad = np.zeros(classes)
         for j in range(classes):
-            weight_grad[j] = -n_total * math.exp(log_seen_j[j] - log_seen)
+            weight_grad[j] -= n_total * math.exp(log_seen_j[j] - log_seen)
             unseen_share = n_total * math.exp(log_unseen[j] - log_seen)
             for kk in range(k):
                 grad[j * k + kk] -= unseen_share * sig_pos[j, kk]
