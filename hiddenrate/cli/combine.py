@@ -44,7 +44,7 @@ def combine_command(spec: str | None, example: str | None, checks: bool, out: Ou
       victimized = 40
       respondents = 150
       [model]
-      dependence = "pairwise"  # or "independent", or ["police:ngo"]
+      dependence = "pairwise"  # or "independent", "latent-class", or ["police:ngo"]
 
     With two lists, a survey of one list's reach measures the dependence between the
     lists, which the lists alone cannot. The output shows what each source says alone,

@@ -27,7 +27,7 @@ optionally a population route::
     respondents = 150
 
     [model]
-    dependence = "pairwise"           # "pairwise" (default), "independent", or ["police:ngo"]
+    dependence = "pairwise"           # "pairwise" (default), "independent", "latent-class", or ["police:ngo"]
 
     [priors]
     log_odds_ratio = { mu = 0.0, sigma = 2.0 }
@@ -246,6 +246,9 @@ def _build(spec: dict[str, Any], source: str, sha: str | None, base: Path) -> Co
     if unit == "incidents" and (population_inline is not None or population_by is not None):
         problems.add("[population]", "the population route (population size x share victimised) counts victims, not incidents; "
                      "set unit = \"victims\" or drop [population]")
+    if dependence == "latent-class" and (population_inline is not None or population_by is not None):
+        problems.add("[model]", "dependence = \"latent-class\" cannot be combined with [population] yet; use \"pairwise\" "
+                     "or drop [population]")
     if by and lists_data is None and evidence is None:
         problems.add("by", f"names stratum columns ({', '.join(by)}) but no file carries them; give [lists] or [evidence] file")
     problems.raise_if_any()

@@ -372,9 +372,12 @@ def dependence_section(problems: Problems, spec: Mapping[str, Any], lists_data: 
         return all_pairs(k), "pairwise"
     if value in ("independent", "independence"):
         return (), "independent"
+    if value == "latent-class":
+        return (), "latent-class"
     text = ",".join(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else value
     if not isinstance(text, str):
-        problems.add("[model]", f"'dependence' must be \"pairwise\", \"independent\" or terms such as [\"police:ngo\"], got {value!r}")
+        problems.add("[model]", f"'dependence' must be \"pairwise\", \"independent\", \"latent-class\" or terms such as "
+                                f"[\"police:ngo\"], got {value!r}")
         return (), "invalid"
     try:
         return normalize_terms(parse_terms(text, lists_data.names)), text

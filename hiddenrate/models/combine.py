@@ -121,10 +121,16 @@ def fit_combined(
     fits: list[StratumFit] = []
     if parsed.list_names:
         from hiddenrate.models.combine_core import JointSampler, _COMPILED
+        from hiddenrate.models.combine_latent import LatentJointSampler
 
-        sampler = JointSampler(len(parsed.list_names), parsed.terms)
-        if (sampler.k, sampler.terms) not in _COMPILED:
-            logger.info("compiling the joint model for %d lists (once per process; about 10-30 s)", sampler.k)
+        sampler: JointSampler | LatentJointSampler
+        if parsed.dependence == "latent-class":
+            sampler = LatentJointSampler(len(parsed.list_names))
+            logger.info("latent-class joint model for %d lists (the first fit compiles for about 10 s)", sampler.k)
+        else:
+            sampler = JointSampler(len(parsed.list_names), parsed.terms)
+            if (sampler.k, sampler.terms) not in _COMPILED:
+                logger.info("compiling the joint model for %d lists (once per process; about 10-30 s)", sampler.k)
         settings = Settings(int(draws), int(tune), int(chains), checks)
         for evidence, child in zip(parsed.strata, seeds, strict=False):
             if parsed.stratified:
@@ -154,7 +160,9 @@ def fit_combined(
         options={"dependence": parsed.dependence,
                  "terms": model_label(parsed.terms, parsed.list_names) if parsed.list_names else None,
                  "draws": int(draws), "tune": int(tune), "chains": int(chains), "checks": checks,
-                 "conflict_level": CONFLICT_LEVEL, "sampler": "nutpie" if parsed.list_names else "exact"},
+                 "conflict_level": CONFLICT_LEVEL,
+                 "sampler": ("exact" if not parsed.list_names else
+                             "gibbs-hmc" if parsed.dependence == "latent-class" else "nutpie")},
         input=_input(parsed),
         provenance=provenance(parsed.source, parsed.sha256),
         warnings=tuple(parsed.lists_data.notes) if parsed.lists_data is not None else (),
@@ -195,6 +203,11 @@ def _evidence_words(spec: CombineSpec) -> str:
 
 def _description(spec: CombineSpec) -> str:
     route = ", and the population route (population size x share victimised)" if spec.has_population else ""
+    if spec.list_names and spec.dependence == "latent-class":
+        return ("One posterior over the total and each list's capture probability: matched lists from the latent-class "
+                "model (people in latent classes that differ in how visible they are; lists independent within a class; "
+                "LCMCR's priors), each survey a binomial observation of its list's capture probability; Gibbs-HMC, the "
+                "number on no list drawn from its exact conditional.")
     if spec.list_names:
         return (f"One posterior over the total, each list's capture probability and the dependence between lists "
                 f"({model_label(spec.terms, spec.list_names)}): matched lists as Poisson log-linear cells, each survey a "
@@ -208,14 +221,20 @@ def _assumptions(spec: CombineSpec) -> tuple[str, ...]:
     out = ["Closed population: every piece of evidence refers to the same people (or incidents) and period."]
     if spec.list_names:
         out.append("Records are matched correctly across the lists.")
-        if spec.dependence == "independent":
+        if spec.dependence == "latent-class":
+            out.append("All dependence between lists comes from people differing in visibility: within a latent class, "
+                       "being on one list does not change the chance of being on another (K = 10 classes at first, "
+                       "doubled up to 40 while the last one holds over 2% of the population).")
+        elif spec.dependence == "independent":
             out.append("The lists are independent of each other (no dependence is modelled).")
         elif spec.dependence == "pairwise":
             out.append("Dependence between lists is one log odds ratio per pair of lists, with no interaction among three or "
                        "more; with two lists that odds ratio is identified only by a survey or the population route.")
         else:
             out.append(f"Dependence between lists is captured by the terms {model_label(spec.terms, spec.list_names)}.")
-        out.append("Within a stratum everyone has the same chances of being on each list, beyond the modelled dependence.")
+        if spec.dependence != "latent-class":
+            out.append("Within a stratum everyone has the same chances of being on each list, beyond the modelled "
+                       "dependence.")
     else:
         out.append("Each victim (or incident) reaches each source independently of the other sources and with the same "
                    "probability; without matched records this cannot be checked.")
@@ -229,7 +248,15 @@ def _assumptions(spec: CombineSpec) -> tuple[str, ...]:
 def _priors(spec: CombineSpec) -> dict[str, Any]:
     priors = spec.priors
     out: dict[str, Any] = {}
-    if spec.list_names:
+    if spec.list_names and spec.dependence == "latent-class":
+        from hiddenrate.models.latent_class_core import DEFAULT_PRIORS as LATENT_PRIORS
+
+        out["alpha"] = {"distribution": "gamma", **LATENT_PRIORS["alpha"],
+                        "meaning": "concentration of the class weights (integrated out; LCMCR's default)"}
+        out["capture"] = {"distribution": "beta", **LATENT_PRIORS["capture"],
+                          "meaning": "every class's capture probability of every list"}
+        out["N"] = {"distribution": "p(N) ∝ 1/N", "meaning": "scale invariant"}
+    elif spec.list_names:
         if spec.terms:
             out["log_odds_ratio"] = {"distribution": "normal", **priors["log_odds_ratio"],
                                      "meaning": "dependence between two lists (log odds ratio)"}

@@ -178,6 +178,11 @@ class JointSampler:
         self.design = design_matrix(self.k, self.terms)[:, 1:]
         self.patterns = patterns(self.k).astype(float)
 
+    @staticmethod
+    def method(draws: int, tune: int, chains: int) -> str:
+        """How the fits are sampled, for the diagnostics."""
+        return f"NUTS (nutpie), {chains} chains x {draws} draws after {tune} tuning"
+
     def sample(
         self,
         counts: np.ndarray,

@@ -31,12 +31,13 @@ from hiddenrate.models.combine_checks import (
     survey_conflict_p_value,
 )
 from hiddenrate.models.combine_core import JointFit, JointSampler, RouteData
+from hiddenrate.models.combine_latent import LatentJointSampler
 from hiddenrate.models.design import term_label
 from hiddenrate.models.reporting_exact import SourceEvidence, combine
 from hiddenrate.models.two_list import lognormal_interval
 from hiddenrate.results import StratumEstimate
 
-MONITORED = ["log_observed_mean", "main_effect", "log_odds_ratio", "prevalence", "total"]
+MONITORED = ["log_observed_mean", "main_effect", "log_odds_ratio", "prevalence", "total", "log_odds_unseen"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ def lists_identify(spec: CombineSpec) -> bool:
     return tuple(range(len(spec.list_names))) not in spec.terms
 
 
-def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: JointSampler, settings: Settings,
+def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: JointSampler | LatentJointSampler,
+                      settings: Settings,
                       levels: tuple[float, ...], seed: int) -> StratumFit:
     """Fit one stratum: the estimate, its quantities, warnings and table rows."""
     table = evidence.table
@@ -90,7 +92,7 @@ def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: Joi
     reported = np.array([evidence.surveys[n].reported if n in evidence.surveys else 0 for n in names])
     route = route_data(evidence.population) if evidence.population is not None else None
     seeds = np.random.SeedSequence(seed).spawn(len(names) + 4)
-    method = f"NUTS (nutpie), {settings.chains} chains x {settings.draws} draws after {settings.tune} tuning"
+    method = sampler.method(settings.draws, settings.tune, settings.chains)
     fits: dict[tuple[Any, ...], JointFit | str] = {}
 
     def fit(surveyed_here: np.ndarray, route_here: RouteData | None, child: np.random.SeedSequence) -> JointFit | str:
@@ -248,8 +250,13 @@ def _sources_rows(evidence: StratumEvidence, spec: CombineSpec, joint: JointFit,
                 low, high = posterior.total.interval(level)
                 total = [posterior.total.median(), low, high]
         rows.append([f"{name} (list size / survey)", sizes[name], survey.text() if survey else "none", *rate, *total])
-    dependence = "independent lists" if not spec.terms else f"dependence prior Normal({spec.priors['log_odds_ratio']['mu']:g}, " \
-        f"{spec.priors['log_odds_ratio']['sigma']:g})"
+    if spec.dependence == "latent-class":
+        dependence = "latent classes"
+    elif not spec.terms:
+        dependence = "independent lists"
+    else:
+        dependence = (f"dependence prior Normal({spec.priors['log_odds_ratio']['mu']:g}, "
+                      f"{spec.priors['log_odds_ratio']['sigma']:g})")
     lists_total = Summary.of(alone.total, level).cells() if isinstance(alone, JointFit) else [None, None, None]
     skipped = "; not fitted with the checks off" if alone is None else ""
     rows.append([f"matched lists alone ({dependence}{skipped})", table.observed, "", None, None, None, *lists_total])

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -52,6 +53,7 @@ SHOWN_CLASSES = 4
 MONITORED = ["total", "log_odds_unseen"]
 #: with the default number of classes, K is doubled from 10 up to this while the last class binds
 MAX_AUTO_CLASSES = 40
+T = TypeVar("T")
 
 
 class LatentClassModel(ListModel):
@@ -133,23 +135,11 @@ class LatentClassModel(ListModel):
         return f"{self.description} K = {self.classes} classes."
 
     def fit_table(self, table: ListTable, *, levels: tuple[float, ...], seed: int, interval_kind: str) -> StratumEstimate:
-        from hiddenrate.fragility import LAST_CLASS_WEIGHT, last_class_share
-
-        classes = self.classes
-        tried: list[tuple[int, float]] = []
-        while True:
-            estimate = self._fit_classes(table, classes, seed)
-            last = last_class_share(estimate.idata)
-            if not self.auto_classes or last is None or last <= LAST_CLASS_WEIGHT or classes >= MAX_AUTO_CLASSES:
-                break
-            tried.append((classes, last))
-            logger.info("the last of %d latent classes holds %.1f%% of the population: refitting with %d classes",
-                        classes, 100 * last, min(2 * classes, MAX_AUTO_CLASSES))
-            classes = min(2 * classes, MAX_AUTO_CLASSES)
+        estimate, classes, tried = fit_with_enough_classes(lambda k: self._fit_classes(table, k, seed),
+                                                           lambda e: e.idata, self.classes, self.auto_classes)
         if not tried:
             return estimate
-        raised = "; ".join(f"with K = {k} the last class held {100 * share:.1f}% of the population" for k, share in tried)
-        note = f"K raised from {tried[0][0]} to {classes} classes ({raised}: the truncation was binding)."
+        note = raised_note(classes, tried)
         tables = [{**t, "note": f"{t['note']} {note}"} for t in estimate.details.get("tables", [])]
         return replace(estimate, details={**estimate.details, "tables": tables, "classes_tried": [k for k, _ in tried],
                                           "classes_note": note})
@@ -186,6 +176,34 @@ class LatentClassModel(ListModel):
                      if "occupied_classes" in idata.posterior else None},
             idata=idata,
         )
+
+
+def fit_with_enough_classes(fit: Callable[[int], T], idata_of: Callable[[T], Any], classes: int,
+                            auto: bool) -> tuple[T, int, list[tuple[int, float]]]:
+    """``fit(classes)``, refitted with twice the classes (up to :data:`MAX_AUTO_CLASSES`) while
+    ``auto`` and the last class holds more than 2% of the population (the truncation binds).
+
+    Returns the last fit, its number of classes and the (classes, last class's share) of every
+    fit that was replaced.
+    """
+    from hiddenrate.fragility import LAST_CLASS_WEIGHT, last_class_share
+
+    tried: list[tuple[int, float]] = []
+    while True:
+        result = fit(classes)
+        last = last_class_share(idata_of(result))
+        if not auto or last is None or last <= LAST_CLASS_WEIGHT or classes >= MAX_AUTO_CLASSES:
+            return result, classes, tried
+        tried.append((classes, last))
+        logger.info("the last of %d latent classes holds %.1f%% of the population: refitting with %d classes",
+                    classes, 100 * last, min(2 * classes, MAX_AUTO_CLASSES))
+        classes = min(2 * classes, MAX_AUTO_CLASSES)
+
+
+def raised_note(classes: int, tried: list[tuple[int, float]]) -> str:
+    """One sentence saying K was raised, and why."""
+    raised = "; ".join(f"with K = {k} the last class held {100 * share:.1f}% of the population" for k, share in tried)
+    return f"K raised from {tried[0][0]} to {classes} classes ({raised}: the truncation was binding)."
 
 
 def class_table(idata: Any, names: tuple[str, ...]) -> dict[str, Any]:
