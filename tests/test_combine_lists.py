@@ -150,29 +150,39 @@ def test_strata_cli_formats_and_save(run_cli, tmp_path) -> None:
 
 
 def test_latent_class_list_part_on_the_cli(run_cli, tmp_path) -> None:
-    """``dependence = "latent-class"`` makes the latent-class model the list part of the joint model:
-    the bundled police/NGO example runs end to end with it (exit 0, or 1 only if a diagnostic
-    failed, never a crash), says which model it used, and its capture probability of the police
-    sits between what the survey says (0.27) and what the lists alone say under latent classes
-    (about 0.46): the joint posterior weighs both. With [population] it is refused in one line
-    (exit 2): the route's prior on N would replace the p(N) ∝ 1/N the sampler's exact draw of the
-    hidden count relies on."""
+    """``dependence = "latent-class"`` makes the latent-class model the list part of the joint model.
+    The bundled police/NGO example runs end to end with it (exit 0, or 1 only if a diagnostic
+    failed, never a crash) and says which model it used. With two lists the latent-class model
+    cannot tell visible from hidden classes, so its lists alone are the prior's answer: the survey
+    cannot be checked against them (not a false "conflict"), and without the survey a warning says
+    nothing measures the dependence. The police's capture probability sits between the survey's
+    (0.27) and the lists-alone answer (about 0.46), as a posterior must. With [population] or a
+    log odds ratio prior the spec is refused in one line (exit 2)."""
     example = get_example("police-ngo-survey").path()
     text = example.read_text().replace('dependence = "pairwise"', 'dependence = "latent-class"')
     (tmp_path / "spec.toml").write_text(text)
     (tmp_path / "police_ngo_lists.csv").write_text((example.parent / "police_ngo_lists.csv").read_text())
-    result = run_cli("combine", tmp_path / "spec.toml", "--no-checks", "--format", "json")
+    result = run_cli("combine", tmp_path / "spec.toml", "--format", "json")
     assert result.exit_code in (0, 1), result.stderr
     payload = json.loads(result.stdout)
     assert payload["options"]["dependence"] == "latent-class" and payload["options"]["sampler"] == "gibbs-hmc"
-    assert "latent-class model" in payload["description"]
+    assert payload["options"]["terms"] is None and "latent-class model" in payload["description"]
     police = payload["capture_probability[police]"]["median"]
     assert 195 / 711 < police < 0.46
+    (conflict,) = [row for t in payload["details"]["tables"] if t["title"].startswith("Conflict check") for row in t["rows"]]
+    assert conflict[-1] == "cannot be checked: with 2 lists only this survey measures their dependence"
+    (tmp_path / "bare.toml").write_text(text.replace("surveyed = 711", "").replace("reported = 195", ""))
+    bare = json.loads(run_cli("combine", tmp_path / "bare.toml", "--no-checks", "--format", "json").stdout)
+    assert any("latent-class model cannot tell visible and hidden classes apart" in w for w in bare["warnings"])
     route = text.replace("[model]", "[population]\nlow = 1500\nhigh = 3000\nvictimized = 40\nrespondents = 150\n\n[model]")
     (tmp_path / "route.toml").write_text(route.replace('unit = "incidents"', 'unit = "victims"'))
-    refused = run_cli("combine", tmp_path / "route.toml")
-    assert refused.exit_code == 2 and "cannot be combined with [population]" in refused.stderr
-    assert len(refused.stderr.strip().splitlines()) == 1
+    for spec, fragment in (("route.toml", "cannot be combined with [population]"),
+                           ("priors.toml", "log_odds_ratio do not apply")):
+        if spec == "priors.toml":
+            (tmp_path / spec).write_text(text + "\n[priors]\nlog_odds_ratio = { mu = 0.0, sigma = 1.0 }\n")
+        refused = run_cli("combine", tmp_path / spec)
+        assert refused.exit_code == 2 and fragment in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

@@ -246,6 +246,12 @@ def _build(spec: dict[str, Any], source: str, sha: str | None, base: Path) -> Co
     if unit == "incidents" and (population_inline is not None or population_by is not None):
         problems.add("[population]", "the population route (population size x share victimised) counts victims, not incidents; "
                      "set unit = \"victims\" or drop [population]")
+    given_priors = spec.get("priors")
+    unused = [name for name in ("log_odds_ratio", "main_effect")
+              if isinstance(given_priors, Mapping) and name in given_priors]
+    if dependence == "latent-class" and unused:
+        problems.add("[priors]", f"{', '.join(unused)} do not apply to dependence = \"latent-class\" (it has LCMCR's "
+                     "priors); drop them or use \"pairwise\"")
     if dependence == "latent-class" and (population_inline is not None or population_by is not None):
         problems.add("[model]", "dependence = \"latent-class\" cannot be combined with [population] yet; use \"pairwise\" "
                      "or drop [population]")

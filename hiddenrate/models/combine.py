@@ -158,7 +158,8 @@ def fit_combined(
         seed=int(seed),
         priors=_priors(parsed),
         options={"dependence": parsed.dependence,
-                 "terms": model_label(parsed.terms, parsed.list_names) if parsed.list_names else None,
+                 "terms": (None if not parsed.list_names or parsed.dependence == "latent-class"
+                           else model_label(parsed.terms, parsed.list_names)),
                  "draws": int(draws), "tune": int(tune), "chains": int(chains), "checks": checks,
                  "conflict_level": CONFLICT_LEVEL,
                  "sampler": ("exact" if not parsed.list_names else

@@ -13,7 +13,10 @@ joint model; the sampler gives each respondent a class, so its Gibbs sweep stays
 what each source says alone and the posterior predictive check of
 :mod:`hiddenrate.models.combine_lists` work unchanged. The number of classes starts at 10 and is
 doubled (up to 40) while the last class holds more than 2% of the population, as for
-``hiddenrate lists --model latent-class``. Not (yet) with the population route: its prior on N
+``hiddenrate lists --model latent-class``; the K used is in the saved InferenceData
+(``posterior.attrs["classes"]``). With two lists the lists alone do not tell visible and
+hidden classes apart (:func:`~hiddenrate.models.combine_lists.lists_identify` is False): a
+survey then is the only evidence on the dependence, as with the log-linear model. Not (yet) with the population route: its prior on N
 (log-normal population times prevalence) would replace :math:`p(N) \propto 1/N`, which the
 sampler's exact draw of the hidden count relies on.
 """
@@ -66,24 +69,27 @@ class LatentJointSampler:
             return LatentClassSampler(self.k, classes).sample(counts, draws=draws, tune=tune, chains=chains, seed=seed,
                                                                surveys=surveys)
 
-        idata, _, _ = fit_with_enough_classes(fit, lambda result: result, DEFAULT_CLASSES, True)
+        idata, _, _ = fit_with_enough_classes(fit, lambda result: result, DEFAULT_CLASSES, True)  # K: posterior attrs
         posterior = idata.posterior
         weights = np.asarray(posterior["class_weight"].values, dtype=float)
         weights = weights.reshape(-1, weights.shape[-1])
         capture = np.asarray(posterior["capture"].values, dtype=float)
         capture = capture.reshape(-1, *capture.shape[-2:])
         on = patterns(self.k).astype(float)  # (cells, lists)
-        with np.errstate(divide="ignore"):
-            log_cells = (np.einsum("djk,ck->djc", np.log(capture), on)
-                         + np.einsum("djk,ck->djc", np.log1p(-capture), 1.0 - on))
+        tiny = np.finfo(float).tiny
+        log_cells = (np.einsum("djk,ck->djc", np.log(np.maximum(capture, tiny)), on)
+                     + np.einsum("djk,ck->djc", np.log(np.maximum(1.0 - capture, tiny)), 1.0 - on))
         cell_probabilities = np.einsum("dj,djc->dc", weights, np.exp(log_cells))
         marginal = np.einsum("dj,djk->dk", weights, capture)
         total = np.asarray(posterior["total"].values).ravel()
         hidden = np.asarray(posterior["hidden"].values).ravel()
-        seen = np.maximum(1.0 - cell_probabilities[:, 0], 1e-300)
-        with np.errstate(divide="ignore"):
-            theta = np.log(marginal) - np.log1p(-marginal)
-        return JointFit(idata=idata, theta=theta, log_observed_mean=np.log(total * seen), capture=marginal,
+        # log_observed_mean has the default model's meaning, the log of the Poisson mean of the number
+        # seen: under p(N) ∝ 1/N it is Gamma(n, 1) given the rest (the sampler's own G), drawn here
+        n_seen = float(np.sum(counts[1:]))
+        log_observed_mean = np.log(np.random.default_rng(seed).gamma(n_seen, 1.0, size=total.size))
+        # theta: the logit of each list's marginal capture probability (there are no log odds ratios)
+        theta = np.log(np.maximum(marginal, tiny)) - np.log(np.maximum(1.0 - marginal, tiny))
+        return JointFit(idata=idata, theta=theta, log_observed_mean=log_observed_mean, capture=marginal,
                         cell_probabilities=cell_probabilities, hidden=hidden, total=total, prevalence=None)
 
 

@@ -75,7 +75,10 @@ def quantity_names(spec: CombineSpec) -> tuple[list[str], list[str]]:
 
 
 def lists_identify(spec: CombineSpec) -> bool:
-    """True when the matched lists alone identify the total (the model lacks the K-way term)."""
+    """True when the matched lists alone identify the total: the log-linear model lacks the K-way
+    term; the latent-class model needs three lists or more (with two, its dependence is the prior's)."""
+    if spec.dependence == "latent-class":
+        return len(spec.list_names) >= 3
     return tuple(range(len(spec.list_names))) not in spec.terms
 
 
@@ -173,7 +176,12 @@ def _warnings(evidence: StratumEvidence, spec: CombineSpec) -> list[str]:
     if table is not None and table.zero_overlap_pairs():
         pairs = ", ".join(f"{a} & {b}" for a, b in table.zero_overlap_pairs())
         out.append(f"lists that never overlap ({pairs}): their dependence rests on the prior and the estimate is fragile")
-    if not lists_identify(spec) and not any(n in evidence.surveys for n in spec.list_names) and evidence.population is None:
+    unmeasured = not lists_identify(spec) and not any(n in evidence.surveys for n in spec.list_names)
+    if unmeasured and spec.dependence == "latent-class":
+        out.append(f"nothing measures the dependence between {' and '.join(spec.list_names)}: with two lists the latent-"
+                   "class model cannot tell visible and hidden classes apart, so the estimate rests on its priors "
+                   "(LCMCR's); a survey of one list's reach would settle it")
+    elif unmeasured and evidence.population is None:
         prior = spec.priors["log_odds_ratio"]
         out.append(
             f"nothing measures the dependence between {' and '.join(spec.list_names)}: with {len(spec.list_names)} lists "

@@ -344,7 +344,8 @@ class LatentClassSampler:
         arviz.InferenceData
             ``posterior``: ``log_odds_unseen`` (:math:`\\log \\pi_0/(1-\\pi_0)`), ``class_weight``
             (dim ``class``), ``capture`` (dims ``class, list``), ``alpha``, ``hidden`` and ``total``
-            (int64); ``prior``: prior draws of ``log_odds_unseen``; ``sample_stats`` (with
+            (int64), and with Gibbs-HMC ``occupied_classes`` (classes holding anybody on a list or
+            on none; survey respondents not counted: LCMCR's k*); ``prior``: prior draws of ``log_odds_unseen``; ``sample_stats`` (with
             ``diverging``); ``observed_data``: ``counts``. One ``SeedSequence(seed)`` seeds the
             sampler, the hidden counts, :math:`\\alpha` and the prior draws.
 
