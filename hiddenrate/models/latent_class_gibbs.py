@@ -99,7 +99,7 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.models.latent_class_kernel import _make_sparse_kernel
+from hiddenrate.models.latent_class_kernel import _make_sparse_kernel, log_seen_by_class
 
 __all__ = ["run_chains"]
 
@@ -116,6 +116,7 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
 
     jit = numba.njit(nogil=True, error_model="numpy")
     kernel = jit(_make_sparse_kernel(k_lists, n_classes, priors, jit))
+    seen_by_class = jit(log_seen_by_class)
     n_dim = n_classes * k_lists + n_classes - 1
 
     @jit
@@ -257,6 +258,7 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
             occupied_counts[i] = cell_counts[occupied_cells[i]]
         prob = np.zeros(classes)
         members = np.zeros(classes, dtype=np.int64)
+        drawn_by_class = np.zeros(classes, dtype=np.int64)  # one multinomial draw over the classes
         n_surveys = survey_lists.shape[0]
         survey_members = np.zeros(classes, dtype=np.int64)  # survey respondents by class
         survey_on = np.zeros((classes, k), dtype=np.int64)  # ... on the list their survey asks about
@@ -275,16 +277,7 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
         for sweep in range(total_sweeps):
             # (1) pi_0 and 1 - pi_0 class by class: 1 - prod(1 - lambda) = -expm1(sum log(1 - lambda)),
             # so log(1 - pi_0) stays accurate when pi_0 is near 1
-            top_unseen = -np.inf
-            top_seen = -np.inf
-            for j in range(classes):
-                miss = 0.0
-                for kk in range(k):
-                    miss += log_miss[j, kk]
-                unseen_j[j] = log_w[j] + miss
-                seen_j[j] = log_w[j] + np.log(-np.expm1(miss)) if miss < 0.0 else -np.inf
-                top_unseen = max(top_unseen, unseen_j[j])
-                top_seen = max(top_seen, seen_j[j])
+            top_unseen, top_seen = seen_by_class(log_w, log_miss, unseen_j, seen_j)
             acc = 0.0
             acc_seen = 0.0
             for j in range(classes):
@@ -346,20 +339,13 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
                                 captured[j, kk] += 1
                     continue
                 for j in range(classes):  # many: sequential binomials
-                    if left == 0:
-                        break
-                    if j == classes - 1 or prob[j] >= mass:
-                        drawn = left
-                    elif prob[j] <= 0.0:
-                        drawn = 0
-                    else:
-                        drawn = np.random.binomial(left, prob[j] / mass)
-                    mass -= prob[j]
-                    left -= drawn
-                    members[j] += drawn
+                    drawn_by_class[j] = 0
+                _allocate(left, prob, mass, drawn_by_class)
+                for j in range(classes):
+                    members[j] += drawn_by_class[j]
                     for kk in range(k):
                         if bits[c, kk] > 0:
-                            captured[j, kk] += drawn
+                            captured[j, kk] += drawn_by_class[j]
             if sweep >= tune and (sweep - tune) % thin == 0:
                 used = 0
                 for j in range(classes):
@@ -387,7 +373,8 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
                         for j in range(classes):
                             prob[j] = np.exp(prob[j] - top)
                             mass += prob[j]
-                        drawn_by_class = np.zeros(classes, dtype=np.int64)
+                        for j in range(classes):
+                            drawn_by_class[j] = 0
                         _allocate(count, prob, mass, drawn_by_class)
                         for j in range(classes):
                             survey_members[j] += drawn_by_class[j]

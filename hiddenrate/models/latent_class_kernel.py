@@ -117,6 +117,24 @@ def _shared_parts(k: int, classes: int, priors: Mapping[str, Mapping[str, float]
     return jit(prior_and_weights), jit(stick_gradient)
 
 
+def log_seen_by_class(log_weight: np.ndarray, log_miss: np.ndarray, log_unseen: np.ndarray,
+                      log_seen: np.ndarray) -> tuple[float, float]:
+    r"""Fill :math:`\log w_j u_j` and :math:`\log w_j (1 - u_j)`, :math:`\log u_j = \sum_k \ell^-_{jk}`,
+    class by class (``1 - u_j`` as ``-expm1``, accurate when :math:`u_j` is near 1); return the
+    largest of each (for a log-sum-exp). Used by the sparse kernel and the Gibbs sweep."""
+    top_unseen = -np.inf
+    top_seen = -np.inf
+    for j in range(log_weight.shape[0]):
+        miss = 0.0
+        for kk in range(log_miss.shape[1]):
+            miss += log_miss[j, kk]
+        log_unseen[j] = log_weight[j] + miss
+        log_seen[j] = log_weight[j] + math.log(-math.expm1(miss)) if miss < 0.0 else -np.inf
+        top_unseen = max(top_unseen, log_unseen[j])
+        top_seen = max(top_seen, log_seen[j])
+    return top_unseen, top_seen
+
+
 def _no_jit(function: Any) -> Any:
     return function
 
@@ -221,6 +239,7 @@ def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
     :math:`w_j \lambda_{jk} / p_k` (hits) and :math:`w_j (1 - \lambda_{jk}) / (1 - p_k)` (misses).
     """
     prior_and_weights, stick_gradient = _shared_parts(k, classes, priors, jit)
+    seen_by_class = jit(log_seen_by_class)
 
     def kernel(x: np.ndarray, cells: np.ndarray, cell_counts: np.ndarray, survey_lists: np.ndarray,
                survey_hits: np.ndarray, survey_misses: np.ndarray, grad: np.ndarray) -> float:
@@ -259,15 +278,7 @@ def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
         # probability of being seen, class by class
         log_unseen = np.empty(classes)  # log w_j + log u_j
         log_seen_j = np.empty(classes)  # log w_j + log(1 - u_j)
-        largest = -np.inf
-        for j in range(classes):
-            miss = 0.0
-            for kk in range(k):
-                miss += log_miss[j, kk]
-            log_unseen[j] = log_weight[j] + miss
-            log_seen_j[j] = log_weight[j] + math.log(-math.expm1(miss)) if miss < 0.0 else -np.inf
-            if log_seen_j[j] > largest:
-                largest = log_seen_j[j]
+        _, largest = seen_by_class(log_weight, log_miss, log_unseen, log_seen_j)
         acc = 0.0
         for j in range(classes):
             acc += math.exp(log_seen_j[j] - largest)
