@@ -1,9 +1,11 @@
 """Benchmark the latent-class model (hiddenrate.models.latent_class_core) against LCMCR.
 
-Run as ``python benchmarks/bench_latent_class.py [--seed 1 | --seeds 1-6] [--draws 1000] [--only NAME]``. For
-every data set with an ``LCMCR,lcmCR K=10`` row in ``tests/reference/reference_results.csv`` it
-fits the model at its default settings (K = 10, LCMCR's priors, 4 chains x 1,000 draws after
-1,000 tuning, nutpie) and prints:
+Run as ``python benchmarks/bench_latent_class.py [--seed 1 | --seeds 1-6] [--draws 1000] [--only NAME]
+[--tempering auto|always|never]``. For every data set with an ``LCMCR,lcmCR K=10`` row in
+``tests/reference/reference_results.csv`` it fits the model at its default settings (K = 10,
+LCMCR's priors, Gibbs-HMC, 4 chains x 1,000 draws kept from 5,000 sweeps after 1,000 warm-up
+sweeps; as :class:`~hiddenrate.models.latent_class.LatentClassModel` does by default, a fit whose
+chains disagree is sampled again with parallel tempering, both runs timed, column ``T``) and prints:
 
 * posterior median and 95% equal-tailed interval of N beside LCMCR's row, the ratio of medians
   and the share of the longer interval covered by the overlap;
@@ -37,6 +39,7 @@ import arviz as az
 import numpy as np
 
 from hiddenrate.data.lists import read_lists
+from hiddenrate.diagnostics import RHAT_MAX
 from hiddenrate.models import latent_class_core as core
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +70,8 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="comma-separated data set names")
     parser.add_argument("--sampler", choices=list(core.SAMPLERS), default=core.DEFAULT_SAMPLER)
     parser.add_argument("--thin", type=int, default=core.THIN)
+    parser.add_argument("--tempering", choices=["auto", "always", "never"], default="auto",
+                        help="auto (default, as the model): sample again with tempering when R-hat of N > 1.01")
     parser.add_argument("--gradient", choices=["kernel", "pytensor"], default="kernel",
                         help="log density: the hand-written kernel (default, what users get) or PyTensor's "
                              "generated one (to measure what the kernel gains)")
@@ -79,7 +84,7 @@ def main() -> None:
     names = sorted(reference) if args.only is None else args.only.split(",")
     seeds = [args.seed] if args.seeds is None else parse_seeds(args.seeds)
     header = (f"{'data set':32s} {'seed':>4s} {'K':>2s} {'median':>8s} {'95% interval':>17s} {'LCMCR':>8s} {'LCMCR 95%':>17s} "
-              f"{'ratio':>5s} {'ovl':>4s} {'R-hat':>6s} {'ESS':>6s} {'div':>5s} {'comp s':>6s} {'samp s':>6s} "
+              f"{'ratio':>5s} {'ovl':>4s} {'T':>1s} {'R-hat':>6s} {'ESS':>6s} {'div':>5s} {'comp s':>6s} {'samp s':>6s} "
               f"{'ESS/s':>6s} {'ESS/s+c':>7s} {'LCMCR ESS/s':>11s}  median of N per chain")
     print(header)
     print("-" * len(header))
@@ -97,13 +102,19 @@ def main() -> None:
                 sampler.sample(table.counts, draws=1, tune=1, chains=1, thin=1)
             compiled[k] = time.perf_counter() - start
         start = time.perf_counter()
+        ladder = core.TEMPERING_LADDER if args.tempering == "always" else None
         idata = sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=seed,
-                               sampler=args.sampler, thin=args.thin)
+                               sampler=args.sampler, thin=args.thin, tempering=ladder)
+        tempered = "y" if ladder else "-"
+        if args.tempering == "auto" and args.sampler == "gibbs-hmc" and _rhat(idata) > RHAT_MAX:
+            idata = sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=seed,
+                                   sampler=args.sampler, thin=args.thin, tempering=core.TEMPERING_LADDER)
+            tempered = "y"
         seconds = time.perf_counter() - start
+        rhat = _rhat(idata)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ess = float(az.ess(idata, var_names=["total"])["total"])
-            rhat = float(az.rhat(idata, var_names=["total"])["total"])
         total = idata.posterior["total"].values.ravel()
         lower, median, upper = np.quantile(total, [0.025, 0.5, 0.975])
         ref = reference[name]
@@ -112,11 +123,12 @@ def main() -> None:
         summary.setdefault(name, []).append((rhat, ess / seconds))
         print(f"{name:32s} {seed:4d} {k:2d} {median:8.0f} {f'[{lower:.0f}, {upper:.0f}]':>17s} {ref[0]:8.0f} "
               f"{f'[{ref[1]:.0f}, {ref[2]:.0f}]':>17s} {median / ref[0]:5.2f} {overlap((lower, upper), ref[1:]):4.2f} "
-              f"{rhat:6.3f} {ess:6.0f} {divergences:5d} {compiled[k]:6.1f} {seconds:6.1f} {ess / seconds:6.0f} "
+              f"{tempered:>1s} {rhat:6.3f} {ess:6.0f} {divergences:5d} {compiled[k]:6.1f} {seconds:6.1f} {ess / seconds:6.0f} "
               f"{ess / (seconds + compiled[k]):7.1f} {LCMCR_ESS_PER_SECOND.get(name, '-'):>11s}  "
               f"[{chain_medians}]", flush=True)
     print("\nESS/s: effective samples of N (4 chains pooled) per second of sampling; ESS/s+c adds the compile time "
-          "of the structure (once per number of lists). ovl: overlap of the 95% intervals over the longer one.")
+          "of the structure (once per number of lists). ovl: overlap of the 95% intervals over the longer one. "
+          "T: y when the fit was sampled with tempering (after a first run whose chains disagreed, timed too).")
     if len(seeds) > 1:
         print(f"\n{'data set':32s} {'R-hat range':>13s} {'seeds R-hat <= 1.01':>20s} {'median ESS/s':>12s} "
               f"{'LCMCR ESS/s':>11s}")
@@ -125,6 +137,12 @@ def main() -> None:
             print(f"{name:32s} {f'{min(rhats):.3f}-{max(rhats):.3f}':>13s} "
                   f"{f'{sum(r <= 1.01 for r in rhats)} of {len(rhats)}':>20s} "
                   f"{float(np.median([e for _, e in rows])):12.0f} {LCMCR_ESS_PER_SECOND.get(name, '-'):>11s}")
+
+
+def _rhat(idata: az.InferenceData) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(az.rhat(idata, var_names=["total"])["total"])
 
 
 def parse_seeds(text: str) -> list[int]:

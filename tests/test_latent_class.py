@@ -189,21 +189,51 @@ def test_default_classes_are_raised_while_the_last_class_binds() -> None:
 
 
 
-@pytest.mark.parametrize("leapfrog", [0, 20], ids=["gibbs", "gibbs-hmc"])
-def test_one_class_with_a_survey_reproduces_the_exact_posterior(leapfrog: int) -> None:
+def test_chains_that_disagree_are_sampled_again_with_tempering() -> None:
+    """By default (``tempering="auto"``) a fit whose chains disagree is sampled again with parallel
+    tempering, and the result says so. UK 2013 (6 lists) at 100 warm-up and 100 kept sweeps per
+    chain, seed 1: R-hat of N 1.019 (the first run, as ``tempering="never"`` keeps it); the method
+    line names the tempering and the reason, and the details keep the first run's R-hat. Neither
+    run is long enough to be trusted, which the diagnostics still say (ESS below 400)."""
+    from pathlib import Path
+
+    from hiddenrate.data.lists import read_lists
+
+    path = Path(__file__).resolve().parents[1] / "hiddenrate" / "examples" / "lists" / "uk_modern_slavery_2013.csv"
+    table = read_lists(path).tables[0]
+    short = {"draws": 100, "tune": 100, "thin": 1}
+    never = LatentClassModel(tempering="never", **short).fit_table(table, levels=(0.95,), seed=1,
+                                                                     interval_kind="equal-tailed")
+    assert never.diagnostics.rhat_max > 1.01 and never.details["tempering"] is None
+    auto = LatentClassModel(**short).fit_table(table, levels=(0.95,), seed=1, interval_kind="equal-tailed")
+    assert auto.details["tempering"]["first_rhat"] == pytest.approx(never.diagnostics.rhat_max)
+    assert "parallel tempering" in auto.diagnostics.method and "R-hat of N 1.0" in auto.diagnostics.method
+    assert auto.idata.posterior.attrs["tempering"] == "[1.0, 0.85, 0.72, 0.6, 0.5]"
+    assert auto.diagnostics.converged is False  # 100 draws per chain: too few effective draws either way
+    with pytest.raises(ModelError, match="tempering"):
+        LatentClassModel(tempering="sometimes")
+    with pytest.raises(ModelError, match="tempering"):
+        LatentClassSampler(3).sample(COUNTS, tempering=(1.0, 1.2))
+
+
+@pytest.mark.parametrize("leapfrog,tempering", [(0, None), (20, None), (20, (1.0, 0.7, 0.5))],
+                         ids=["gibbs", "gibbs-hmc", "gibbs-hmc-tempered"])
+def test_one_class_with_a_survey_reproduces_the_exact_posterior(leapfrog: int, tempering) -> None:
     """A survey of list 0's reach (300 people asked, 90 on list 0: a share of 0.3, where the lists
     alone put it near 0.67, 513 of a median 763) pulls the estimate of N up; with one class the
     posterior is still one-dimensional and exact (``_exact_posterior``): median 894. Both the Gibbs
     sweep (which gives each respondent a class) and the HMC move (which has the survey term) must
     reproduce its quantiles within Monte Carlo error (well under 1% with ~4,000 draws); the survey
-    moves the median by 17%, far more than that, so ignoring it could not pass."""
+    moves the median by 17%, far more than that, so ignoring it could not pass. With tempering, the
+    hotter replicas sample the posterior of smaller tables (counts and survey times 0.7 and 0.5),
+    and swapping states with them must leave the first replica's posterior exact."""
     surveys = {0: (90, 300)}
     totals, pmf = _exact_posterior(COUNTS, 3, surveys)
     cdf = np.cumsum(pmf)
     _, plain = _exact_posterior(COUNTS, 3)
     assert totals[np.searchsorted(cdf, 0.5)] > 1.15 * totals[np.searchsorted(np.cumsum(plain), 0.5)]
     idata = LatentClassSampler(3, classes=1).sample(COUNTS, draws=1000, tune=500, chains=4, seed=5,
-                                                     leapfrog=leapfrog, surveys=surveys)
+                                                     leapfrog=leapfrog, surveys=surveys, tempering=tempering)
     draws = idata.posterior["total"].values.ravel()
     for q in (0.025, 0.5, 0.975):
         assert np.quantile(draws, q) == pytest.approx(totals[np.searchsorted(cdf, q)], rel=0.01), q
@@ -242,9 +272,10 @@ def test_surveys_are_checked() -> None:
         sampler.sample(COUNTS, surveys={0: (1, 2)}, sampler="nuts")
 
 
-@pytest.mark.parametrize("leapfrog", [0, 20], ids=["gibbs", "gibbs-hmc"])
+@pytest.mark.parametrize("leapfrog,tempering", [(0, None), (20, None), (20, (1.0, 0.7, 0.5))],
+                         ids=["gibbs", "gibbs-hmc", "gibbs-hmc-tempered"])
 @pytest.mark.parametrize("surveys", [None, {0: (20, 100)}], ids=["lists", "lists+survey"])
-def test_two_classes_reproduce_the_posterior_by_importance_sampling(surveys, leapfrog: int) -> None:
+def test_two_classes_reproduce_the_posterior_by_importance_sampling(surveys, leapfrog: int, tempering) -> None:
     """With K = 2 classes the posterior of N has no closed form, but on a small table it can be
     computed to any accuracy without MCMC: draw the parameters from the prior (alpha, the stick,
     six capture probabilities), weight each draw by its likelihood (the conditional likelihood of
@@ -258,7 +289,9 @@ def test_two_classes_reproduce_the_posterior_by_importance_sampling(surveys, lea
     left the survey respondents out of the sticks still matched it), so the posterior mean of the
     larger class weight is compared too: 0.916 and 0.925 by importance sampling (standard error
     about 0.004), 0.913-0.922 from the sampler; that faulty sweep gave 0.867. Run with the Gibbs
-    sweep alone (``leapfrog=0``) and with the HMC move, which could otherwise hide a Gibbs error."""
+    sweep alone (``leapfrog=0``) and with the HMC move, which could otherwise hide a Gibbs error;
+    and with parallel tempering (replicas on the table times 0.7 and 0.5), whose swaps must leave
+    the first replica's posterior unchanged."""
     from scipy import stats
     from scipy.special import logsumexp
 
@@ -287,7 +320,7 @@ def test_two_classes_reproduce_the_posterior_by_importance_sampling(surveys, lea
     cdf /= importance[keep].sum()
     assert cdf[-1] > 0.99
     idata = LatentClassSampler(k, classes=classes).sample(counts, draws=4000, tune=1000, chains=4, seed=1,
-                                                           surveys=surveys, leapfrog=leapfrog)
+                                                           surveys=surveys, leapfrog=leapfrog, tempering=tempering)
     draws = idata.posterior["total"].values.ravel()
     for q in (0.1, 0.25, 0.5, 0.75, 0.9):
         assert np.quantile(draws, q) == pytest.approx(grid[np.searchsorted(cdf, q)], rel=0.02), q

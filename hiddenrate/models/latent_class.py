@@ -43,8 +43,8 @@ from hiddenrate.distributions import DrawsDistribution
 from hiddenrate.exceptions import EstimationError, ModelError
 from hiddenrate.models.base import ListModel
 from hiddenrate.models.latent_class_gibbs import TARGET_ACCEPT as GIBBS_TARGET_ACCEPT
-from hiddenrate.models.latent_class_core import (DEFAULT_CLASSES, DEFAULT_SAMPLER, LEAPFROG, TARGET_ACCEPT, THIN,
-                                                 check_sampler, merge_priors)
+from hiddenrate.models.latent_class_core import (DEFAULT_CLASSES, DEFAULT_SAMPLER, LEAPFROG, TARGET_ACCEPT,
+                                                 TEMPERING_LADDER, THIN, check_sampler, merge_priors)
 from hiddenrate.results import StratumEstimate
 
 logger = logging.getLogger("hiddenrate")
@@ -53,6 +53,8 @@ SHOWN_CLASSES = 4
 MONITORED = ["total", "log_odds_unseen"]
 #: with the default number of classes, K is doubled from 10 up to this while the last class binds
 MAX_AUTO_CLASSES = 40
+#: ``tempering`` option: "auto" samples again with tempering when the chains disagree
+TEMPERING = ("auto", "always", "never")
 T = TypeVar("T")
 
 
@@ -72,10 +74,15 @@ class LatentClassModel(ListModel):
         Overrides: ``{"alpha": {"shape": .., "rate": ..}, "capture": {"a": .., "b": ..}}``.
     draws, tune, chains
         Per chain: kept draws, warm-up (defaults 1000, 1000, 4 chains). With the default sampler
-        ``tune`` counts warm-up sweeps and ``draws`` kept sweeps (every ``thin``-th, default 10).
+        ``tune`` counts warm-up sweeps and ``draws`` kept sweeps (every ``thin``-th, default 5).
     sampler
         ``"gibbs-hmc"`` (default; :mod:`hiddenrate.models.latent_class_gibbs`) or ``"nuts"``
         (nutpie on the model with the classes summed out; its chains cross between modes rarely).
+    tempering
+        Gibbs-HMC only. ``"auto"`` (default): when the chains disagree (R-hat of N above 1.01),
+        sample again with parallel tempering (:data:`~hiddenrate.models.latent_class_core.TEMPERING_LADDER`:
+        four hotter replicas per chain, about five times as long) and report that run, saying
+        so; ``"always"``: tempering from the start; ``"never"``: one run as is.
     """
 
     name = "latent-class"
@@ -86,7 +93,8 @@ class LatentClassModel(ListModel):
     estimate_type = "posterior median"
     interval_type = "credible interval"
     min_lists = 2
-    option_names: ClassVar[tuple[str, ...]] = ("classes", "priors", "draws", "tune", "chains", "sampler", "thin")
+    option_names: ClassVar[tuple[str, ...]] = ("classes", "priors", "draws", "tune", "chains", "sampler", "thin",
+                                                "tempering")
     assumptions: ClassVar[tuple[str, ...]] = (
         "Within a latent class, being on one list does not change the chance of being on another; all dependence "
         "between lists comes from people differing in visibility (the classes).",
@@ -98,7 +106,8 @@ class LatentClassModel(ListModel):
     )
 
     def __init__(self, classes: int | None = None, priors: dict[str, Any] | None = None, draws: int = 1000,
-                 tune: int = 1000, chains: int = 4, sampler: str = DEFAULT_SAMPLER, thin: int = THIN) -> None:
+                 tune: int = 1000, chains: int = 4, sampler: str = DEFAULT_SAMPLER, thin: int = THIN,
+                 tempering: str = "auto") -> None:
         self.classes = int(classes) if classes is not None else DEFAULT_CLASSES
         self.auto_classes = classes is None
         if self.classes < 1:
@@ -111,6 +120,11 @@ class LatentClassModel(ListModel):
         if int(thin) != thin or thin < 1:
             raise ModelError(f"thin must be a whole number >= 1, got {thin!r}")
         self.sampler, self.thin = check_sampler(sampler), int(thin)
+        if tempering not in TEMPERING:
+            raise ModelError(f"tempering must be one of {', '.join(TEMPERING)}, got {tempering!r}")
+        if tempering == "always" and self.sampler != "gibbs-hmc":
+            raise ModelError("tempering needs the gibbs-hmc sampler")
+        self.tempering = tempering
 
     def priors(self) -> dict[str, Any]:
         return {
@@ -127,7 +141,9 @@ class LatentClassModel(ListModel):
             return {"classes": classes, "draws": self.draws, "tune": self.tune, "chains": self.chains,
                     "sampler": "nuts (nutpie)", "target_accept": TARGET_ACCEPT}
         return {"classes": classes, "draws": self.draws, "tune": self.tune, "chains": self.chains,
-                "sampler": "gibbs-hmc", "thin": self.thin, "leapfrog": LEAPFROG, "target_accept": GIBBS_TARGET_ACCEPT}
+                "sampler": "gibbs-hmc", "thin": self.thin, "leapfrog": LEAPFROG, "target_accept": GIBBS_TARGET_ACCEPT,
+                "tempering": self.tempering if self.tempering == "never" else
+                f"{self.tempering} (replicas at {', '.join(f'{b:g}' for b in TEMPERING_LADDER)} of the counts)"}
 
     def describe(self, data: ListData) -> str:
         if self.auto_classes:
@@ -153,16 +169,34 @@ class LatentClassModel(ListModel):
         if self.sampler == "nuts":
             method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws after {self.tune} tuning"
         else:
-            method = (f"Gibbs-HMC, {self.chains} chains x {self.draws} draws (every {self.thin}th of "
+            kept = "every sweep" if self.thin == 1 else f"every {_ordinal(self.thin)}"
+            method = (f"Gibbs-HMC, {self.chains} chains x {self.draws} draws ({kept} of "
                       f"{self.draws * self.thin} sweeps) after {self.tune} warm-up sweeps")
         idata: Any
+        tempering: dict[str, Any] | None = None
         try:
             idata = sampler.sample(table.counts, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed,
-                                   sampler=self.sampler, thin=self.thin)
+                                   sampler=self.sampler, thin=self.thin,
+                                   tempering=TEMPERING_LADDER if self.tempering == "always" else None)
+            if self.tempering == "always":
+                tempering = {"reason": "asked for", "ladder": list(TEMPERING_LADDER)}
+            elif self.tempering == "auto" and self.sampler == "gibbs-hmc" and self.chains > 1:
+                first = diag.mcmc(idata, ["total"], method).rhat_max
+                if first is not None and first > diag.RHAT_MAX:
+                    logger.info("the %d chains disagree (R-hat of N %.3f): sampling again with tempering (%d "
+                                "replicas per chain, about %d times as long)", self.chains, first,
+                                len(TEMPERING_LADDER), len(TEMPERING_LADDER))
+                    idata = sampler.sample(table.counts, draws=self.draws, tune=self.tune, chains=self.chains,
+                                           seed=seed, sampler=self.sampler, thin=self.thin, tempering=TEMPERING_LADDER)
+                    tempering = {"reason": f"the first run's chains disagreed, R-hat of N {first:.3f}",
+                                 "first_rhat": first, "ladder": list(TEMPERING_LADDER)}
         except EstimationError as err:
             return StratumEstimate(stratum=table.stratum, observed=table.observed, total=None,
                                    diagnostics=diag.Diagnostics(method=method, converged=False, messages=(str(err),)),
                                    reason=str(err))
+        if tempering is not None:
+            method += (f", with parallel tempering ({tempering['reason']}): {len(TEMPERING_LADDER) - 1} hotter "
+                       f"replicas per chain seeing {TEMPERING_LADDER[-1]:.0%}-{TEMPERING_LADDER[1]:.0%} of the counts")
         diagnostics = diag.mcmc(idata, MONITORED, method)
         total = np.asarray(idata.posterior["total"].values, dtype=np.float64)
         return StratumEstimate(
@@ -173,9 +207,16 @@ class LatentClassModel(ListModel):
             details={"classes": classes, "tables": [class_table(idata, table.names)],
                      "alpha_median": float(np.median(idata.posterior["alpha"].values)),
                      "occupied_classes_mean": float(np.mean(idata.posterior["occupied_classes"].values))
-                     if "occupied_classes" in idata.posterior else None},
+                     if "occupied_classes" in idata.posterior else None,
+                     "tempering": tempering},
             idata=idata,
         )
+
+
+def _ordinal(number: int) -> str:
+    """2nd, 3rd, 5th, 11th, 21st."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def fit_with_enough_classes(fit: Callable[[int], T], idata_of: Callable[[T], Any], classes: int,

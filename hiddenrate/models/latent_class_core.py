@@ -33,11 +33,10 @@ Two samplers
 over the classes of the people in every cell (the hidden ones included, drawn from their exact
 conditional), each followed by one HMC move on the density below. ``sampler="nuts"``: nutpie's
 NUTS on the density below alone; this is where the notes on NUTS that follow apply. At default
-settings and seed 1, R-hat of N was above 1.01 on one of the eleven shared data sets with
-Gibbs-HMC (UK 6 lists, 1.027) and on four with NUTS; over seeds 1-6 with Gibbs-HMC, at most 1.01
-on all six seeds for eight sets, and on 5, 4 and 2 of 6 for Lesbian Allegheny (up to 1.011), UK 5
-lists (up to 1.221: one chain of four in a state with a third class and N near 12,000) and UK 6
-lists (up to 1.044) (``benchmarks/bench_latent_class.py --seeds 1-6``).
+settings, R-hat of N is at most 1.01 with Gibbs-HMC on all eleven shared data sets at seeds 1-6
+(``benchmarks/bench_latent_class.py --seeds 1-6``; the sweep's relabelling move and, where a
+first run's chains disagree, tempering: see :mod:`hiddenrate.models.latent_class_gibbs`); with
+NUTS it was above 1.01 on four sets at seed 1.
 
 Reparameterisation
 ------------------
@@ -117,7 +116,7 @@ import copy
 import json
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import arviz
@@ -128,7 +127,7 @@ from hiddenrate.models.nuts import compile_once
 from hiddenrate.models.design import n_cells, patterns
 from hiddenrate.models.latent_class_kernel import install_kernel, kernel_installed
 
-__all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "DEFAULT_SAMPLER", "LEAPFROG", "SAMPLERS", "TARGET_ACCEPT", "THIN",
+__all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "DEFAULT_SAMPLER", "LEAPFROG", "SAMPLERS", "TARGET_ACCEPT", "TEMPERING_LADDER", "THIN",
            "LatentClassSampler", "check_sampler", "merge_priors", "prior_log_odds_unseen"]
 
 DEFAULT_CLASSES = 10
@@ -149,6 +148,9 @@ DEFAULT_SAMPLER = SAMPLERS[0]
 #: gibbs-hmc: keep every THIN-th sweep; HMC trajectories of LEAPFROG steps on average
 THIN = 5
 LEAPFROG = 20
+#: gibbs-hmc with tempering: the share of the counts each replica sees (the first is the data);
+#: see :mod:`hiddenrate.models.latent_class_gibbs`
+TEMPERING_LADDER = (1.0, 0.85, 0.72, 0.6, 0.5)
 _COMPILED: dict[tuple[int, int, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
 
@@ -299,10 +301,10 @@ class LatentClassSampler:
 
     Notes
     -----
-    Gibbs-HMC (default): numba compiles the sampler in about 9-12 s, once per process and
+    Gibbs-HMC (default): numba compiles the sampler in about 8-9 s, once per process and
     structure (lists, classes, priors); a fit at default settings (4 chains x 6,000 sweeps, in
-    parallel threads) then takes 1.3-5.5 s on the eleven shared sets on a 2-core machine
-    (``benchmarks/bench_latent_class.py``). NUTS: compiling takes 10-30 s; a fit of 4 x 2,000
+    parallel threads) then takes 0.7-3 s on the eleven shared sets on a 2-core machine
+    (``benchmarks/bench_latent_class.py``), about five times as long with ``tempering``. NUTS: compiling takes 10-30 s; a fit of 4 x 2,000
     iterations on 5 lists 3.5-5.5 s (8 lists: about 16 s) with the hand-written log density of
     :mod:`hiddenrate.models.latent_class_kernel`; :meth:`sample` swaps the counts into the
     compiled model (``CompiledModel.with_data``).
@@ -319,7 +321,7 @@ class LatentClassSampler:
     def sample(self, counts: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
                sampler: str = DEFAULT_SAMPLER, target_accept: float | None = None, thin: int = THIN,
                leapfrog: int = LEAPFROG, surveys: Mapping[int, tuple[int, int]] | None = None,
-               progress: bool = False) -> arviz.InferenceData:
+               tempering: Sequence[float] | None = None, progress: bool = False) -> arviz.InferenceData:
         """Sample the posterior for one count vector (cell order of :mod:`hiddenrate.models.design`).
 
         Parameters
@@ -338,6 +340,11 @@ class LatentClassSampler:
             ``leapfrog`` steps, step size tuned to ``target_accept`` (default 0.9). ``"nuts"``: NUTS
             (nutpie) on the model with the classes summed out, ``draws`` after ``tune`` tuning
             iterations at ``target_accept`` (default :data:`TARGET_ACCEPT`, 0.99).
+        tempering : sequence of float, optional
+            Gibbs-HMC only: run every chain with hotter replicas that see these shares of the
+            counts (starting at 1, falling; e.g. :data:`TEMPERING_LADDER`) and swap states between
+            them (parallel tempering); the draws are the first replica's. Costs one sweep per
+            replica; recorded as ``tempering`` and ``swap_acceptance`` in the posterior's attributes.
 
         Returns
         -------
@@ -362,6 +369,11 @@ class LatentClassSampler:
         survey_rows = _check_surveys(surveys, self.k)
         if survey_rows and sampler != "gibbs-hmc":
             raise ModelError("surveys need the gibbs-hmc sampler")
+        ladder = (1.0,) if tempering is None else tuple(float(b) for b in tempering)
+        if ladder != (1.0,) and sampler != "gibbs-hmc":
+            raise ModelError("tempering needs the gibbs-hmc sampler")
+        if not ladder or ladder[0] != 1.0 or any(not 0.0 < b < a for a, b in zip(ladder, ladder[1:])):
+            raise ModelError(f"tempering must start at 1 and fall within (0, 1), got {list(ladder)}")
         for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("thin", thin, 1),
                                  ("leapfrog", leapfrog, 0)):
             if int(value) != value or value < low:
@@ -377,7 +389,7 @@ class LatentClassSampler:
             posterior, sample_stats, attrs = self._gibbs_hmc(observed, int(draws), int(tune), int(chains),
                                                              sampler_seed, int(thin), int(leapfrog),
                                                              float(target_accept or latent_class_gibbs.TARGET_ACCEPT),
-                                                             survey_rows)
+                                                             survey_rows, ladder)
         posterior.attrs.update({
             "model": "latent_class", "k": self.k, "classes": self.classes,
             "priors": json.dumps(self.priors, sort_keys=True), "seed": int(seed), "draws": int(draws),
@@ -395,7 +407,8 @@ class LatentClassSampler:
 
     def _gibbs_hmc(self, observed: np.ndarray, draws: int, tune: int, chains: int,
                    seed: np.random.SeedSequence, thin: int, leapfrog: int,
-                   target_accept: float, surveys: list[tuple[int, int, int]]) -> tuple[Any, Any, dict[str, Any]]:
+                   target_accept: float, surveys: list[tuple[int, int, int]],
+                   ladder: tuple[float, ...] = (1.0,)) -> tuple[Any, Any, dict[str, Any]]:
         import xarray
 
         from hiddenrate.models.latent_class_gibbs import run_chains
@@ -403,7 +416,7 @@ class LatentClassSampler:
         seeds = [int(child.generate_state(1, dtype=np.uint32)[0]) for child in seed.spawn(chains)]
         runs = run_chains(observed, self.k, self.classes, self.priors, tune=tune, draws=draws, thin=thin,
                           seeds=seeds, max_hidden_mean=_MAX_HIDDEN_MEAN, leapfrog=leapfrog,
-                          target_accept=target_accept, surveys=surveys)
+                          target_accept=target_accept, surveys=surveys, ladder=ladder)
         if not all(run["bounded"] for run in runs):
             raise EstimationError(_UNBOUNDED)
         n_observed = np.int64(round(observed.sum()))
@@ -428,6 +441,9 @@ class LatentClassSampler:
                  "hmc_step_size": json.dumps([round(run["step"], 6) for run in runs]),
                  "hmc_acceptance": json.dumps([round(run["accept"], 4) for run in runs]),
                  "surveys": json.dumps([[k, on, on + off] for k, on, off in surveys])}
+        if len(ladder) > 1:
+            attrs["tempering"] = json.dumps(list(ladder))
+            attrs["swap_acceptance"] = json.dumps([[round(float(r), 3) for r in run["swap_rate"]] for run in runs])
         return posterior, sample_stats, attrs
 
     def _nuts(self, observed: np.ndarray, draws: int, tune: int, chains: int, seed: np.random.SeedSequence,

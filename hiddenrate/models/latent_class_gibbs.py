@@ -74,10 +74,32 @@ chains, for tens of thousands of sweeps. UK 5
 lists went from 4 of 6 seeds (one at 1.221) to 6 of 6, Lesbian Allegheny from 5 of 6 to 6 of 6.
 Tried before the cause was found, and not adopted: a 5x longer warm-up; a conjugate split-merge
 move on the people's classes (Jain & Neal 2004), accepted about once per 2,000 sweeps; parallel
-tempering with HMC-only hotter replicas (they kept their number of classes); parallel tempering
-with hotter replicas that are the full sweep on tables of counts scaled by 0.5-0.85 (swaps
-accepted in 40-60% of sweeps: UK 5 lists 6 of 6 seeds and UK 6 lists 4 of 6, at five times the
-cost).
+tempering with HMC-only hotter replicas (they kept their number of classes). Parallel tempering
+with the full sweep on smaller tables (below) gave UK 6 lists 4 of 6 seeds before relabelling;
+with relabelling it is kept for what relabelling does not fix.
+
+Parallel tempering (``ladder`` in :func:`run_chains`; used by
+:class:`~hiddenrate.models.latent_class.LatentClassModel` when a first run's chains disagree).
+Each chain runs replicas r = 0..R-1; replica r samples, with the same sweep, the posterior given
+the table of counts (and survey counts) times :math:`\beta_r`, rounded (:math:`\beta_0 = 1`: the
+data; default ladder 1, 0.85, 0.72, 0.6, 0.5). Smaller tables give flatter posteriors, in which
+a class is born and dies more easily. After every sweep neighbouring replicas (pairs 0-1, 2-3, ...
+on even sweeps, 1-2, 3-4, ... on odd ones) propose to exchange their states
+:math:`(w, \lambda, \alpha)`, accepted with probability
+:math:`\min(1, L_a(\theta_b) L_b(\theta_a) / (L_a(\theta_a) L_b(\theta_b)))`, where :math:`L_r`
+is the likelihood of replica r's table with N summed out; the priors cancel, so the ratio is
+computed with the HMC kernel (the same log density, with the same prior, on the two tables).
+Every replica's sweep leaves its own posterior invariant and the swaps leave the joint
+invariant, so replica 0's draws are draws from the posterior given the data; the tests check
+this against the exact one-class posterior and importance sampling with two classes. The step
+sizes are tuned per replica (each keeps its own; only states move). On UK 2013 (5 lists), whose
+posterior holds a rarely visited state with a class of people almost only on list NCA and N
+below 14,000 (about 0.3% of the mass): at default settings without tempering, R-hat of N was
+above 1.01 at 3 of seeds 7-26 (1.058, 1.015, 1.015); as the model runs by default (a second run
+with tempering where the first one's chains disagree: those three seeds), at none of the 20
+(at most 1.003; the tempered runs 1.000-1.001, 7.7-8.3 s of sampling against 1.2-1.6 s, swaps
+accepted in about 68%, 59%, 48% and 23% of tries from the coldest pair to the hottest). Why not
+always: the other shared sets agree without it, at a fifth of the cost.
 
 Beta draws are made on the log scale (:math:`\log v` and :math:`\log(1 - v)`): by inversion when
 a parameter is 1 (empty classes under the default prior: one uniform), otherwise as a ratio of
@@ -116,7 +138,7 @@ import numpy as np
 
 from hiddenrate.models.latent_class_kernel import _make_sparse_kernel, log_seen_by_class
 
-__all__ = ["log_order_probability", "run_chains"]
+__all__ = ["run_chains"]
 
 _JIT: dict[tuple[int, int, str], Any] = {}
 _JIT_LOCK = threading.Lock()
@@ -233,258 +255,324 @@ def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) ->
             survey_off[j, kk], survey_off[other, kk] = survey_off[other, kk], survey_off[j, kk]
 
     @jit
+    def _to_q(log_cap: np.ndarray, log_miss: np.ndarray, log_rest: np.ndarray, q: np.ndarray) -> None:
+        """The HMC coordinates: capture logits, then log(-log(1 - v_j)) of the sticks (+-inf at 0 or 1)."""
+        for j in range(n_classes):
+            for kk in range(k_lists):
+                q[j * k_lists + kk] = log_cap[j, kk] - log_miss[j, kk]
+        for j in range(n_classes - 1):
+            q[n_classes * k_lists + j] = np.log(-log_rest[j])
+
+    @jit
+    def _sweep(sweep: int, tune: int, replica_counts: np.ndarray, n: int, bits: np.ndarray, occupied: np.ndarray,
+               occupied_counts: np.ndarray, k: int, classes: int, a_cap: float, b_cap: float, a_alpha: float,
+               b_alpha: float, leapfrog: int, target: float, survey_lists: np.ndarray, survey_hits: np.ndarray,
+               survey_misses: np.ndarray, log_cap: np.ndarray, log_miss: np.ndarray, log_w: np.ndarray,
+               log_rest: np.ndarray, state: np.ndarray, scratch: np.ndarray, iscratch: np.ndarray,
+               captured: np.ndarray, survey_on: np.ndarray, survey_off: np.ndarray, q: np.ndarray,
+               work: np.ndarray, inv_mass: np.ndarray, max_log_odds: float) -> tuple[bool, int, float, int, float, bool]:
+        """One sweep of one replica: the Gibbs block (1)-(5) and the HMC move (6), in place.
+
+        ``state`` holds [alpha, log step, dual-averaging h_bar, log averaged step, mu]. Returns
+        (bounded, number on no list, log odds of being on no list, occupied classes, HMC acceptance
+        probability, divergent).
+        """
+        unseen_j, seen_j, prob = scratch[0], scratch[1], scratch[2]
+        members, drawn_by_class, survey_members = iscratch[0], iscratch[1], iscratch[2]
+        alpha = state[0]
+        # (1) pi_0 and 1 - pi_0 class by class: 1 - prod(1 - lambda) = -expm1(sum log(1 - lambda)),
+        # so log(1 - pi_0) stays accurate when pi_0 is near 1
+        top_unseen, top_seen = seen_by_class(log_w, log_miss, unseen_j, seen_j)
+        acc = 0.0
+        acc_seen = 0.0
+        for j in range(classes):
+            acc += np.exp(unseen_j[j] - top_unseen)
+            acc_seen += np.exp(seen_j[j] - top_seen)
+        log_odds = top_unseen + np.log(acc) - top_seen - np.log(acc_seen)
+        # (1) the number on no list
+        if log_odds > max_log_odds:
+            return False, 0, log_odds, 0, 0.0, False
+        # n_0 and its split over the classes at once: NegativeBinomial(n, 1 - pi_0) is
+        # Poisson(G pi_0 / (1 - pi_0)) with G ~ Gamma(n, 1), and a Poisson count split
+        # multinomially gives independent Poisson counts, m_0j ~ Poisson(G w_j u_j / (1 - pi_0))
+        # with u_j = prod_k (1 - lambda_jk)
+        scale = np.random.gamma(float(n), 1.0)
+        log_seen = top_seen + np.log(acc_seen)
+        hidden = 0
+        for j in range(classes):
+            members[j] = np.random.poisson(scale * np.exp(unseen_j[j] - log_seen))
+            hidden += members[j]
+            for kk in range(k):
+                captured[j, kk] = 0
+        # (2) classes of the people in every cell
+        for i in range(occupied.shape[0]):
+            c = occupied[i]
+            left = replica_counts[c]
+            if left == 0:
+                continue
+            top = -np.inf
+            for j in range(classes):
+                value = log_w[j]
+                for kk in range(k):
+                    value += log_cap[j, kk] if bits[c, kk] > 0 else log_miss[j, kk]
+                prob[j] = value
+                top = max(top, value)
+            mass = 0.0
+            for j in range(classes):
+                prob[j] = np.exp(prob[j] - top)
+                mass += prob[j]
+            if left <= classes:  # few people: one categorical draw each
+                for _ in range(left):
+                    u = np.random.random() * mass
+                    j = 0
+                    while j < classes - 1 and u >= prob[j]:
+                        u -= prob[j]
+                        j += 1
+                    members[j] += 1
+                    for kk in range(k):
+                        if bits[c, kk] > 0:
+                            captured[j, kk] += 1
+                continue
+            for j in range(classes):  # many: sequential binomials
+                drawn_by_class[j] = 0
+            _allocate(left, prob, mass, drawn_by_class)
+            for j in range(classes):
+                members[j] += drawn_by_class[j]
+                for kk in range(k):
+                    if bits[c, kk] > 0:
+                        captured[j, kk] += drawn_by_class[j]
+        used = 0
+        for j in range(classes):
+            used += members[j] > 0
+        # (2b) classes of the survey respondents: on list k with probability w_j lambda_jk,
+        # not on it with w_j (1 - lambda_jk)
+        for j in range(classes):
+            survey_members[j] = 0
+            for kk in range(k):
+                survey_on[j, kk] = 0
+                survey_off[j, kk] = 0
+        for s in range(survey_lists.shape[0]):
+            kk = survey_lists[s]
+            for on in range(2):
+                count = np.int64(survey_hits[s] if on == 1 else survey_misses[s])
+                if count == 0:
+                    continue
+                top = -np.inf
+                for j in range(classes):
+                    prob[j] = log_w[j] + (log_cap[j, kk] if on == 1 else log_miss[j, kk])
+                    top = max(top, prob[j])
+                mass = 0.0
+                for j in range(classes):
+                    prob[j] = np.exp(prob[j] - top)
+                    mass += prob[j]
+                for j in range(classes):
+                    drawn_by_class[j] = 0
+                _allocate(count, prob, mass, drawn_by_class)
+                for j in range(classes):
+                    survey_members[j] += drawn_by_class[j]
+                    if on == 1:
+                        survey_on[j, kk] += drawn_by_class[j]
+                    else:
+                        survey_off[j, kk] += drawn_by_class[j]
+        # (2c) relabelling: swap the labels of two classes (with their people) when the order of the
+        # class sizes, sticks integrated out, favours it; capture probabilities and sticks are drawn
+        # afresh below given the classes, so they follow
+        if classes > 1:
+            for _ in range(classes):
+                j = np.random.randint(0, classes)
+                other = np.random.randint(0, classes - 1)
+                other += other >= j
+                log_before = log_order(members, survey_members, alpha)
+                _swap_labels(j, other, members, survey_members, captured, survey_on, survey_off)
+                if np.log(np.random.random()) >= log_order(members, survey_members, alpha) - log_before:
+                    _swap_labels(j, other, members, survey_members, captured, survey_on, survey_off)
+        # (3) capture probabilities
+        for j in range(classes):
+            for kk in range(k):
+                log_cap[j, kk], log_miss[j, kk] = _log_beta_variate(
+                    a_cap + captured[j, kk] + survey_on[j, kk],
+                    b_cap + members[j] - captured[j, kk] + survey_off[j, kk])
+        # (4) sticks, (5) concentration
+        if classes > 1:
+            after = 0
+            for j in range(classes):
+                after += members[j] + survey_members[j]
+            remaining = 0.0
+            stick_sum = 0.0
+            for j in range(classes - 1):
+                after -= members[j] + survey_members[j]
+                log_v, log_rest[j] = _log_beta_variate(1.0 + members[j] + survey_members[j], alpha + after)
+                log_w[j] = log_v + remaining
+                remaining += log_rest[j]
+                stick_sum -= log_rest[j]
+            log_w[classes - 1] = remaining
+            alpha = np.random.gamma(a_alpha + classes - 1, 1.0 / (b_alpha + stick_sum))
+        state[0] = alpha
+        if leapfrog == 0:
+            return True, hidden, log_odds, used, 0.0, False
+        # (6) HMC on the marginal posterior of the capture logits and log stick lengths
+        _to_q(log_cap, log_miss, log_rest, q)
+        n_steps = leapfrog // 2 + np.random.randint(0, leapfrog + 1)
+        step = np.exp(state[1]) if sweep < tune else np.exp(state[3])
+        accept, divergent, moved = _hmc(q, occupied, occupied_counts, survey_lists, survey_hits,
+                                        survey_misses, step, n_steps, inv_mass, work)
+        if sweep < tune:
+            m = sweep + 1.0
+            state[2] += (target - accept - state[2]) / (m + 10.0)
+            state[1] = state[4] - np.sqrt(m) / 0.05 * state[2]
+            eta = m ** -0.75
+            state[3] = eta * state[1] + (1.0 - eta) * state[3]
+        if not moved:
+            return True, hidden, log_odds, used, accept, divergent
+        for j in range(classes):
+            for kk in range(k):
+                z = q[j * k + kk]
+                log_cap[j, kk] = -np.log1p(np.exp(-z)) if z > -30.0 else z
+                log_miss[j, kk] = log_cap[j, kk] - z
+        if classes > 1:
+            remaining = 0.0
+            stick_sum = 0.0
+            for j in range(classes - 1):
+                u = np.exp(q[classes * k + j])
+                log_rest[j] = -u
+                log_w[j] = np.log(-np.expm1(-u)) + remaining
+                remaining -= u
+                stick_sum += u
+            log_w[classes - 1] = remaining
+            state[0] = np.random.gamma(a_alpha + classes - 1, 1.0 / (b_alpha + stick_sum))
+        return True, hidden, log_odds, used, accept, divergent
+
+    @jit
     def _chain(counts: np.ndarray, k: int, classes: int, a_cap: float, b_cap: float, a_alpha: float, b_alpha: float,
                tune: int, draws: int, thin: int, seed: int, max_hidden_mean: float,
                leapfrog: int, target: float, survey_lists: np.ndarray, survey_hits: np.ndarray,
                survey_misses: np.ndarray) -> tuple[Any, ...]:
+        """One chain: ``counts`` is replicas x (2^k - 1) cell counts (row 0 the data, later rows the
+        hotter replicas' smaller tables), ``survey_hits`` and ``survey_misses`` replicas x surveys."""
         np.random.seed(seed)
+        replicas = counts.shape[0]
         n_cells = 1 << k
         bits = np.zeros((n_cells, k))
         for c in range(n_cells):
             for kk in range(k):
                 if (c >> kk) & 1:
                     bits[c, kk] = 1.0
-        cell_counts = np.zeros(n_cells, dtype=np.int64)
-        n = 0
+        cell_counts = np.zeros((replicas, n_cells), dtype=np.int64)
+        sizes = np.zeros(replicas, dtype=np.int64)
+        for r in range(replicas):
+            for c in range(1, n_cells):
+                cell_counts[r, c] = np.int64(counts[r, c - 1])
+                sizes[r] += cell_counts[r, c]
+        n_occupied = 0
         for c in range(1, n_cells):
-            cell_counts[c] = np.int64(counts[c - 1])
-            n += cell_counts[c]
+            n_occupied += cell_counts[0, c] > 0
+        occupied = np.zeros(n_occupied, dtype=np.int64)  # the observed cells with people in them
+        i = 0
+        for c in range(1, n_cells):
+            if cell_counts[0, c] > 0:
+                occupied[i] = c
+                i += 1
+        occupied_counts = np.zeros((replicas, n_occupied))
+        for r in range(replicas):
+            for i in range(n_occupied):
+                occupied_counts[r, i] = cell_counts[r, occupied[i]]
 
-        log_cap = np.empty((classes, k))
-        log_miss = np.empty((classes, k))
-        for j in range(classes):
-            for kk in range(k):
-                log_cap[j, kk], log_miss[j, kk] = _log_beta_variate(a_cap, b_cap)
-        alpha = 1.0
-        log_w = np.zeros(classes)
-        log_rest = np.zeros(classes)  # log(1 - v_j)
-        remaining = 0.0
-        for j in range(classes - 1):
-            log_v, log_rest[j] = _log_beta_variate(1.0, alpha)
-            log_w[j] = log_v + remaining
-            remaining += log_rest[j]
-        log_w[classes - 1] = remaining
-
+        log_cap = np.empty((replicas, classes, k))
+        log_miss = np.empty((replicas, classes, k))
+        log_w = np.zeros((replicas, classes))
+        log_rest = np.zeros((replicas, classes))  # log(1 - v_j)
+        state = np.zeros((replicas, 5))
+        for r in range(replicas):
+            for j in range(classes):
+                for kk in range(k):
+                    log_cap[r, j, kk], log_miss[r, j, kk] = _log_beta_variate(a_cap, b_cap)
+            alpha = 1.0
+            remaining = 0.0
+            for j in range(classes - 1):
+                log_v, log_rest[r, j] = _log_beta_variate(1.0, alpha)
+                log_w[r, j] = log_v + remaining
+                remaining += log_rest[r, j]
+            log_w[r, classes - 1] = remaining
+            state[r, 0] = alpha
+            state[r, 1] = np.log(0.1)
         out_hidden = np.zeros(draws, dtype=np.int64)
         out_log_odds = np.zeros(draws)
         out_alpha = np.zeros(draws)
         out_weight = np.zeros((draws, classes))
         out_capture = np.zeros((draws, classes, k))
         out_occupied = np.zeros(draws, dtype=np.int64)
-        unseen_j = np.zeros(classes)
-        seen_j = np.zeros(classes)
-        occupied = np.zeros(n_cells, dtype=np.int64)  # the observed cells with people in them
-        n_occupied = 0
-        for c in range(1, n_cells):
-            if cell_counts[c] > 0:
-                occupied[n_occupied] = c
-                n_occupied += 1
-        occupied_cells = occupied[:n_occupied].copy()
-        occupied_counts = np.zeros(n_occupied)
-        for i in range(n_occupied):
-            occupied_counts[i] = cell_counts[occupied_cells[i]]
-        prob = np.zeros(classes)
-        members = np.zeros(classes, dtype=np.int64)
-        drawn_by_class = np.zeros(classes, dtype=np.int64)  # one multinomial draw over the classes
-        n_surveys = survey_lists.shape[0]
-        survey_members = np.zeros(classes, dtype=np.int64)  # survey respondents by class
-        survey_on = np.zeros((classes, k), dtype=np.int64)  # ... on the list their survey asks about
-        survey_off = np.zeros((classes, k), dtype=np.int64)  # ... not on it
+        out_diverging = np.zeros(draws, dtype=np.bool_)
+        scratch = np.zeros((3, classes))
+        iscratch = np.zeros((3, classes), dtype=np.int64)
         captured = np.zeros((classes, k), dtype=np.int64)
-        total_sweeps = tune + draws * thin
+        survey_on = np.zeros((classes, k), dtype=np.int64)  # survey respondents on the list they were asked about
+        survey_off = np.zeros((classes, k), dtype=np.int64)  # ... not on it
         q = np.zeros(n_dim)
+        q_other = np.zeros(n_dim)
+        grad = np.zeros(n_dim)
         work = np.zeros((4, n_dim))
         inv_mass = np.ones(n_dim)
-        log_step = np.log(0.1)
-        mu = np.log(1.0)
-        h_bar = 0.0
-        log_step_bar = 0.0
-        out_diverging = np.zeros(draws, dtype=np.bool_)
+        swaps_tried = np.zeros(max(replicas - 1, 1))
+        swaps_made = np.zeros(max(replicas - 1, 1))
+        max_log_odds = np.log(max_hidden_mean / sizes[0])
         accept_sum = 0.0
+        total_sweeps = tune + draws * thin
         for sweep in range(total_sweeps):
-            # (1) pi_0 and 1 - pi_0 class by class: 1 - prod(1 - lambda) = -expm1(sum log(1 - lambda)),
-            # so log(1 - pi_0) stays accurate when pi_0 is near 1
-            top_unseen, top_seen = seen_by_class(log_w, log_miss, unseen_j, seen_j)
-            acc = 0.0
-            acc_seen = 0.0
-            for j in range(classes):
-                acc += np.exp(unseen_j[j] - top_unseen)
-                acc_seen += np.exp(seen_j[j] - top_seen)
-            log_odds = top_unseen + np.log(acc) - top_seen - np.log(acc_seen)
-            # (1) the number on no list
-            if log_odds > np.log(max_hidden_mean / n):
-                return (out_hidden, out_log_odds, out_alpha, out_weight, out_capture, out_occupied, False,
-                        out_diverging, 0.0, np.exp(log_step_bar))
-            # n_0 and its split over the classes at once: NegativeBinomial(n, 1 - pi_0) is
-            # Poisson(G pi_0 / (1 - pi_0)) with G ~ Gamma(n, 1), and a Poisson count split
-            # multinomially gives independent Poisson counts, m_0j ~ Poisson(G w_j u_j / (1 - pi_0))
-            # with u_j = prod_k (1 - lambda_jk)
-            scale = np.random.gamma(float(n), 1.0)
-            log_seen = top_seen + np.log(acc_seen)
-            hidden = 0
-            for j in range(classes):
-                members[j] = np.random.poisson(scale * np.exp(unseen_j[j] - log_seen))
-                hidden += members[j]
-                for kk in range(k):
-                    captured[j, kk] = 0
-            if sweep >= tune and (sweep - tune) % thin == 0:
-                d = (sweep - tune) // thin
-                out_hidden[d] = hidden
-                out_log_odds[d] = log_odds
-                out_alpha[d] = alpha
+            keep = sweep >= tune and (sweep - tune) % thin == 0
+            d = (sweep - tune) // thin
+            if keep:
+                out_alpha[d] = state[0, 0]
                 for j in range(classes):
-                    out_weight[d, j] = np.exp(log_w[j])
+                    out_weight[d, j] = np.exp(log_w[0, j])
                     for kk in range(k):
-                        out_capture[d, j, kk] = np.exp(log_cap[j, kk])
-            # (2) classes of the people in every cell
-            for i in range(n_occupied):
-                c = occupied[i]
-                left = cell_counts[c]
-                if left == 0:
+                        out_capture[d, j, kk] = np.exp(log_cap[0, j, kk])
+            for r in range(replicas):
+                cap = max_log_odds if r == 0 else np.inf
+                bounded, hidden, log_odds, used, accept, divergent = _sweep(
+                    sweep, tune, cell_counts[r], sizes[r], bits, occupied, occupied_counts[r], k, classes, a_cap,
+                    b_cap, a_alpha, b_alpha, leapfrog, target, survey_lists, survey_hits[r], survey_misses[r],
+                    log_cap[r], log_miss[r], log_w[r], log_rest[r], state[r], scratch, iscratch, captured,
+                    survey_on, survey_off, q, work, inv_mass, cap)
+                if r > 0:
                     continue
-                top = -np.inf
-                for j in range(classes):
-                    value = log_w[j]
-                    for kk in range(k):
-                        value += log_cap[j, kk] if bits[c, kk] > 0 else log_miss[j, kk]
-                    prob[j] = value
-                    top = max(top, value)
-                mass = 0.0
-                for j in range(classes):
-                    prob[j] = np.exp(prob[j] - top)
-                    mass += prob[j]
-                if left <= classes:  # few people: one categorical draw each
-                    for _ in range(left):
-                        u = np.random.random() * mass
-                        j = 0
-                        while j < classes - 1 and u >= prob[j]:
-                            u -= prob[j]
-                            j += 1
-                        members[j] += 1
-                        for kk in range(k):
-                            if bits[c, kk] > 0:
-                                captured[j, kk] += 1
+                if not bounded:
+                    return (out_hidden, out_log_odds, out_alpha, out_weight, out_capture, out_occupied, False,
+                            out_diverging, 0.0, np.exp(state[0, 3]), swaps_tried, swaps_made)
+                if keep:
+                    out_hidden[d] = hidden
+                    out_log_odds[d] = log_odds
+                    out_occupied[d] = used
+                if sweep >= tune:
+                    accept_sum += accept
+                    if divergent:
+                        out_diverging[d] = True
+            # swaps of neighbouring replicas' states (pairs 0-1, 2-3, ... on even sweeps, 1-2, 3-4, ... on odd)
+            for lower in range(sweep % 2, replicas - 1, 2):
+                upper = lower + 1
+                _to_q(log_cap[lower], log_miss[lower], log_rest[lower], q)
+                _to_q(log_cap[upper], log_miss[upper], log_rest[upper], q_other)
+                log_ratio = (
+                    kernel(q_other, occupied, occupied_counts[lower], survey_lists, survey_hits[lower],
+                           survey_misses[lower], grad)
+                    + kernel(q, occupied, occupied_counts[upper], survey_lists, survey_hits[upper],
+                             survey_misses[upper], grad)
+                    - kernel(q, occupied, occupied_counts[lower], survey_lists, survey_hits[lower],
+                             survey_misses[lower], grad)
+                    - kernel(q_other, occupied, occupied_counts[upper], survey_lists, survey_hits[upper],
+                             survey_misses[upper], grad))
+                swaps_tried[lower] += 1
+                if not np.isfinite(log_ratio) or np.log(np.random.random()) >= log_ratio:
                     continue
-                for j in range(classes):  # many: sequential binomials
-                    drawn_by_class[j] = 0
-                _allocate(left, prob, mass, drawn_by_class)
+                swaps_made[lower] += 1
                 for j in range(classes):
-                    members[j] += drawn_by_class[j]
+                    log_w[lower, j], log_w[upper, j] = log_w[upper, j], log_w[lower, j]
+                    log_rest[lower, j], log_rest[upper, j] = log_rest[upper, j], log_rest[lower, j]
                     for kk in range(k):
-                        if bits[c, kk] > 0:
-                            captured[j, kk] += drawn_by_class[j]
-            if sweep >= tune and (sweep - tune) % thin == 0:
-                used = 0
-                for j in range(classes):
-                    used += members[j] > 0
-                out_occupied[(sweep - tune) // thin] = used
-            # (2b) classes of the survey respondents: on list k with probability w_j lambda_jk,
-            # not on it with w_j (1 - lambda_jk)
-            if n_surveys > 0:
-                for j in range(classes):
-                    survey_members[j] = 0
-                    for kk in range(k):
-                        survey_on[j, kk] = 0
-                        survey_off[j, kk] = 0
-                for s in range(n_surveys):
-                    kk = survey_lists[s]
-                    for on in range(2):
-                        count = np.int64(survey_hits[s] if on == 1 else survey_misses[s])
-                        if count == 0:
-                            continue
-                        top = -np.inf
-                        for j in range(classes):
-                            prob[j] = log_w[j] + (log_cap[j, kk] if on == 1 else log_miss[j, kk])
-                            top = max(top, prob[j])
-                        mass = 0.0
-                        for j in range(classes):
-                            prob[j] = np.exp(prob[j] - top)
-                            mass += prob[j]
-                        for j in range(classes):
-                            drawn_by_class[j] = 0
-                        _allocate(count, prob, mass, drawn_by_class)
-                        for j in range(classes):
-                            survey_members[j] += drawn_by_class[j]
-                            if on == 1:
-                                survey_on[j, kk] += drawn_by_class[j]
-                            else:
-                                survey_off[j, kk] += drawn_by_class[j]
-            # (2c) relabelling: swap the labels of two classes (with their people) when the order of
-            # the class sizes, sticks integrated out, favours it; capture probabilities and sticks are
-            # drawn afresh below given the classes, so they follow
-            if classes > 1:
-                for _ in range(classes):
-                    j = np.random.randint(0, classes)
-                    other = np.random.randint(0, classes - 1)
-                    other += other >= j
-                    log_before = log_order(members, survey_members, alpha)
-                    _swap_labels(j, other, members, survey_members, captured, survey_on, survey_off)
-                    if (np.log(np.random.random())
-                            >= log_order(members, survey_members, alpha) - log_before):
-                        _swap_labels(j, other, members, survey_members, captured, survey_on, survey_off)
-            # (3) capture probabilities
-            for j in range(classes):
-                for kk in range(k):
-                    log_cap[j, kk], log_miss[j, kk] = _log_beta_variate(
-                        a_cap + captured[j, kk] + survey_on[j, kk],
-                        b_cap + members[j] - captured[j, kk] + survey_off[j, kk])
-            # (4) sticks, (5) concentration
-            if classes > 1:
-                after = 0
-                for j in range(classes):
-                    after += members[j] + survey_members[j]
-                remaining = 0.0
-                stick_sum = 0.0
-                for j in range(classes - 1):
-                    after -= members[j] + survey_members[j]
-                    log_v, log_rest[j] = _log_beta_variate(1.0 + members[j] + survey_members[j], alpha + after)
-                    log_w[j] = log_v + remaining
-                    remaining += log_rest[j]
-                    stick_sum -= log_rest[j]
-                log_w[classes - 1] = remaining
-                alpha = np.random.gamma(a_alpha + classes - 1, 1.0 / (b_alpha + stick_sum))
-            if leapfrog == 0:
-                continue
-            # (6) HMC on the marginal posterior of the capture logits and log stick lengths
-            for j in range(classes):
-                for kk in range(k):
-                    q[j * k + kk] = log_cap[j, kk] - log_miss[j, kk]
-            for j in range(classes - 1):
-                q[classes * k + j] = np.log(-log_rest[j])  # -inf or inf at a stick of 0 or 1: HMC rejects
-            n_steps = leapfrog // 2 + np.random.randint(0, leapfrog + 1)
-            step = np.exp(log_step) if sweep < tune else np.exp(log_step_bar)
-            accept, divergent, moved = _hmc(q, occupied_cells, occupied_counts, survey_lists, survey_hits,
-                                            survey_misses, step, n_steps, inv_mass, work)
-            if sweep < tune:
-                m = sweep + 1.0
-                h_bar += (target - accept - h_bar) / (m + 10.0)
-                log_step = mu - np.sqrt(m) / 0.05 * h_bar
-                eta = m ** -0.75
-                log_step_bar = eta * log_step + (1.0 - eta) * log_step_bar
-            else:
-                accept_sum += accept
-                if divergent:
-                    out_diverging[(sweep - tune) // thin] = True
-            if not moved:
-                continue
-            for j in range(classes):
-                for kk in range(k):
-                    z = q[j * k + kk]
-                    log_cap[j, kk] = -np.log1p(np.exp(-z)) if z > -30.0 else z
-                    log_miss[j, kk] = log_cap[j, kk] - z
-            if classes > 1:
-                remaining = 0.0
-                stick_sum = 0.0
-                for j in range(classes - 1):
-                    u = np.exp(q[classes * k + j])
-                    log_rest[j] = -u
-                    log_w[j] = np.log(-np.expm1(-u)) + remaining
-                    remaining -= u
-                    stick_sum += u
-                log_w[classes - 1] = remaining
-                alpha = np.random.gamma(a_alpha + classes - 1, 1.0 / (b_alpha + stick_sum))
+                        log_cap[lower, j, kk], log_cap[upper, j, kk] = log_cap[upper, j, kk], log_cap[lower, j, kk]
+                        log_miss[lower, j, kk], log_miss[upper, j, kk] = log_miss[upper, j, kk], log_miss[lower, j, kk]
+                state[lower, 0], state[upper, 0] = state[upper, 0], state[lower, 0]
         return (out_hidden, out_log_odds, out_alpha, out_weight, out_capture, out_occupied, True, out_diverging,
-                accept_sum / max(draws * thin, 1), np.exp(log_step_bar))
+                accept_sum / max(draws * thin, 1), np.exp(state[0, 3]), swaps_tried, swaps_made)
 
     return _chain
 
@@ -535,21 +623,29 @@ def _compiled_chain(k: int, classes: int, priors: dict[str, dict[str, float]]) -
 
 def run_chains(counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[str, float]], *, tune: int,
                draws: int, thin: int, seeds: list[int], max_hidden_mean: float, leapfrog: int,
-               target_accept: float = TARGET_ACCEPT, surveys: Any = (),
+               target_accept: float = TARGET_ACCEPT, surveys: Any = (), ladder: Any = (1.0,),
                threads: int | None = None) -> list[dict[str, Any]]:
     """Run one chain per seed, in parallel threads (numba releases the GIL), in seed order.
 
     Each chain seeds numba's generator of the thread it runs on, so which thread runs which chain
     does not change its draws. ``threads`` defaults to the number of CPUs. ``surveys``: (list
     index, respondents on that list, respondents not on it) for each survey of the population.
+    ``ladder``: the share of the counts each replica sees, starting at 1 (the data) and falling;
+    more than one value runs parallel tempering (see the module docstring).
     """
+    ladder = tuple(float(beta) for beta in ladder)
+    if not ladder or ladder[0] != 1.0 or any(not 0.0 < b < a for a, b in zip(ladder, ladder[1:])):
+        raise ValueError(f"the tempering ladder must start at 1 and fall within (0, 1), got {ladder}")
+    scaled = [np.round(np.asarray(counts, dtype=np.float64) * beta).sum() for beta in ladder]
+    if min(scaled) < 1:
+        raise ValueError(f"the tempering ladder {ladder} leaves a replica with no one on a list")
     chain = _compiled_chain(k, classes, priors)
     workers = max(1, min(len(seeds), threads or os.cpu_count() or 1))
 
     def one(seed: int) -> dict[str, Any]:
         return _run_chain(chain, counts, k, classes, priors, tune=tune, draws=draws, thin=thin, seed=seed,
                           max_hidden_mean=max_hidden_mean, leapfrog=leapfrog, target_accept=target_accept,
-                          surveys=surveys)
+                          surveys=surveys, ladder=ladder)
 
     if workers == 1:
         return [one(seed) for seed in seeds]
@@ -559,11 +655,13 @@ def run_chains(counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[
 
 def _run_chain(chain: Any, counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[str, float]], *,
                tune: int, draws: int, thin: int, seed: int, max_hidden_mean: float, leapfrog: int,
-               target_accept: float, surveys: Any) -> dict[str, Any]:
+               target_accept: float, surveys: Any, ladder: tuple[float, ...]) -> dict[str, Any]:
     """Run one chain; returns the kept draws (``hidden``, ``log_odds_unseen``, ``alpha``,
     ``class_weight`` (draws x classes), ``capture`` (draws x classes x lists)) and ``bounded``:
     False when a sweep put the expected number on no list above ``max_hidden_mean`` (the chain
-    stopped there; the posterior of N is then unbounded under the model and prior).
+    stopped there; the posterior of N is then unbounded under the model and prior);
+    ``swap_rate``: with tempering, the share of proposed swaps accepted between each pair of
+    neighbouring replicas.
 
     Parameters
     ----------
@@ -571,13 +669,19 @@ def _run_chain(chain: Any, counts: np.ndarray, k: int, classes: int, priors: dic
         The ``2**k - 1`` observed cell counts (cells 1 .. 2**k - 1 of :mod:`hiddenrate.models.design`).
     seed : int
         Seeds numba's generator for this chain.
+    ladder : tuple of float
+        Replica r sees the counts (and survey counts) times ``ladder[r]``, rounded.
     """
-    hidden, log_odds, alpha, weight, capture, occupied, bounded, divergent, accept, step = chain(
-        np.ascontiguousarray(counts, dtype=np.float64), int(k), int(classes), float(priors["capture"]["a"]),
+    table = np.stack([np.round(np.asarray(counts, dtype=np.float64) * beta) for beta in ladder])
+    hits = np.stack([np.round(np.array([float(s[1]) for s in surveys]) * beta) for beta in ladder])
+    misses = np.stack([np.round(np.array([float(s[2]) for s in surveys]) * beta) for beta in ladder])
+    (hidden, log_odds, alpha, weight, capture, occupied, bounded, divergent, accept, step, swaps_tried,
+     swaps_made) = chain(
+        np.ascontiguousarray(table), int(k), int(classes), float(priors["capture"]["a"]),
         float(priors["capture"]["b"]), float(priors["alpha"]["shape"]), float(priors["alpha"]["rate"]), int(tune),
         int(draws), int(thin), int(seed), float(max_hidden_mean), int(leapfrog), float(target_accept),
-        np.array([int(s[0]) for s in surveys], dtype=np.int64), np.array([float(s[1]) for s in surveys]),
-        np.array([float(s[2]) for s in surveys]))
+        np.array([int(s[0]) for s in surveys], dtype=np.int64), np.ascontiguousarray(hits),
+        np.ascontiguousarray(misses))
     return {"hidden": hidden, "log_odds_unseen": log_odds, "alpha": alpha, "class_weight": weight,
             "capture": capture, "occupied_classes": occupied, "bounded": bool(bounded), "diverging": divergent, "accept": float(accept),
-            "step": float(step)}
+            "step": float(step), "swap_rate": (swaps_made / np.maximum(swaps_tried, 1))[:len(ladder) - 1]}
