@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="comma-separated data set names")
     parser.add_argument("--sampler", choices=list(core.SAMPLERS), default=core.DEFAULT_SAMPLER)
     parser.add_argument("--thin", type=int, default=core.THIN)
+    parser.add_argument("--target-accept", type=float, default=None,
+                        help="HMC move's target acceptance (default: the sampler's, 0.9 for gibbs-hmc)")
     parser.add_argument("--tempering", choices=["auto", "always", "never"], default="auto",
                         help="auto (default, as the model): sample again with tempering when R-hat of N > 1.01")
     parser.add_argument("--gradient", choices=["kernel", "pytensor"], default="kernel",
@@ -89,7 +91,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     compiled: dict[int, float] = {}
-    summary: dict[str, list[tuple[float, float]]] = {}
+    summary: dict[str, list[tuple[float, float, int]]] = {}
     for name, seed in ((name, seed) for name in names for seed in seeds):
         table = read_lists(LISTS / f"{name}.csv").tables[0]
         k = table.k
@@ -104,11 +106,12 @@ def main() -> None:
         start = time.perf_counter()
         ladder = core.TEMPERING_LADDER if args.tempering == "always" else None
         idata = sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=seed,
-                               sampler=args.sampler, thin=args.thin, tempering=ladder)
+                               sampler=args.sampler, thin=args.thin, tempering=ladder, target_accept=args.target_accept)
         tempered = "y" if ladder else "-"
         if args.tempering == "auto" and args.sampler == "gibbs-hmc" and _rhat(idata) > RHAT_MAX:
             idata = sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=seed,
-                                   sampler=args.sampler, thin=args.thin, tempering=core.TEMPERING_LADDER)
+                                   sampler=args.sampler, thin=args.thin, tempering=core.TEMPERING_LADDER,
+                                   target_accept=args.target_accept)
             tempered = "y"
         seconds = time.perf_counter() - start
         rhat = _rhat(idata)
@@ -120,7 +123,7 @@ def main() -> None:
         ref = reference[name]
         divergences = int(idata.sample_stats["diverging"].values.sum())
         chain_medians = ", ".join(f"{m:.0f}" for m in np.median(idata.posterior["total"].values, axis=1))
-        summary.setdefault(name, []).append((rhat, ess / seconds))
+        summary.setdefault(name, []).append((rhat, ess / seconds, divergences))
         print(f"{name:32s} {seed:4d} {k:2d} {median:8.0f} {f'[{lower:.0f}, {upper:.0f}]':>17s} {ref[0]:8.0f} "
               f"{f'[{ref[1]:.0f}, {ref[2]:.0f}]':>17s} {median / ref[0]:5.2f} {overlap((lower, upper), ref[1:]):4.2f} "
               f"{tempered:>1s} {rhat:6.3f} {ess:6.0f} {divergences:5d} {compiled[k]:6.1f} {seconds:6.1f} {ess / seconds:6.0f} "
@@ -131,12 +134,13 @@ def main() -> None:
           "T: y when the fit was sampled with tempering (after a first run whose chains disagreed, timed too).")
     if len(seeds) > 1:
         print(f"\n{'data set':32s} {'R-hat range':>13s} {'seeds R-hat <= 1.01':>20s} {'median ESS/s':>12s} "
-              f"{'LCMCR ESS/s':>11s}")
+              f"{'LCMCR ESS/s':>11s} {'seeds with divergences':>22s}")
         for name, rows in summary.items():
-            rhats = [r for r, _ in rows]
+            rhats = [r for r, _, _ in rows]
             print(f"{name:32s} {f'{min(rhats):.3f}-{max(rhats):.3f}':>13s} "
                   f"{f'{sum(r <= 1.01 for r in rhats)} of {len(rhats)}':>20s} "
-                  f"{float(np.median([e for _, e in rows])):12.0f} {LCMCR_ESS_PER_SECOND.get(name, '-'):>11s}")
+                  f"{float(np.median([e for _, e, _ in rows])):12.0f} {LCMCR_ESS_PER_SECOND.get(name, '-'):>11s} "
+                  f"{f'{sum(d > 0 for _, _, d in rows)} (max {max(d for _, _, d in rows)})':>22s}")
 
 
 def _rhat(idata: az.InferenceData) -> float:

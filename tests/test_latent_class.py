@@ -216,6 +216,40 @@ def test_chains_that_disagree_are_sampled_again_with_tempering() -> None:
         LatentClassSampler(3).sample(COUNTS, tempering=(1.0, 1.2))
 
 
+def test_tempering_helper_samples_again_only_when_chains_disagree() -> None:
+    """The rule shared by ``lists`` and ``combine`` (:func:`sample_tempered_if_needed`), on stand-in
+    draws: chains centred at 1,000 and 1,300 (R-hat far above 1.01) are sampled again with the
+    ladder and the method line says why; agreeing chains are kept as they are; "never" keeps the
+    disagreeing run (its diagnostics then say the chains disagree); "always" tempers at once."""
+    import arviz
+
+    from hiddenrate.models.latent_class import sample_tempered_if_needed, tempering_text
+    from hiddenrate.models.latent_class_core import TEMPERING_LADDER
+
+    rng = np.random.default_rng(3)
+    agree = rng.normal(1000, 50, size=(4, 500))
+    disagree = agree + np.array([[0], [0], [300], [300]])
+    calls: list = []
+
+    def draw_from(first: np.ndarray):
+        def draw(ladder):
+            calls.append(ladder)
+            return arviz.from_dict(posterior={"total": first if ladder is None else agree})
+        return draw
+
+    idata, info = sample_tempered_if_needed(draw_from(disagree), 4)
+    assert calls == [None, TEMPERING_LADDER] and info["first_rhat"] > 1.1
+    assert tempering_text(idata).startswith(", with parallel tempering (the first run's chains disagreed, R-hat")
+    calls.clear()
+    idata, info = sample_tempered_if_needed(draw_from(agree), 4)
+    assert calls == [None] and info is None and tempering_text(idata) == ""
+    calls.clear()
+    assert sample_tempered_if_needed(draw_from(disagree), 4, "never")[1] is None and calls == [None]
+    calls.clear()
+    assert sample_tempered_if_needed(draw_from(disagree), 4, "always")[1]["reason"] == "as asked"
+    assert calls == [TEMPERING_LADDER]
+
+
 @pytest.mark.parametrize("leapfrog,tempering", [(0, None), (20, None), (20, (1.0, 0.7, 0.5))],
                          ids=["gibbs", "gibbs-hmc", "gibbs-hmc-tempered"])
 def test_one_class_with_a_survey_reproduces_the_exact_posterior(leapfrog: int, tempering) -> None:

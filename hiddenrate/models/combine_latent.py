@@ -58,7 +58,7 @@ class LatentJointSampler:
         EstimationError
             When the posterior of N is unbounded (see :class:`~hiddenrate.models.latent_class_core.LatentClassSampler`).
         """
-        from hiddenrate.models.latent_class import fit_with_enough_classes
+        from hiddenrate.models.latent_class import fit_with_enough_classes, sample_tempered_if_needed
         from hiddenrate.models.latent_class_core import DEFAULT_CLASSES, LatentClassSampler
 
         if route is not None:
@@ -66,8 +66,10 @@ class LatentJointSampler:
         surveys = {j: (int(reported[j]), int(surveyed[j])) for j in range(self.k) if surveyed[j] > 0}
 
         def fit(classes: int) -> Any:
-            return LatentClassSampler(self.k, classes).sample(counts, draws=draws, tune=tune, chains=chains, seed=seed,
-                                                               surveys=surveys)
+            sampler = LatentClassSampler(self.k, classes)
+            return sample_tempered_if_needed(
+                lambda ladder: sampler.sample(counts, draws=draws, tune=tune, chains=chains, seed=seed,
+                                              surveys=surveys, tempering=ladder), chains)[0]
 
         idata, _, _ = fit_with_enough_classes(fit, lambda result: result, DEFAULT_CLASSES, True)  # K: posterior attrs
         posterior = idata.posterior

@@ -116,6 +116,10 @@ def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: Joi
         return StratumFit(StratumEstimate(stratum=evidence.stratum, observed=table.observed, total=None,
                                           diagnostics=failed, reason=joint))
     monitored = [v for v in MONITORED if v in joint.idata.posterior]
+    if spec.dependence == "latent-class":
+        from hiddenrate.models.latent_class import tempering_text
+
+        method += tempering_text(joint.idata)
     diagnostics = diag.mcmc(joint.idata, monitored, method)
     capture_names, odds_names = quantity_names(spec)
     quantities: dict[str, Any] = {n: DrawsDistribution(joint.capture[:, j]) for j, n in enumerate(capture_names)}

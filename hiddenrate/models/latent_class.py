@@ -174,29 +174,21 @@ class LatentClassModel(ListModel):
                       f"{self.draws * self.thin} sweeps) after {self.tune} warm-up sweeps")
         idata: Any
         tempering: dict[str, Any] | None = None
+
+        def draw(ladder: tuple[float, ...] | None) -> Any:
+            return sampler.sample(table.counts, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed,
+                                  sampler=self.sampler, thin=self.thin, tempering=ladder)
+
         try:
-            idata = sampler.sample(table.counts, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed,
-                                   sampler=self.sampler, thin=self.thin,
-                                   tempering=TEMPERING_LADDER if self.tempering == "always" else None)
-            if self.tempering == "always":
-                tempering = {"reason": "asked for", "ladder": list(TEMPERING_LADDER)}
-            elif self.tempering == "auto" and self.sampler == "gibbs-hmc" and self.chains > 1:
-                first = diag.mcmc(idata, ["total"], method).rhat_max
-                if first is not None and first > diag.RHAT_MAX:
-                    logger.info("the %d chains disagree (R-hat of N %.3f): sampling again with tempering (%d "
-                                "replicas per chain, about %d times as long)", self.chains, first,
-                                len(TEMPERING_LADDER), len(TEMPERING_LADDER))
-                    idata = sampler.sample(table.counts, draws=self.draws, tune=self.tune, chains=self.chains,
-                                           seed=seed, sampler=self.sampler, thin=self.thin, tempering=TEMPERING_LADDER)
-                    tempering = {"reason": f"the first run's chains disagreed, R-hat of N {first:.3f}",
-                                 "first_rhat": first, "ladder": list(TEMPERING_LADDER)}
+            if self.sampler == "gibbs-hmc":
+                idata, tempering = sample_tempered_if_needed(draw, self.chains, self.tempering)
+            else:
+                idata = draw(None)
         except EstimationError as err:
             return StratumEstimate(stratum=table.stratum, observed=table.observed, total=None,
                                    diagnostics=diag.Diagnostics(method=method, converged=False, messages=(str(err),)),
                                    reason=str(err))
-        if tempering is not None:
-            method += (f", with parallel tempering ({tempering['reason']}): {len(TEMPERING_LADDER) - 1} hotter "
-                       f"replicas per chain seeing {TEMPERING_LADDER[-1]:.0%}-{TEMPERING_LADDER[1]:.0%} of the counts")
+        method += tempering_text(idata)
         diagnostics = diag.mcmc(idata, MONITORED, method)
         total = np.asarray(idata.posterior["total"].values, dtype=np.float64)
         return StratumEstimate(
@@ -211,6 +203,41 @@ class LatentClassModel(ListModel):
                      "tempering": tempering},
             idata=idata,
         )
+
+
+def sample_tempered_if_needed(draw: Callable[[tuple[float, ...] | None], Any], chains: int,
+                              mode: str = "auto") -> tuple[Any, dict[str, Any] | None]:
+    """``draw(None)``, and ``draw(TEMPERING_LADDER)`` instead when its chains disagree (``mode="auto"``).
+
+    ``draw(ladder)`` samples (Gibbs-HMC) with that tempering ladder and returns the InferenceData.
+    With ``mode="always"`` the first run is tempered; with ``"never"`` there is one plain run.
+    Returns the InferenceData kept (its posterior attribute ``tempering_reason`` says why it was
+    tempered) and ``{"reason", "first_rhat", "ladder"}`` or None when not tempered.
+    """
+    if mode == "always":
+        idata = draw(TEMPERING_LADDER)
+        info: dict[str, Any] = {"reason": "as asked", "first_rhat": None, "ladder": list(TEMPERING_LADDER)}
+    else:
+        idata = draw(None)
+        first = diag.mcmc(idata, ["total"], "").rhat_max if mode == "auto" and chains > 1 else None
+        if first is None or first <= diag.RHAT_MAX:
+            return idata, None
+        logger.info("the %d chains disagree (R-hat of N %.3f): sampling again with tempering (%d replicas per "
+                    "chain, about %d times as long)", chains, first, len(TEMPERING_LADDER), len(TEMPERING_LADDER))
+        idata = draw(TEMPERING_LADDER)
+        info = {"reason": f"the first run's chains disagreed, R-hat of N {first:.3f}", "first_rhat": first,
+                "ladder": list(TEMPERING_LADDER)}
+    idata.posterior.attrs["tempering_reason"] = info["reason"]
+    return idata, info
+
+
+def tempering_text(idata: Any) -> str:
+    """The words the method line adds for a tempered fit ("" when it was not tempered)."""
+    reason = idata.posterior.attrs.get("tempering_reason")
+    if reason is None:
+        return ""
+    return (f", with parallel tempering ({reason}): {len(TEMPERING_LADDER) - 1} hotter replicas per chain "
+            f"seeing {TEMPERING_LADDER[-1]:.0%}-{TEMPERING_LADDER[1]:.0%} of the counts")
 
 
 def _ordinal(number: int) -> str:
