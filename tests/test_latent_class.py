@@ -192,7 +192,7 @@ def test_default_classes_are_raised_while_the_last_class_binds() -> None:
 def test_chains_that_disagree_are_sampled_again_with_tempering() -> None:
     """By default (``tempering="auto"``) a fit whose chains disagree is sampled again with parallel
     tempering, and the result says so. UK 2013 (6 lists) at 100 warm-up and 100 kept sweeps per
-    chain, seed 1: R-hat of N 1.019 (the first run, as ``tempering="never"`` keeps it); the method
+    chain, seed 1: R-hat of N 1.610 (the first run, as ``tempering="never"`` keeps it); the method
     line names the tempering and the reason, and the details keep the first run's R-hat. Neither
     run is long enough to be trusted, which the diagnostics still say (ESS below 400)."""
     from pathlib import Path
@@ -207,7 +207,8 @@ def test_chains_that_disagree_are_sampled_again_with_tempering() -> None:
     assert never.diagnostics.rhat_max > 1.01 and never.details["tempering"] is None
     auto = LatentClassModel(**short).fit_table(table, levels=(0.95,), seed=1, interval_kind="equal-tailed")
     assert auto.details["tempering"]["first_rhat"] == pytest.approx(never.diagnostics.rhat_max)
-    assert "parallel tempering" in auto.diagnostics.method and "R-hat of N 1.0" in auto.diagnostics.method
+    assert "parallel tempering" in auto.diagnostics.method
+    assert f"R-hat of N {never.diagnostics.rhat_max:.3f}" in auto.diagnostics.method
     assert auto.idata.posterior.attrs["tempering"] == "[1.0, 0.85, 0.72, 0.6, 0.5]"
     assert auto.diagnostics.converged is False  # 100 draws per chain: too few effective draws either way
     with pytest.raises(ModelError, match="tempering"):

@@ -10,8 +10,9 @@ Same model and priors here (K = 10, Gamma(0.25, 0.25), Beta(1, 1), p(N) ∝ 1/N)
 settings (Gibbs-HMC, 4 chains x 1,000 draws kept from 5,000 sweeps after 1,000 warm-up sweeps),
 seed 1 (hiddenrate's default). Checked: the median within 15% of LCMCR's, the two 95% intervals
 overlapping over at least half of the longer one, and the 4 chains agreeing (R-hat of N <= 1.01)
-on every set. Measured with benchmarks/bench_latent_class.py --seeds 1-6: R-hat 0.999-1.003 on
-all eleven sets at all six seeds.
+on every set. Measured with benchmarks/bench_latent_class.py --seeds 1-6: R-hat 0.999-1.005 on
+all eleven sets at all six seeds (one UK 5-list seed after a tempered second run, which this test,
+calling the sampler directly, does not do; seed 1 needs none).
 
 Why UK 2013 (6 lists) is compared with the median of LCMCR's four runs, not with its first row:
 LCMCR's answer there moves between seeds (medians 19,742, 20,193, 22,528 and 22,616), and
@@ -95,7 +96,7 @@ def test_chains_agree(name: str) -> None:
 @pytest.mark.slow
 def test_chains_that_disagree_are_reported_not_hidden() -> None:
     """A run too short for its chains to agree (UK 6 lists, 100 sweeps of warm-up and 100 kept:
-    R-hat of N 1.019 at seed 1) is reported as not converged, with the disagreement in plain words."""
+    R-hat of N 1.610 at seed 1) is reported as not converged, with the disagreement in plain words."""
     from hiddenrate.diagnostics import RHAT_MAX, mcmc
 
     table = read_lists(EXAMPLES / "uk_modern_slavery_2013.csv").tables[0]

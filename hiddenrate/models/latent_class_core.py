@@ -301,9 +301,9 @@ class LatentClassSampler:
 
     Notes
     -----
-    Gibbs-HMC (default): numba compiles the sampler in about 8-9 s, once per process and
+    Gibbs-HMC (default): numba compiles the sampler in about 7-9 s, once per process and
     structure (lists, classes, priors); a fit at default settings (4 chains x 6,000 sweeps, in
-    parallel threads) then takes 0.7-3 s on the eleven shared sets on a 2-core machine
+    parallel threads) then takes 0.7-2 s on the eleven shared sets on a 2-core machine
     (``benchmarks/bench_latent_class.py``), about five times as long with ``tempering``. NUTS: compiling takes 10-30 s; a fit of 4 x 2,000
     iterations on 5 lists 3.5-5.5 s (8 lists: about 16 s) with the hand-written log density of
     :mod:`hiddenrate.models.latent_class_kernel`; :meth:`sample` swaps the counts into the
@@ -337,7 +337,7 @@ class LatentClassSampler:
             ``"gibbs-hmc"`` (default): the blocked Gibbs sweep with one HMC transition per sweep of
             :mod:`hiddenrate.models.latent_class_gibbs`; ``draws`` kept per chain, every ``thin``-th
             of ``draws * thin`` sweeps after ``tune`` warm-up sweeps, HMC trajectories of about
-            ``leapfrog`` steps, step size tuned to ``target_accept`` (default 0.9). ``"nuts"``: NUTS
+            ``leapfrog`` steps, step size tuned to ``target_accept`` (default 0.95). ``"nuts"``: NUTS
             (nutpie) on the model with the classes summed out, ``draws`` after ``tune`` tuning
             iterations at ``target_accept`` (default :data:`TARGET_ACCEPT`, 0.99).
         tempering : sequence of float, optional
