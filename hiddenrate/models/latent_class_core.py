@@ -369,11 +369,14 @@ class LatentClassSampler:
         survey_rows = _check_surveys(surveys, self.k)
         if survey_rows and sampler != "gibbs-hmc":
             raise ModelError("surveys need the gibbs-hmc sampler")
-        ladder = (1.0,) if tempering is None else tuple(float(b) for b in tempering)
+        from hiddenrate.models.latent_class_gibbs import check_ladder
+
+        try:
+            ladder = check_ladder((1.0,) if tempering is None else tempering)
+        except ValueError as err:
+            raise ModelError(str(err)) from None
         if ladder != (1.0,) and sampler != "gibbs-hmc":
             raise ModelError("tempering needs the gibbs-hmc sampler")
-        if not ladder or ladder[0] != 1.0 or any(not 0.0 < b < a for a, b in zip(ladder, ladder[1:])):
-            raise ModelError(f"tempering must start at 1 and fall within (0, 1), got {list(ladder)}")
         for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("thin", thin, 1),
                                  ("leapfrog", leapfrog, 0)):
             if int(value) != value or value < low:

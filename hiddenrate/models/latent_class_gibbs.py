@@ -616,6 +616,20 @@ def log_order_probability(members: np.ndarray, survey_members: np.ndarray, alpha
     return total
 
 
+def check_ladder(ladder: Any) -> tuple[float, ...]:
+    """The tempering ladder as a tuple: it must start at 1 (the data) and fall within (0, 1).
+
+    Raises
+    ------
+    ValueError
+        Otherwise, naming the ladder given.
+    """
+    values = tuple(float(beta) for beta in ladder)
+    if not values or values[0] != 1.0 or any(not 0.0 < b < a for a, b in zip(values, values[1:])):
+        raise ValueError(f"tempering must start at 1 and fall within (0, 1), got {list(values)}")
+    return values
+
+
 def _compiled_chain(k: int, classes: int, priors: dict[str, dict[str, float]]) -> Any:
     key = (k, classes, json.dumps(priors, sort_keys=True))
     with _JIT_LOCK:
@@ -636,9 +650,7 @@ def run_chains(counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[
     ``ladder``: the share of the counts each replica sees, starting at 1 (the data) and falling;
     more than one value runs parallel tempering (see the module docstring).
     """
-    ladder = tuple(float(beta) for beta in ladder)
-    if not ladder or ladder[0] != 1.0 or any(not 0.0 < b < a for a, b in zip(ladder, ladder[1:])):
-        raise ValueError(f"the tempering ladder must start at 1 and fall within (0, 1), got {ladder}")
+    ladder = check_ladder(ladder)
     scaled = [np.round(np.asarray(counts, dtype=np.float64) * beta).sum() for beta in ladder]
     if min(scaled) < 1:
         raise ValueError(f"the tempering ladder {ladder} leaves a replica with no one on a list")
