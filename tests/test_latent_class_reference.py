@@ -16,7 +16,7 @@ calling the sampler directly, does not do; seed 1 needs none).
 
 Why UK 2013 (6 lists) is compared with the median of LCMCR's four runs, not with its first row:
 LCMCR's answer there moves between seeds (medians 19,742, 20,193, 22,528 and 22,616), and
-hiddenrate's (22,957 at seed 1; 22,900-23,000 at seeds 1-6, interval about [17,000, 34,500])
+hiddenrate's (22,890 at seed 1; 22,700-23,200 at seeds 1-26, interval about [17,000, 34,500])
 agrees with its last two runs (intervals [17,051, 33,714] and [16,409, 36,607]) and is 1.16 times
 the first row. Before the sampler had its relabelling move, hiddenrate's chains did what LCMCR's
 lower runs suggest: a chain that started with the large class at a high label kept it there for
