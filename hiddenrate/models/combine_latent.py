@@ -41,10 +41,10 @@ class LatentJointSampler:
     @staticmethod
     def method(draws: int, tune: int, chains: int) -> str:
         """How the fits are sampled, for the diagnostics."""
+        from hiddenrate.models.latent_class import gibbs_method
         from hiddenrate.models.latent_class_core import THIN
 
-        return (f"latent classes, Gibbs-HMC, {chains} chains x {draws} draws (every {THIN}th of {draws * THIN} "
-                f"sweeps) after {tune} warm-up sweeps")
+        return f"latent classes, {gibbs_method(chains, draws, THIN, tune)}"
 
     def sample(self, counts: np.ndarray, surveyed: np.ndarray, reported: np.ndarray, *, route: RouteData | None = None,
                priors: dict[str, dict[str, float]] | None = None, draws: int = 1000, tune: int = 1000,

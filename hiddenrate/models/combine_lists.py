@@ -32,6 +32,7 @@ from hiddenrate.models.combine_checks import (
 )
 from hiddenrate.models.combine_core import JointFit, JointSampler, RouteData
 from hiddenrate.models.combine_latent import LatentJointSampler
+from hiddenrate.models.latent_class import tempering_text
 from hiddenrate.models.design import term_label
 from hiddenrate.models.reporting_exact import SourceEvidence, combine
 from hiddenrate.models.two_list import lognormal_interval
@@ -116,10 +117,7 @@ def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: Joi
         return StratumFit(StratumEstimate(stratum=evidence.stratum, observed=table.observed, total=None,
                                           diagnostics=failed, reason=joint))
     monitored = [v for v in MONITORED if v in joint.idata.posterior]
-    if spec.dependence == "latent-class":
-        from hiddenrate.models.latent_class import tempering_text
-
-        method += tempering_text(joint.idata)
+    method += tempering_text(joint.idata)  # "" unless a latent-class fit was sampled again with tempering
     diagnostics = diag.mcmc(joint.idata, monitored, method)
     capture_names, odds_names = quantity_names(spec)
     quantities: dict[str, Any] = {n: DrawsDistribution(joint.capture[:, j]) for j, n in enumerate(capture_names)}

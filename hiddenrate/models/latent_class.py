@@ -169,9 +169,7 @@ class LatentClassModel(ListModel):
         if self.sampler == "nuts":
             method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws after {self.tune} tuning"
         else:
-            kept = "every sweep" if self.thin == 1 else f"every {_ordinal(self.thin)}"
-            method = (f"Gibbs-HMC, {self.chains} chains x {self.draws} draws ({kept} of "
-                      f"{self.draws * self.thin} sweeps) after {self.tune} warm-up sweeps")
+            method = gibbs_method(self.chains, self.draws, self.thin, self.tune)
         idata: Any
         tempering: dict[str, Any] | None = None
 
@@ -240,10 +238,12 @@ def tempering_text(idata: Any) -> str:
             f"seeing {TEMPERING_LADDER[-1]:.0%}-{TEMPERING_LADDER[1]:.0%} of the counts")
 
 
-def _ordinal(number: int) -> str:
-    """2nd, 3rd, 5th, 11th, 21st."""
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
+def gibbs_method(chains: int, draws: int, thin: int, tune: int) -> str:
+    """The method line of a Gibbs-HMC fit, e.g. "Gibbs-HMC, 4 chains x 1000 draws (every 5th of 5000
+    sweeps) after 1000 warm-up sweeps"."""
+    suffix = "th" if 10 <= thin % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(thin % 10, "th")
+    kept = "every sweep" if thin == 1 else f"every {thin}{suffix}"
+    return f"Gibbs-HMC, {chains} chains x {draws} draws ({kept} of {draws * thin} sweeps) after {tune} warm-up sweeps"
 
 
 def fit_with_enough_classes(fit: Callable[[int], T], idata_of: Callable[[T], Any], classes: int,

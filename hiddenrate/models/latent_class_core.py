@@ -369,10 +369,10 @@ class LatentClassSampler:
         survey_rows = _check_surveys(surveys, self.k)
         if survey_rows and sampler != "gibbs-hmc":
             raise ModelError("surveys need the gibbs-hmc sampler")
-        from hiddenrate.models.latent_class_gibbs import check_ladder
+        from hiddenrate.models import latent_class_gibbs
 
         try:
-            ladder = check_ladder((1.0,) if tempering is None else tempering)
+            ladder = latent_class_gibbs.check_ladder((1.0,) if tempering is None else tempering)
         except ValueError as err:
             raise ModelError(str(err)) from None
         if ladder != (1.0,) and sampler != "gibbs-hmc":
@@ -387,8 +387,6 @@ class LatentClassSampler:
                                                         hidden_seed, alpha_seed,
                                                         float(target_accept or TARGET_ACCEPT), progress)
         else:
-            from hiddenrate.models import latent_class_gibbs
-
             posterior, sample_stats, attrs = self._gibbs_hmc(observed, int(draws), int(tune), int(chains),
                                                              sampler_seed, int(thin), int(leapfrog),
                                                              float(target_accept or latent_class_gibbs.TARGET_ACCEPT),
