@@ -93,6 +93,98 @@ def test_posterior_contraction_from_prior_draws() -> None:
     assert "prior-dominated" in _checks(estimate)
 
 
+# Two classes, 70% captured with probabilities 0.2-0.3 and 30% with 0.6-0.7: the design of the
+# three-list coverage test (tests/test_latent_class_coverage.py)
+TWO_CLASSES_3 = (0.7, np.array([[0.2, 0.25, 0.3], [0.6, 0.7, 0.65]]))
+
+
+def _cell_probabilities(weight: float, capture: np.ndarray) -> np.ndarray:
+    """Probabilities of the 2^J capture patterns (list 1 = lowest bit) under two latent classes."""
+    patterns = (np.arange(2 ** capture.shape[1])[:, None] >> np.arange(capture.shape[1])) & 1
+    per_class = np.prod(np.where(patterns[None] == 1, capture[:, None, :], 1 - capture[:, None, :]), axis=2)
+    return weight * per_class[0] + (1 - weight) * per_class[1]
+
+
+def test_three_lists_do_not_identify_the_total_under_two_classes() -> None:
+    """Why the latent-class check on 3 lists exists: on the *exact* expected table of two classes
+    (N = 2,000, no sampling noise at all) the profile likelihood of N is a ridge.
+
+    Two classes have 8 unknowns (weight, 6 capture probabilities, N) against 7 observed counts, so
+    a one-dimensional family of parameters reproduces the table. Measured: the profile
+    log-likelihood is within 0.6 of its maximum from N = 1,800 to 6,000 (a 95% likelihood interval
+    would need a drop of 1.92), and the maximum is not at the true 2,000. An interval for N on such
+    data comes from the priors, whatever its coverage.
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit, gammaln
+
+    expected = 2000 * _cell_probabilities(*TWO_CLASSES_3)
+    seen = expected[1:]
+    observed = seen.sum()
+
+    def profile(total: float) -> float:
+        def negative(theta: np.ndarray) -> float:
+            # floored so that a logit far out (a probability rounded to 0) keeps the objective finite
+            probabilities = np.maximum(_cell_probabilities(expit(theta[0]), expit(theta[1:].reshape(2, 3))), 1e-300)
+            return -(gammaln(total + 1) - gammaln(total - observed + 1) + (total - observed) * np.log(probabilities[0])
+                     + np.sum(seen * np.log(probabilities[1:])))
+
+        starts = np.random.default_rng(1).normal(0.0, 1.5, (20, 7))
+        return -min(minimize(negative, start, method="BFGS").fun for start in starts)
+
+    ridge = {total: profile(total) for total in (1800.0, 2000.0, 3000.0, 6000.0)}
+    best = max(ridge.values())
+    assert all(best - value < 1.0 for value in ridge.values())  # flat from 1,800 to 6,000
+    assert ridge[2000.0] < best  # and the truth is not even the maximum
+    assert best - profile(1500.0) > 10  # while too small a total is ruled out: the ridge has a lower end
+
+
+def _latent_class_idata(weight: float, capture: np.ndarray, surveys: str = "[]") -> arviz.InferenceData:
+    """Posterior draws all at two classes with the given weight and capture probabilities."""
+    rng = np.random.default_rng(9)
+    classes, lists = capture.shape
+    weights = np.broadcast_to(np.array([weight, 1 - weight]), (2, 100, classes)).copy()
+    draws = np.broadcast_to(capture, (2, 100, classes, lists)).copy()
+    idata = arviz.from_dict(posterior={"class_weight": weights, "capture": draws,
+                                       "total": _lognormal(rng, 1800, 0.1, 200).reshape(2, 100)})
+    idata.posterior.attrs["surveys"] = surveys
+    return idata
+
+
+def test_latent_class_lift_is_zero_for_one_class_and_exact_for_two() -> None:
+    """The lift of the two-class design is logit(0.3066) - logit(0.68 x 0.615 x 0.595) = 0.2888 (odds 33% higher): classes
+    with capture rates 0.32, 0.385, 0.405 leave 30.7% on no list, independent lists would leave 24.9%."""
+    weight, capture = TWO_CLASSES_3
+    lift, lists = fragility.class_lift(_latent_class_idata(weight, capture))
+    assert lists == 3
+    assert np.median(lift) == pytest.approx(0.2888, abs=1e-4)
+    same = np.array([[0.3, 0.25, 0.35], [0.3, 0.25, 0.35]])
+    assert np.median(fragility.class_lift(_latent_class_idata(weight, same))[0]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_latent_class_on_three_lists_is_flagged_as_prior_driven() -> None:
+    weight, capture = TWO_CLASSES_3
+    idata = _latent_class_idata(weight, capture)
+    estimate = _estimate(DrawsDistribution(idata.posterior["total"].values), observed=1390, idata=idata)
+    message = next(f.message for f in fragility.check(estimate) if f.check == "prior-dominated")
+    assert "3 lists" in message and "8 unknowns against 7 counts" in message and "by 33%" in message
+    # classes that pull lists 1 and 2 apart (negative dependence) lower the odds of being on no list:
+    # logit(0.192) - logit(0.6^3) = -0.148, 14% lower; the data cannot fix that either
+    apart = _latent_class_idata(0.5, np.array([[0.6, 0.2, 0.4], [0.2, 0.6, 0.4]]))
+    message = next(f.message for f in fragility.check(_estimate(DrawsDistribution(apart.posterior["total"].values), 1390,
+                                                                idata=apart)) if f.check == "prior-dominated")
+    assert "lower the odds of being on no list by 14%" in message
+    # one class: nothing to flag
+    one = _latent_class_idata(weight, np.array([[0.3, 0.25, 0.35], [0.3, 0.25, 0.35]]))
+    assert "prior-dominated" not in _checks(_estimate(DrawsDistribution(one.posterior["total"].values), 1390, idata=one))
+    # five lists identify two classes (12 unknowns, 31 counts); a survey of a capture rate identifies three
+    five = _latent_class_idata(weight, np.array([[0.2, 0.25, 0.2, 0.3, 0.22], [0.6, 0.7, 0.65, 0.55, 0.6]]))
+    surveyed = _latent_class_idata(weight, capture, surveys="[[0, 40, 120]]")
+    for idata in (five, surveyed):
+        estimate = _estimate(DrawsDistribution(idata.posterior["total"].values), observed=1390, idata=idata)
+        assert "prior-dominated" not in _checks(estimate)
+
+
 def test_bounds() -> None:
     grid = GridDistribution(np.arange(100, 200), np.ones(100), tail_mass=0.01)
     assert "bound" in _checks(_estimate(grid, observed=100))
@@ -170,7 +262,9 @@ def test_latent_class_rarely_warns_on_well_behaved_data(capture: list[float]) ->
     concentration wanders up when classes with equal capture probabilities split the people
     freely); with the default K raised while the last class binds, 3 of 100 (R-hat 1.01-1.02),
     and 1 of 100 with five lists; with the sampler's relabelling move, tempering rule and HMC
-    acceptance 0.95, 2 of 100 (R-hat) and 0 of 100.
+    acceptance 0.95, 2 of 100 (R-hat) and 0 of 100. The check of a latent-class answer on 3 lists
+    that the data cannot fix (classes moving the odds of being on no list by more than 5%) fired on
+    none of these: independent lists give the classes nothing to move.
     """
     from hiddenrate.models.latent_class import LatentClassModel
 

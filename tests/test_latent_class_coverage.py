@@ -4,7 +4,8 @@ Design (fixed before any run of this test): N = 2,000 people in two classes: 70%
 (capture probabilities 0.2-0.3 on every list) and 30% easy to reach (0.55-0.7). Heterogeneity
 makes the lists positively dependent, so the independence model's interval sits too low; the
 latent-class model (defaults: K = 10, LCMCR's priors) should cover N in 92-98% of data sets
-(binomial noise around 95% with 200 data sets). Seeds: data from
+(binomial noise around 95% with 200 data sets). It does on five lists; on three the data do not
+identify N under two classes, and the test says what is checked instead. Seeds: data from
 ``SeedSequence(20240707).spawn(200)``, sampler seed = data set index.
 
 Cost: the sampler is compiled once per number of lists and reused. This test is about the
@@ -28,8 +29,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hiddenrate import diagnostics as diag
+from hiddenrate import fragility
+from hiddenrate.distributions import DrawsDistribution
 from hiddenrate.models.latent_class_core import LatentClassSampler
 from hiddenrate.models.loglinear_profile import profile_likelihood
+from hiddenrate.results import StratumEstimate
 from hiddenrate.simulate import simulate_list_counts
 
 N_TRUE = 2000
@@ -40,29 +45,58 @@ CLASSES = {
 }
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("k", [
-    5,  # measured (2 x 600 draws): 192 of 200 (96.0%) with NUTS and with Gibbs-HMC, 194 (97.0%) at acceptance
-    # 0.95; independence 0 of 200
-    # Three lists are not run here: measured 199 of 200 (99.5%) with NUTS, with Gibbs-HMC (4 divergent
-    # draws in 200 fits) and with Gibbs-HMC and relabelling, above the band: too wide. With three lists the model has more
-    # parameters than the table has cells, so the prior widens the interval; two samplers agreeing
-    # says it is the model, not the sampling. That criterion of issue 7 is unmet and is reported as
-    # such, not tested as passing.
-])
-def test_latent_class_covers_heterogeneous_data(k: int) -> None:
+def _fits(k: int):
+    """The 200 simulated tables of the design and the latent-class fit of each (defaults, 2 x 600 draws)."""
     sampler = LatentClassSampler(k)
-    children = np.random.SeedSequence(20240707).spawn(DATA_SETS)
-    covered = independence_covered = 0
-    for index, child in enumerate(children):
+    for index, child in enumerate(np.random.SeedSequence(20240707).spawn(DATA_SETS)):
         counts = simulate_list_counts(N_TRUE, None, rng=np.random.default_rng(child), classes=CLASSES[k])
         counts[0] = 0
-        idata = sampler.sample(counts, draws=600, tune=400, chains=2, seed=index)
-        lower, upper = np.quantile(idata.posterior["total"].values.ravel(), [0.025, 0.975])
-        covered += lower <= N_TRUE <= upper
-        profile = profile_likelihood(counts, k, (), 0.95)
+        yield counts, sampler.sample(counts, draws=600, tune=400, chains=2, seed=index)
+
+
+def _covers(idata) -> bool:
+    lower, upper = np.quantile(idata.posterior["total"].values.ravel(), [0.025, 0.975])
+    return bool(lower <= N_TRUE <= upper)
+
+
+@pytest.mark.slow
+def test_latent_class_covers_heterogeneous_data_on_five_lists() -> None:
+    """Measured (2 x 600 draws): 192 of 200 (96.0%) with NUTS and with Gibbs-HMC, 194 (97.0%) at HMC
+    acceptance 0.95; the independence model's profile-likelihood interval 0 of 200."""
+    covered = independence_covered = 0
+    for counts, idata in _fits(5):
+        covered += _covers(idata)
+        profile = profile_likelihood(counts, 5, (), 0.95)
         independence_covered += (profile.lower is not None and profile.lower <= N_TRUE
                                  and (profile.upper is None or N_TRUE <= profile.upper))
-    print(f"latent class, {k} lists: covered {covered}/{DATA_SETS}; independence {independence_covered}/{DATA_SETS}")
+    print(f"latent class, 5 lists: covered {covered}/{DATA_SETS}; independence {independence_covered}/{DATA_SETS}")
     assert independence_covered / DATA_SETS < 0.92
     assert 0.92 <= covered / DATA_SETS <= 0.98
+
+
+@pytest.mark.slow
+def test_three_list_latent_class_interval_is_reported_as_set_by_the_priors() -> None:
+    """Three lists: the interval is not calibrated, and every report says so.
+
+    With 3 lists two classes have 8 unknowns against 7 observed counts: N lies on a ridge of equal
+    likelihood (within 0.6 log-likelihood units from 1,800 to 6,000 on the exact expected table:
+    tests/test_fragility.py), so where the interval sits along it is set by the priors. Measured:
+    the interval covered N in 199 of 200 data sets with NUTS, with Gibbs-HMC and with relabelling
+    (above the 92-98% band: too wide, and not by a sampler fault, as two samplers agree); in a
+    60-set pilot the truth sat between the posterior's 50th and 100th percentiles every time (80-90th
+    in 37 of 60), the posterior median was 1,839 (8% low) and the interval 718 wide, where the
+    medians themselves varied by only 47 (standard deviation) between data sets. No interval can be
+    calibrated for a total the data do not identify, so issue 7's 92-98% band is not asserted here;
+    what is asserted is that (a) the interval does not under-cover and (b) the fragility check
+    tells the user, on every data set, that the answer comes from the priors.
+    """
+    covered = flagged = 0
+    for counts, idata in _fits(3):
+        covered += _covers(idata)
+        total = idata.posterior["total"].values.astype(float)
+        estimate = StratumEstimate(stratum={}, observed=int(counts.sum()), total=DrawsDistribution(total),
+                                   diagnostics=diag.exact("test"), idata=idata)
+        flagged += any(f.check == "prior-dominated" for f in fragility.check(estimate))
+    print(f"latent class, 3 lists: covered {covered}/{DATA_SETS}; flagged as set by the priors {flagged}/{DATA_SETS}")
+    assert covered / DATA_SETS >= 0.92
+    assert flagged == DATA_SETS

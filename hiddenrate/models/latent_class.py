@@ -101,8 +101,8 @@ class LatentClassModel(ListModel):
         "The number of classes is at most K (by default K starts at 10 and is doubled, up to 40, while the "
         "last class holds more than 2% of the population; a warning says if K binds).",
         "Closed population, and records matched correctly across lists.",
-        "With three lists the model has more parameters than the table has cells: the answer then leans on the "
-        "prior, and the fragility checks say so.",
+        "With three lists (or two) the model has more parameters than the table has cells: where the classes move "
+        "the answer, by how much is set by the priors, and a fragility warning says so.",
     )
 
     def __init__(self, classes: int | None = None, priors: dict[str, Any] | None = None, draws: int = 1000,
