@@ -164,8 +164,10 @@ class LatentClassModel(ListModel):
         from hiddenrate.models.latent_class_core import LatentClassSampler
 
         sampler = LatentClassSampler(table.k, classes, self.prior_overrides)
-        logger.info("compiling and sampling the latent-class model (K = %d, %d chains x %d draws; the first "
-                    "compile takes 10-30 s)", classes, self.chains, self.draws)
+        compiling = ("the first compile takes 10-30 s" if self.sampler == "nuts" else
+                     "the first run of a structure compiles it, about 10 s; later runs load it from numba's cache")
+        logger.info("sampling the latent-class model (K = %d, %d chains x %d draws; %s)", classes, self.chains,
+                    self.draws, compiling)
         if self.sampler == "nuts":
             method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws after {self.tune} tuning"
         else:
