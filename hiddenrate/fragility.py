@@ -324,13 +324,15 @@ def _prior_dominated(estimate: StratumEstimate) -> list[Finding]:
 
 
 def class_lift(idata: Any) -> tuple[np.ndarray, int] | None:
-    r"""How much the latent classes raise the log odds of being on no list: draws, and the number of lists.
+    r"""How much the latent classes move the log odds of being on no list: draws, and the number of lists.
 
     Per draw, :math:`\operatorname{logit} \pi_0 - \operatorname{logit} \prod_k (1 - \bar\lambda_k)`
     with :math:`\pi_0 = \sum_j w_j \prod_k (1 - \lambda_{jk})` and :math:`\bar\lambda_k = \sum_j w_j
     \lambda_{jk}` (list :math:`k`'s capture rate): 0 for one class or for classes with the same capture
-    probabilities, positive when the classes differ. None without latent classes, or when survey data
-    inform the capture rates (then the total is identified).
+    probabilities; positive when some classes are more visible on every list (the usual
+    heterogeneity), negative when classes pull lists apart (one seen on list 1, another on list 2).
+    None without latent classes, or when survey data inform the capture rates (a survey of one
+    list's rate pins the one-dimensional ridge that 3 lists leave).
     """
     posterior = getattr(idata, "posterior", None) if idata is not None else None
     if posterior is None or "class_weight" not in posterior or "capture" not in posterior:
