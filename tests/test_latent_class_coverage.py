@@ -59,6 +59,11 @@ def _covers(idata) -> bool:
     return bool(lower <= N_TRUE <= upper)
 
 
+def _independence_covers(counts: np.ndarray, k: int) -> bool:
+    profile = profile_likelihood(counts, k, (), 0.95)
+    return bool(profile.lower is not None and profile.lower <= N_TRUE and (profile.upper is None or N_TRUE <= profile.upper))
+
+
 @pytest.mark.slow
 def test_latent_class_covers_heterogeneous_data_on_five_lists() -> None:
     """Measured (2 x 600 draws): 192 of 200 (96.0%) with NUTS and with Gibbs-HMC, 194 (97.0%) at HMC
@@ -66,9 +71,7 @@ def test_latent_class_covers_heterogeneous_data_on_five_lists() -> None:
     covered = independence_covered = 0
     for counts, idata in _fits(5):
         covered += _covers(idata)
-        profile = profile_likelihood(counts, 5, (), 0.95)
-        independence_covered += (profile.lower is not None and profile.lower <= N_TRUE
-                                 and (profile.upper is None or N_TRUE <= profile.upper))
+        independence_covered += _independence_covers(counts, 5)
     print(f"latent class, 5 lists: covered {covered}/{DATA_SETS}; independence {independence_covered}/{DATA_SETS}")
     assert independence_covered / DATA_SETS < 0.92
     assert 0.92 <= covered / DATA_SETS <= 0.98
@@ -87,16 +90,20 @@ def test_three_list_latent_class_interval_is_reported_as_set_by_the_priors() -> 
     in 37 of 60), the posterior median was 1,839 (8% low) and the interval 718 wide, where the
     medians themselves varied by only 47 (standard deviation) between data sets. No interval can be
     calibrated for a total the data do not identify, so issue 7's 92-98% band is not asserted here;
-    what is asserted is that (a) the interval does not under-cover and (b) the fragility check
-    tells the user, on every data set, that the answer comes from the priors.
+    what is asserted is that (a) the interval does not under-cover, as the independence model's
+    does (0 of 200), and (b) the fragility check tells the user, on every data set, that the answer
+    comes from the priors (200 of 200).
     """
-    covered = flagged = 0
+    covered = flagged = independence_covered = 0
     for counts, idata in _fits(3):
         covered += _covers(idata)
+        independence_covered += _independence_covers(counts, 3)
         total = idata.posterior["total"].values.astype(float)
         estimate = StratumEstimate(stratum={}, observed=int(counts.sum()), total=DrawsDistribution(total),
                                    diagnostics=diag.exact("test"), idata=idata)
         flagged += any(f.check == "prior-dominated" for f in fragility.check(estimate))
-    print(f"latent class, 3 lists: covered {covered}/{DATA_SETS}; flagged as set by the priors {flagged}/{DATA_SETS}")
+    print(f"latent class, 3 lists: covered {covered}/{DATA_SETS}; flagged as set by the priors {flagged}/{DATA_SETS}; "
+          f"independence {independence_covered}/{DATA_SETS}")
+    assert independence_covered / DATA_SETS < 0.92  # measured 0 of 200: heterogeneity biases it low
     assert covered / DATA_SETS >= 0.92
     assert flagged == DATA_SETS
