@@ -48,3 +48,27 @@ def test_a_second_process_loads_the_sweep_from_the_cache_and_draws_the_same(tmp_
     assert second["hits"] >= 1 and second["misses"] == 0  # loaded from disk, nothing compiled
     assert second["total"] == first["total"]  # same machine code, same seed: the same draws
     assert any(tmp_path.rglob("*.nbi"))
+
+
+def test_without_a_place_to_cache_the_function_is_compiled_in_memory(monkeypatch) -> None:
+    """numba raises RuntimeError at decoration when no cache folder is writable; the sampler must still run."""
+    import numba
+
+    from hiddenrate.models.jit_cache import cached_jit
+
+    plain = numba.njit
+
+    def njit(*args, **options):
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function: no locator available")
+        return plain(*args, **options)
+
+    monkeypatch.setattr(numba, "njit", njit)
+
+    def double(x: float) -> float:
+        return 2.0 * x
+
+    compiled = cached_jit("some-identity", nogil=True)(double)
+    assert compiled(1.5) == 3.0
+    assert type(compiled._cache).__name__ == "NullCache"  # nothing on disk
+    assert cached_jit(None)(double)(2.0) == 4.0
