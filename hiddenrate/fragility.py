@@ -81,7 +81,8 @@ TAIL_RATIO = 5.0
 LEVEL = 0.95
 #: log of 1.05: classes that raise (or lower) the odds of being on no list by more than 5% against
 #: independent lists. First set at 10%, which missed 1 of the 200 three-list coverage data sets (lift 8%; the one
-#: whose interval missed N); on independent lists the lift stays below 0.1% (30-set pilot)
+#: whose interval missed N); on independent lists the lift stays below 0.1% (30-set pilot). Checked afterwards on
+#: 200 fresh data sets of the same design (SeedSequence(20261206)): flagged 200 of 200, smallest lift 7.7%
 CLASS_LIFT = float(np.log(1.05))
 #: the most lists at which two latent classes have more unknowns than the table has cells
 UNIDENTIFIED_LISTS = 3
@@ -299,12 +300,12 @@ def _prior_dominated(estimate: StratumEstimate) -> list[Finding]:
         lists = lifted[1]
         change = (f"raise the odds of being on no list by {100 * np.expm1(lift):.0f}%" if lift > 0 else
                   f"lower the odds of being on no list by {100 * -np.expm1(lift):.0f}%")
-        return [Finding("prior-dominated", (
+        findings.append(Finding("prior-dominated", (
             f"with {lists} lists the data cannot fix the total under the latent-class model (two classes "
             f"already have {2 * lists + 2} unknowns against {2 ** lists - 1} counts): the classes {change} "
             "compared with independent lists, and by how much is set by the priors, not the data; treat the "
             "interval as resting on that assumption (more lists, or survey data on the capture rates, would "
-            "identify it)"))]
+            "identify it)")))
     contraction = posterior_contraction(estimate.idata)
     if contraction is not None and contraction < CONTRACTION_MIN:
         findings.append(Finding("prior-dominated", (
@@ -335,16 +336,20 @@ def class_lift(idata: Any) -> tuple[np.ndarray, int] | None:
     list's rate pins the one-dimensional ridge that 3 lists leave).
     """
     posterior = getattr(idata, "posterior", None) if idata is not None else None
-    if posterior is None or "class_weight" not in posterior or "capture" not in posterior:
+    if (posterior is None or "class_weight" not in posterior or "capture" not in posterior
+            or "class" not in posterior["class_weight"].dims or "list" not in posterior["capture"].dims):
         return None
     if json.loads(posterior.attrs.get("surveys", "[]")):
         return None
-    lists = int(posterior["capture"].shape[-1])
-    weights = np.asarray(posterior["class_weight"].values, dtype=float).reshape(-1, posterior["class_weight"].shape[-1])
-    capture = np.asarray(posterior["capture"].values, dtype=float).reshape(weights.shape + (lists,))
-    unseen = np.sum(weights * np.exp(np.sum(np.log1p(-capture), axis=2)), axis=1)
-    independent = np.exp(np.sum(np.log1p(-np.einsum("dj,djk->dk", weights, capture)), axis=1))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # by dimension name, whatever order the arrays were stored in: draws x classes (x lists)
+    weight_array = posterior["class_weight"].transpose(..., "class")
+    capture_array = posterior["capture"].transpose(..., "class", "list")
+    lists = int(capture_array.sizes["list"])
+    weights = np.asarray(weight_array.values, dtype=float).reshape(-1, weight_array.sizes["class"])
+    capture = np.asarray(capture_array.values, dtype=float).reshape(weights.shape + (lists,))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a capture probability of exactly 0 or 1
+        unseen = np.sum(weights * np.exp(np.sum(np.log1p(-capture), axis=2)), axis=1)
+        independent = np.exp(np.sum(np.log1p(-np.einsum("dj,djk->dk", weights, capture)), axis=1))
         lift = (np.log(unseen) - np.log1p(-unseen)) - (np.log(independent) - np.log1p(-independent))
     return lift[np.isfinite(lift)], lists
 

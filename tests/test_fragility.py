@@ -146,7 +146,8 @@ def _latent_class_idata(weight: float, capture: np.ndarray, surveys: str = "[]")
     weights = np.broadcast_to(np.array([weight, 1 - weight]), (2, 100, classes)).copy()
     draws = np.broadcast_to(capture, (2, 100, classes, lists)).copy()
     idata = arviz.from_dict(posterior={"class_weight": weights, "capture": draws,
-                                       "total": _lognormal(rng, 1800, 0.1, 200).reshape(2, 100)})
+                                       "total": _lognormal(rng, 1800, 0.1, 200).reshape(2, 100)},
+                            dims={"class_weight": ["class"], "capture": ["class", "list"]})
     idata.posterior.attrs["surveys"] = surveys
     return idata
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from hiddenrate.models import latent_class_gibbs, latent_class_kernel
-from hiddenrate.models.jit_cache import stamp
+from hiddenrate.models.jit_cache import file_digest, stamp
 
 FIT = """
 import json
@@ -34,11 +35,14 @@ def _fit_in_new_process(cache: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_stamp_changes_with_the_structure_and_is_stable() -> None:
-    modules = (latent_class_gibbs, latent_class_kernel)
-    assert stamp(modules, "[2, 3]") == stamp(modules, "[2, 3]")
-    assert stamp(modules, "[2, 3]") != stamp(modules, "[3, 3]")
-    assert stamp(modules, "[2, 3]") != stamp(modules[:1], "[2, 3]")  # the source of every module counts
+def test_stamp_changes_with_the_structure_and_the_source() -> None:
+    digests = (latent_class_gibbs.SOURCE_DIGEST, latent_class_kernel.SOURCE_DIGEST)
+    assert stamp(digests, "[2, 3]") == stamp(digests, "[2, 3]")
+    assert stamp(digests, "[2, 3]") != stamp(digests, "[3, 3]")
+    assert stamp(digests, "[2, 3]") != stamp((digests[0], "an edited kernel"), "[2, 3]")
+    assert stamp((digests[0], None), "[2, 3]") is None  # a source that could not be read: nothing cached
+    # the digest is of the file as it was when the module was imported (the code that is loaded)
+    assert latent_class_gibbs.SOURCE_DIGEST == file_digest(latent_class_gibbs.__file__)
 
 
 def test_a_second_process_loads_the_sweep_from_the_cache_and_draws_the_same(tmp_path: Path) -> None:
@@ -47,7 +51,10 @@ def test_a_second_process_loads_the_sweep_from_the_cache_and_draws_the_same(tmp_
     assert first["hits"] == 0 and first["misses"] >= 1  # compiled, then saved
     assert second["hits"] >= 1 and second["misses"] == 0  # loaded from disk, nothing compiled
     assert second["total"] == first["total"]  # same machine code, same seed: the same draws
-    assert any(tmp_path.rglob("*.nbi"))
+    # every structure has cache files of its own, named after its identity: processes compiling
+    # different structures at once never write the same file
+    names = [path.name for path in tmp_path.rglob("*.nbi")]
+    assert names and all(re.search(r"_[0-9a-f]{24}-\d+\.py", name) for name in names), names
 
 
 def test_without_a_place_to_cache_the_function_is_compiled_in_memory(monkeypatch) -> None:

@@ -92,7 +92,10 @@ def test_three_list_latent_class_interval_is_reported_as_set_by_the_priors() -> 
     calibrated for a total the data do not identify, so issue 7's 92-98% band is not asserted here;
     what is asserted is that (a) the interval does not under-cover, as the independence model's
     does (0 of 200), and (b) the fragility check tells the user, on every data set, that the answer
-    comes from the priors (200 of 200).
+    comes from the priors (200 of 200). Its threshold (classes moving the odds of being on no list
+    by more than 5%) was lowered from 10% after one of these data sets fell below 10%; on 200 fresh
+    data sets of the same design (SeedSequence(20261206), a check made once, outside this test) it
+    flagged 200 of 200 (smallest lift 7.7%) and the interval covered N in 199.
     """
     covered = flagged = independence_covered = 0
     for counts, idata in _fits(3):

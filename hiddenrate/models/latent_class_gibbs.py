@@ -136,9 +136,13 @@ from typing import Any
 
 import numpy as np
 
+from hiddenrate.models.jit_cache import file_digest
 from hiddenrate.models.latent_class_kernel import _make_sparse_kernel, log_seen_by_class
 
 __all__ = ["run_chains"]
+
+#: digest of this file as imported: part of the identity of the compiled sweep in numba's disk cache
+SOURCE_DIGEST = file_digest(__file__)
 
 _JIT: dict[tuple[int, int, str], Any] = {}
 _JIT_LOCK = threading.Lock()
@@ -153,12 +157,10 @@ TARGET_ACCEPT = 0.95
 
 def _build(k_lists: int, n_classes: int, priors: dict[str, dict[str, float]]) -> Any:
     """Compile the sweep loop with numba (once per structure, 6-8 s; later processes load it from disk in about 0.05 s)."""
-    import sys
-
     from hiddenrate.models import latent_class_kernel
     from hiddenrate.models.jit_cache import cached_jit, stamp
 
-    identity = stamp((sys.modules[__name__], latent_class_kernel),
+    identity = stamp((SOURCE_DIGEST, latent_class_kernel.SOURCE_DIGEST),
                      json.dumps([k_lists, n_classes, priors], sort_keys=True))
     jit = cached_jit(identity, nogil=True, error_model="numpy")
     kernel = jit(_make_sparse_kernel(k_lists, n_classes, priors, jit))

@@ -53,9 +53,13 @@ from typing import Any
 
 import numpy as np
 
+from hiddenrate.models.jit_cache import file_digest
 from hiddenrate.models.nutpie_callback import data_pointer_words, finish, is_installed, signature
 
 __all__ = ["install_kernel", "kernel_installed", "log_density_and_gradient"]
+
+#: digest of this file as imported: part of the identity of the Gibbs-HMC sweep in numba's disk cache
+SOURCE_DIGEST = file_digest(__file__)
 
 _KERNELS: dict[tuple[int, int, float, float, float, float], Any] = {}
 _KERNELS_LOCK = threading.Lock()
