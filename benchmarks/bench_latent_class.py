@@ -51,8 +51,9 @@ import arviz as az
 import numpy as np
 
 from hiddenrate.data.lists import read_lists
-from hiddenrate.diagnostics import RHAT_MAX
 from hiddenrate.models import latent_class_core as core
+from hiddenrate.models.latent_class import sample_tempered_if_needed
+from hiddenrate.models.latent_class_gibbs import TARGET_ACCEPT
 
 ROOT = Path(__file__).resolve().parents[1]
 LISTS = ROOT / "hiddenrate" / "examples" / "lists"
@@ -83,7 +84,7 @@ def main() -> None:
     parser.add_argument("--sampler", choices=list(core.SAMPLERS), default=core.DEFAULT_SAMPLER)
     parser.add_argument("--thin", type=int, default=core.THIN)
     parser.add_argument("--target-accept", type=float, default=None,
-                        help="HMC move's target acceptance (default: the sampler's, 0.9 for gibbs-hmc)")
+                        help=f"HMC move's target acceptance (default: the sampler's, {TARGET_ACCEPT} for gibbs-hmc)")
     parser.add_argument("--tempering", choices=["auto", "always", "never"], default="auto",
                         help="auto (default, as the model): sample again with tempering when R-hat of N > 1.01")
     parser.add_argument("--gradient", choices=["kernel", "pytensor"], default="kernel",
@@ -119,15 +120,17 @@ def main() -> None:
             if args.sampler == "gibbs-hmc":
                 loaded[k] = load_seconds(LISTS / f"{name}.csv", args.classes)
         start = time.perf_counter()
-        ladder = core.TEMPERING_LADDER if args.tempering == "always" else None
-        idata = sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=seed,
-                               sampler=args.sampler, thin=args.thin, tempering=ladder, target_accept=args.target_accept)
-        tempered = "y" if ladder else "-"
-        if args.tempering == "auto" and args.sampler == "gibbs-hmc" and _rhat(idata) > RHAT_MAX:
-            idata = sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=seed,
-                                   sampler=args.sampler, thin=args.thin, tempering=core.TEMPERING_LADDER,
-                                   target_accept=args.target_accept)
-            tempered = "y"
+
+        def draw(ladder: tuple[float, ...] | None) -> az.InferenceData:
+            return sampler.sample(table.counts, draws=args.draws, tune=args.tune, chains=4, seed=seed,
+                                  sampler=args.sampler, thin=args.thin, tempering=ladder,
+                                  target_accept=args.target_accept)
+
+        if args.sampler == "gibbs-hmc":  # the model's own rule (auto: again with tempering if chains disagree)
+            idata, tempering = sample_tempered_if_needed(draw, 4, args.tempering)
+        else:
+            idata, tempering = draw(None), None
+        tempered = "y" if tempering else "-"
         seconds = time.perf_counter() - start
         rhat = _rhat(idata)
         with warnings.catch_warnings():
@@ -146,7 +149,7 @@ def main() -> None:
               f"{ess / (seconds + loaded.get(k, float('nan'))):7.0f} {LCMCR_ESS_PER_SECOND.get(name, '-'):>11s}  "
               f"[{chain_medians}]", flush=True)
     print("\nESS/s: effective samples of N (4 chains pooled) per second of sampling; ESS/s+c adds the compile time "
-          "of the structure (comp s: once per number of lists on a machine, numba's cache empty); ESS/s+l adds the time "
+          "of the structure (comp s: once per structure on a machine, numba's cache empty); ESS/s+l adds the time "
           "a new process takes to load it from the cache (load s: every later run). ovl: overlap of the 95% intervals over the longer one. "
           "T: y when the fit was sampled with tempering (after a first run whose chains disagreed, timed too).")
     if len(seeds) > 1:

@@ -14,7 +14,7 @@ from hiddenrate.data.lists import ListTable
 from hiddenrate.distributions import DrawsDistribution, GridDistribution, PointEstimate
 from hiddenrate.models.bma import BMAModel
 from hiddenrate.results import StratumEstimate
-from hiddenrate.simulate import simulate_list_counts
+from hiddenrate.simulate import cell_probabilities, simulate_list_counts
 
 
 def _estimate(total, observed: int = 300, diagnostics: diag.Diagnostics | None = None, idata=None,
@@ -99,10 +99,10 @@ TWO_CLASSES_3 = (0.7, np.array([[0.2, 0.25, 0.3], [0.6, 0.7, 0.65]]))
 
 
 def _cell_probabilities(weight: float, capture: np.ndarray) -> np.ndarray:
-    """Probabilities of the 2^J capture patterns (list 1 = lowest bit) under two latent classes."""
-    patterns = (np.arange(2 ** capture.shape[1])[:, None] >> np.arange(capture.shape[1])) & 1
-    per_class = np.prod(np.where(patterns[None] == 1, capture[:, None, :], 1 - capture[:, None, :]), axis=2)
-    return weight * per_class[0] + (1 - weight) * per_class[1]
+    """Probabilities of the 2^J capture patterns under two latent classes (the simulator's, kept off 0 and 1)."""
+    capture = np.clip(capture, 1e-12, 1 - 1e-12)
+    weight = float(np.clip(weight, 1e-12, 1 - 1e-12))
+    return cell_probabilities(None, classes=[(weight, capture[0]), (1 - weight, capture[1])])
 
 
 def test_three_lists_do_not_identify_the_total_under_two_classes() -> None:

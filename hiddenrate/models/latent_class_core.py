@@ -127,8 +127,8 @@ from hiddenrate.models.nuts import compile_once
 from hiddenrate.models.design import n_cells, patterns
 from hiddenrate.models.latent_class_kernel import install_kernel, kernel_installed
 
-__all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "DEFAULT_SAMPLER", "LEAPFROG", "SAMPLERS", "TARGET_ACCEPT", "TEMPERING_LADDER", "THIN",
-           "LatentClassSampler", "check_sampler", "merge_priors", "prior_log_odds_unseen"]
+__all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "DEFAULT_SAMPLER", "LEAPFROG", "SAMPLERS", "TARGET_ACCEPT",
+           "TEMPERING_LADDER", "THIN", "LatentClassSampler", "check_sampler", "merge_priors", "prior_log_odds_unseen"]
 
 DEFAULT_CLASSES = 10
 #: LCMCR's defaults: Gamma(shape 0.25, rate 0.25) on the concentration, Beta(1, 1) capture probabilities
@@ -301,8 +301,9 @@ class LatentClassSampler:
 
     Notes
     -----
-    Gibbs-HMC (default): numba compiles the sampler in about 7-9 s, once per process and
-    structure (lists, classes, priors); a fit at default settings (4 chains x 6,000 sweeps, in
+    Gibbs-HMC (default): numba compiles the sampler in about 6-8 s, once per structure (lists,
+    classes, priors) on a machine, and keeps it in its disk cache (a later process loads it in
+    about 0.05 s; :mod:`hiddenrate.models.jit_cache`); a fit at default settings (4 chains x 6,000 sweeps, in
     parallel threads) then takes 0.7-2 s on the eleven shared sets on a 2-core machine
     (``benchmarks/bench_latent_class.py``), about five times as long with ``tempering``. NUTS: compiling takes 10-30 s; a fit of 4 x 2,000
     iterations on 5 lists 3.5-5.5 s (8 lists: about 16 s) with the hand-written log density of

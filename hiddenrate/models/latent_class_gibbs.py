@@ -659,16 +659,20 @@ def run_chains(counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[
     more than one value runs parallel tempering (see the module docstring).
     """
     ladder = check_ladder(ladder)
-    scaled = [np.round(np.asarray(counts, dtype=np.float64) * beta).sum() for beta in ladder]
-    if min(scaled) < 1:
+    # replica r sees the counts (and survey counts) times ladder[r], rounded
+    table = np.stack([np.round(np.asarray(counts, dtype=np.float64) * beta) for beta in ladder])
+    if table.sum(axis=1).min() < 1:
         raise ValueError(f"the tempering ladder {ladder} leaves a replica with no one on a list")
+    hits = np.stack([np.round(np.array([float(s[1]) for s in surveys]) * beta) for beta in ladder])
+    misses = np.stack([np.round(np.array([float(s[2]) for s in surveys]) * beta) for beta in ladder])
+    survey_lists = np.array([int(s[0]) for s in surveys], dtype=np.int64)
     chain = _compiled_chain(k, classes, priors)
     workers = max(1, min(len(seeds), threads or os.cpu_count() or 1))
 
     def one(seed: int) -> dict[str, Any]:
-        return _run_chain(chain, counts, k, classes, priors, tune=tune, draws=draws, thin=thin, seed=seed,
+        return _run_chain(chain, table, k, classes, priors, tune=tune, draws=draws, thin=thin, seed=seed,
                           max_hidden_mean=max_hidden_mean, leapfrog=leapfrog, target_accept=target_accept,
-                          surveys=surveys, ladder=ladder)
+                          survey_lists=survey_lists, hits=hits, misses=misses)
 
     if workers == 1:
         return [one(seed) for seed in seeds]
@@ -676,9 +680,10 @@ def run_chains(counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[
         return list(pool.map(one, seeds))
 
 
-def _run_chain(chain: Any, counts: np.ndarray, k: int, classes: int, priors: dict[str, dict[str, float]], *,
+def _run_chain(chain: Any, table: np.ndarray, k: int, classes: int, priors: dict[str, dict[str, float]], *,
                tune: int, draws: int, thin: int, seed: int, max_hidden_mean: float, leapfrog: int,
-               target_accept: float, surveys: Any, ladder: tuple[float, ...]) -> dict[str, Any]:
+               target_accept: float, survey_lists: np.ndarray, hits: np.ndarray,
+               misses: np.ndarray) -> dict[str, Any]:
     """Run one chain; returns the kept draws (``hidden``, ``log_odds_unseen``, ``alpha``,
     ``class_weight`` (draws x classes), ``capture`` (draws x classes x lists)) and ``bounded``:
     False when a sweep put the expected number on no list above ``max_hidden_mean`` (the chain
@@ -688,23 +693,20 @@ def _run_chain(chain: Any, counts: np.ndarray, k: int, classes: int, priors: dic
 
     Parameters
     ----------
-    counts : numpy.ndarray
-        The ``2**k - 1`` observed cell counts (cells 1 .. 2**k - 1 of :mod:`hiddenrate.models.design`).
+    table : numpy.ndarray
+        Replicas x the ``2**k - 1`` observed cell counts (cells 1 .. 2**k - 1 of
+        :mod:`hiddenrate.models.design`); row 0 is the data, later rows the tempered replicas'.
     seed : int
         Seeds numba's generator for this chain.
-    ladder : tuple of float
-        Replica r sees the counts (and survey counts) times ``ladder[r]``, rounded.
+    survey_lists, hits, misses : numpy.ndarray
+        The list each survey asks about; replicas x respondents on it and not on it.
     """
-    table = np.stack([np.round(np.asarray(counts, dtype=np.float64) * beta) for beta in ladder])
-    hits = np.stack([np.round(np.array([float(s[1]) for s in surveys]) * beta) for beta in ladder])
-    misses = np.stack([np.round(np.array([float(s[2]) for s in surveys]) * beta) for beta in ladder])
     (hidden, log_odds, alpha, weight, capture, occupied, bounded, divergent, accept, step, swaps_tried,
      swaps_made) = chain(
         np.ascontiguousarray(table), int(k), int(classes), float(priors["capture"]["a"]),
         float(priors["capture"]["b"]), float(priors["alpha"]["shape"]), float(priors["alpha"]["rate"]), int(tune),
         int(draws), int(thin), int(seed), float(max_hidden_mean), int(leapfrog), float(target_accept),
-        np.array([int(s[0]) for s in surveys], dtype=np.int64), np.ascontiguousarray(hits),
-        np.ascontiguousarray(misses))
+        survey_lists, np.ascontiguousarray(hits), np.ascontiguousarray(misses))
     return {"hidden": hidden, "log_odds_unseen": log_odds, "alpha": alpha, "class_weight": weight,
             "capture": capture, "occupied_classes": occupied, "bounded": bool(bounded), "diverging": divergent, "accept": float(accept),
-            "step": float(step), "swap_rate": (swaps_made / np.maximum(swaps_tried, 1))[:len(ladder) - 1]}
+            "step": float(step), "swap_rate": (swaps_made / np.maximum(swaps_tried, 1))[:table.shape[0] - 1]}
