@@ -1,4 +1,4 @@
-"""Benchmark exact Bayesian model averaging (hiddenrate.models.bma_core) against dga.
+"""Benchmark exact Bayesian model averaging (hiddenrate.models.lists.bma_core) against dga.
 
 Run as ``python benchmarks/bench_bma.py [--repeats 15]``. For every data set with a
 ``dga,bma.cr delta=2^-p`` row in ``tests/reference/reference_results.csv`` it prints:
@@ -31,11 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hiddenrate.models.bma_core import bma_posterior, joint_log_posterior
-from hiddenrate.models.design import cell_index
+from hiddenrate.models.lists.bma_core import bma_posterior, joint_log_posterior
+from hiddenrate.core.design import cell_index
 
 ROOT = Path(__file__).resolve().parents[1]
-LISTS = ROOT / "hiddenrate" / "examples" / "lists"
+LISTS = ROOT / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 DGA_GRID_STEP = {
     "uk_modern_slavery_2013_5lists": 5,

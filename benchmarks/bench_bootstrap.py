@@ -1,4 +1,4 @@
-"""Benchmark the selection-aware bootstrap (hiddenrate.models.bootstrap) against SparseMSE.
+"""Benchmark the selection-aware bootstrap (hiddenrate.models.lists.bootstrap) against SparseMSE.
 
 Run as ``python benchmarks/bench_bootstrap.py [--repeats 5] [--seeds 20]``. For every data set
 with a ``SparseMSE,stepwise + BCa`` row in ``tests/reference/reference_results.csv`` it prints
@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from hiddenrate.data.lists import read_lists
-from hiddenrate.models.bootstrap import selection_bootstrap
+from hiddenrate.models.lists.bootstrap import selection_bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
-LISTS = ROOT / "hiddenrate" / "examples" / "lists"
+LISTS = ROOT / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 
 

@@ -28,10 +28,10 @@ import numpy as np  # noqa: E402
 from hiddenrate.data.lists import ListData, ListTable  # noqa: E402
 from hiddenrate.data.reporting import PopulationRoute  # noqa: E402
 from hiddenrate.data.spec import CombineSpec, StratumEvidence, Survey  # noqa: E402
-from hiddenrate.models.combine import fit_combined  # noqa: E402
-from hiddenrate.models.combine_core import _compiled  # noqa: E402
-from hiddenrate.models.design import all_pairs  # noqa: E402
-from hiddenrate.simulate import simulate_list_counts  # noqa: E402
+from hiddenrate.models.combine.model import fit_combined  # noqa: E402
+from hiddenrate.models.combine.core import _compiled  # noqa: E402
+from hiddenrate.core.design import all_pairs  # noqa: E402
+from hiddenrate.data.simulate import simulate_list_counts  # noqa: E402
 
 
 def lists_spec(counts: np.ndarray, names: tuple[str, ...], surveys: dict[str, Survey],

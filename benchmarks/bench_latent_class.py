@@ -1,10 +1,10 @@
-"""Benchmark the latent-class model (hiddenrate.models.latent_class_core) against LCMCR.
+"""Benchmark the latent-class model (hiddenrate.models.lists.latent_class_core) against LCMCR.
 
 Run as ``python benchmarks/bench_latent_class.py [--seed 1 | --seeds 1-6] [--draws 1000] [--only NAME]
 [--tempering auto|always|never]``. For every data set with an ``LCMCR,lcmCR K=10`` row in
 ``tests/reference/reference_results.csv`` it fits the model at its default settings (K = 10,
 LCMCR's priors, Gibbs-HMC, 4 chains x 1,000 draws kept from 5,000 sweeps after 1,000 warm-up
-sweeps; as :class:`~hiddenrate.models.latent_class.LatentClassModel` does by default, a fit whose
+sweeps; as :class:`~hiddenrate.models.lists.latent_class.LatentClassModel` does by default, a fit whose
 chains disagree is sampled again with parallel tempering, both runs timed, column ``T``) and prints:
 
 * posterior median and 95% equal-tailed interval of N beside LCMCR's row, the ratio of medians
@@ -14,7 +14,7 @@ chains disagree is sampled again with parallel tempering, both runs timed, colum
   that differ by more than their Monte Carlo error, e.g. one chain of four far from the others);
 * effective samples of N per second (``--gradient pytensor`` measures the same with PyTensor's
   generated log density instead of the hand-written kernel of
-  :mod:`hiddenrate.models.latent_class_kernel`): sampling time only (``ESS/s``); with the compile
+  :mod:`hiddenrate.models.sampling.latent_class_kernel`): sampling time only (``ESS/s``); with the compile
   time of the model structure added (``ESS/s+c``: the first fit on a machine, numba's disk cache
   empty); and with the time a new process takes to load the compiled structure from that cache
   added (``ESS/s+l``: every later run, e.g. each ``hiddenrate lists`` call). The benchmark
@@ -51,12 +51,12 @@ import arviz as az
 import numpy as np
 
 from hiddenrate.data.lists import read_lists
-from hiddenrate.models import latent_class_core as core
-from hiddenrate.models.latent_class import sample_tempered_if_needed
-from hiddenrate.models.latent_class_gibbs import TARGET_ACCEPT
+from hiddenrate.models.lists import latent_class_core as core
+from hiddenrate.models.lists.latent_class import sample_tempered_if_needed
+from hiddenrate.models.sampling.latent_class_gibbs import TARGET_ACCEPT
 
 ROOT = Path(__file__).resolve().parents[1]
-LISTS = ROOT / "hiddenrate" / "examples" / "lists"
+LISTS = ROOT / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 LCMCR_ESS_PER_SECOND = {"uk_modern_slavery_2013_5lists": "110-250", "western_us_sex_trafficking": "870-930"}
 
@@ -167,7 +167,7 @@ LOAD = """
 import sys, time
 import numpy as np
 from hiddenrate.data.lists import read_lists
-from hiddenrate.models.latent_class_core import LatentClassSampler
+from hiddenrate.models.lists.latent_class_core import LatentClassSampler
 table = read_lists(sys.argv[1]).tables[0]
 sampler = LatentClassSampler(table.k, int(sys.argv[2]))
 start = time.perf_counter()

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hiddenrate.models.design import model_label
-from hiddenrate.models.loglinear_profile import profile_likelihood
-from hiddenrate.models.ranking import count_models, rank_models, stepwise
+from hiddenrate.core.design import model_label
+from hiddenrate.models.lists.loglinear_profile import profile_likelihood
+from hiddenrate.models.lists.ranking import count_models, rank_models, stepwise
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "hiddenrate" / "examples" / "lists"
+EXAMPLES = ROOT / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 MAX_MODELS = 200_000
 

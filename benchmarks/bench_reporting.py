@@ -4,10 +4,10 @@ Run as ``python benchmarks/bench_reporting.py [--sizes 10 100 1000] [--draws 100
 [--gradient kernel|pytensor]``.
 Each size runs in a fresh subprocess (so peak memory is that run's alone, measured with
 ``resource.getrusage(RUSAGE_SELF).ru_maxrss``), on strata simulated from the pooled model
-(:func:`hiddenrate.models.reporting_pooled.simulate`; 30% of strata without a survey, some
+(:func:`hiddenrate.models.reporting.pooled.simulate`; 30% of strata without a survey, some
 with nothing recorded). For each size it prints:
 
-* ``pooled``: :func:`hiddenrate.models.reporting.fit_reporting` with ``model="pooled"``, as a
+* ``pooled``: :func:`hiddenrate.models.reporting.model.fit_reporting` with ``model="pooled"``, as a
   user calls it (4 chains x 1000 tuning + 1000 kept draws by default): compiling the nutpie
   model (once per number of strata and priors; cached within a process), sampling, drawing the
   unrecorded counts, diagnostics and the Result; the time to compile is shown separately;
@@ -15,7 +15,7 @@ with nothing recorded). For each size it prints:
 * peak resident memory of the subprocess, and the pooled fit's R-hat, ESS and divergences.
 
 ``--gradient pytensor`` makes the pooled model evaluate PyTensor's generated log density and
-gradient instead of the hand-written kernel (:mod:`hiddenrate.models.reporting_kernel`), to
+gradient instead of the hand-written kernel (:mod:`hiddenrate.models.sampling.reporting_kernel`), to
 measure what the kernel gains in the same conditions.
 
 Timings depend on the machine's load (``uptime`` is printed): on a shared machine they can be
@@ -36,12 +36,12 @@ import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 import numpy as np
 import pandas as pd
-from hiddenrate.models.reporting import fit_reporting
-from hiddenrate.models.reporting_pooled import _compiled, DEFAULT_PRIORS, simulate
+from hiddenrate.models.reporting.model import fit_reporting
+from hiddenrate.models.reporting.pooled import _compiled, DEFAULT_PRIORS, simulate
 
 size, draws, chains = (int(x) for x in sys.argv[1:4])
 if sys.argv[4] == "pytensor":
-    import hiddenrate.models.reporting_pooled as pooled_module
+    import hiddenrate.models.reporting.pooled as pooled_module
     pooled_module.install_kernel = lambda compiled, *_: compiled
 rng = np.random.default_rng(size)
 surveyed = rng.integers(50, 500, size)

@@ -7,17 +7,17 @@
 
 from hiddenrate._version import __version__
 from hiddenrate.api import example_path, fit_lists
-from hiddenrate.claims import check_claim
+from hiddenrate.analysis.claims import check_claim
 from hiddenrate.data import CaptureCountData, ListData, ListTable, read_capture_counts, read_list_input, read_lists
-from hiddenrate.exceptions import ConvergenceWarning, DataError, EstimationError, ModelError
+from hiddenrate.core.exceptions import ConvergenceWarning, DataError, EstimationError, ModelError
 from hiddenrate.data.reporting import ReportingData, read_reporting
-from hiddenrate.inference_io import load_result
-from hiddenrate.models.reporting import fit_reporting
-from hiddenrate.models.trend import fit_trend
-from hiddenrate.models.combine import fit_combined, read_spec
-from hiddenrate.plots import plot_result
-from hiddenrate.results import Result, StratumEstimate
-from hiddenrate.suppression import suppress_payload, suppress_result
+from hiddenrate.result.io import load_result
+from hiddenrate.models.reporting.model import fit_reporting
+from hiddenrate.models.trend.model import fit_trend
+from hiddenrate.models.combine.model import fit_combined, read_spec
+from hiddenrate.render.plots import plot_result
+from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.analysis.suppression import suppress_payload, suppress_result
 
 __all__ = [
     "CaptureCountData",

@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 
 from hiddenrate.data.lists import CaptureCountData, ListData, read_list_input
-from hiddenrate.models.base import DEFAULT_LEVELS, DEFAULT_SEED
-from hiddenrate.models.registry import make_list_model
-from hiddenrate.results import Result
+from hiddenrate.models.lists.base import DEFAULT_LEVELS, DEFAULT_SEED
+from hiddenrate.models.lists.registry import make_list_model
+from hiddenrate.result.value import Result
 
 
 def fit_lists(
@@ -35,7 +35,7 @@ def fit_lists(
         data already read with :func:`hiddenrate.read_lists` / :func:`hiddenrate.read_capture_counts`.
     model
         ``auto`` (two lists: Bayesian two-list model; 3-6 lists: exact model averaging), or a
-        name from ``hiddenrate.models.registry.LIST_MODELS`` (``bma``, ``loglinear``,
+        name from ``hiddenrate.models.lists.registry.LIST_MODELS`` (``bma``, ``loglinear``,
         ``independence``, ``bayes-loglinear``, ``bayes-2list``, ``chapman``,
         ``lincoln-petersen``); for number-of-captures data ``chao``, ``zelterman`` or
         ``ztpoisson``.
@@ -63,7 +63,7 @@ def fit_lists(
     else:
         parsed = read_list_input(data, lists=lists, by=by)
     if isinstance(parsed, CaptureCountData):
-        from hiddenrate.models.capture_counts import fit_capture_counts
+        from hiddenrate.models.capture_counts.model import fit_capture_counts
 
         return fit_capture_counts(parsed, model, levels=levels, seed=seed, **options)
     estimator = make_list_model(model, parsed.k, options, sampling)
@@ -72,6 +72,6 @@ def fit_lists(
 
 def example_path(name: str) -> Path:
     """Path of a bundled example data set (see ``hiddenrate examples``)."""
-    from hiddenrate.examples import get_example
+    from hiddenrate.data.examples import get_example
 
     return get_example(name).path()

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from hiddenrate.cli import cli
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "hiddenrate" / "examples" / "lists"
+EXAMPLES = Path(__file__).resolve().parents[1] / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = Path(__file__).resolve().parent / "reference" / "reference_results.csv"
 
 

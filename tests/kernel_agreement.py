@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.models.nutpie_callback import evaluate
+from hiddenrate.models.sampling.nutpie_callback import evaluate
 
 
 def worst_difference(reference: Any, compiled: Any, python: Callable[[np.ndarray], tuple[float, np.ndarray]],

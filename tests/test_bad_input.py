@@ -74,7 +74,7 @@ def test_dataframe_errors_name_the_row():
     import pandas as pd
 
     from hiddenrate import read_lists
-    from hiddenrate.exceptions import DataError
+    from hiddenrate.core.exceptions import DataError
 
     frame = pd.DataFrame({"police": [1, 0, 1], "ngo": [0, 1, 1], "count": [5, -1, 2]}, index=[10, 11, 12])
     with pytest.raises(DataError, match=r"DataFrame, row 11, column 'count': -1 is not allowed"):

@@ -1,4 +1,4 @@
-"""Tests of the Bayesian Poisson log-linear sampler (hiddenrate.models.bayes_loglinear_core).
+"""Tests of the Bayesian Poisson log-linear sampler (hiddenrate.models.lists.bayes_loglinear_core).
 
 Compiling a nutpie model takes several seconds, so compiled samplers are module-scoped
 fixtures and every sampling test swaps data into them; sampling uses few draws.
@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hiddenrate.exceptions import DataError, EstimationError, ModelError
-from hiddenrate.models.bayes_loglinear_core import (
+from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
+from hiddenrate.models.lists.bayes_loglinear_core import (
     DEFAULT_PRIORS,
     LoglinearSampler,
     _compiled_model,
     merge_priors,
 )
-from hiddenrate.models.design import cell_index
+from hiddenrate.core.design import cell_index
 
-LISTS = Path(__file__).resolve().parents[1] / "hiddenrate" / "examples" / "lists"
+LISTS = Path(__file__).resolve().parents[1] / "hiddenrate" / "data" / "examples" / "lists"
 # Spina bifida, New York (Hook et al. 1980): cells in hiddenrate order (list j is bit j).
 SPINA_BIFIDA = np.array([0, 247, 49, 142, 60, 112, 4, 12])
 FEW = {"draws": 300, "tune": 300, "chains": 2}

@@ -38,7 +38,7 @@ thousand), and it saved little (289 s against about 370 s: per-fit overheads dom
 requirement was not loosened; the test keeps the design above.
 
 2026-12-05, same design, with the hand-written log density of
-hiddenrate.models.bayes_loglinear_kernel (same function, different rounding): coverage 0.951
+hiddenrate.models.sampling.bayes_loglinear_kernel (same function, different rounding): coverage 0.951
 (first 200: 0.955), every fit converged, 232 s on a 2-core machine (about 370 s before).
 """
 
@@ -50,8 +50,8 @@ import arviz
 import numpy as np
 import pytest
 
-from hiddenrate.models.bayes_loglinear_core import LoglinearSampler
-from hiddenrate.simulate import simulate_list_counts
+from hiddenrate.models.lists.bayes_loglinear_core import LoglinearSampler
+from hiddenrate.data.simulate import simulate_list_counts
 
 SEED = 2026_11_23  # see the decision above; the 200-set design used 20_240_601
 N_TRUE = 2000

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from hiddenrate.models.bayes_loglinear_core import _compiled_model, merge_priors
-from hiddenrate.models.bayes_loglinear_kernel import kernel_installed, log_density_and_gradient
-from hiddenrate.models.design import normalize_terms
-from hiddenrate.models.nutpie_callback import evaluate
+from hiddenrate.models.lists.bayes_loglinear_core import _compiled_model, merge_priors
+from hiddenrate.models.sampling.bayes_loglinear_kernel import kernel_installed, log_density_and_gradient
+from hiddenrate.core.design import normalize_terms
+from hiddenrate.models.sampling.nutpie_callback import evaluate
 from kernel_agreement import worst_difference
 
 SPECS = [

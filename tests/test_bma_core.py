@@ -1,5 +1,5 @@
-"""Tests of exact Bayesian model averaging over decomposable graphs (hiddenrate.models.bma_core,
-hiddenrate.models.decomposable).
+"""Tests of exact Bayesian model averaging over decomposable graphs (hiddenrate.models.lists.bma_core,
+hiddenrate.models.lists.decomposable).
 
 Reference values: the ``dga`` rows of tests/reference/reference_results.csv (dga 2.0.2, R 4.2.2):
 
@@ -30,25 +30,25 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from hiddenrate.exceptions import DataError, EstimationError, ModelError
-from hiddenrate.models import bma_core
-from hiddenrate.models.bma_core import (
+from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
+from hiddenrate.models.lists import bma_core
+from hiddenrate.models.lists.bma_core import (
     BMAPosterior,
     bma_posterior,
     joint_log_posterior,
     posterior_quantiles,
     tail_exponents,
 )
-from hiddenrate.models.decomposable import (
+from hiddenrate.models.lists.decomposable import (
     cliques_and_separators,
     decomposable_graphs,
     factor_coefficients,
     graph_coefficients,
     is_decomposable,
 )
-from hiddenrate.models.design import cell_index
+from hiddenrate.core.design import cell_index
 
-LISTS = Path(__file__).resolve().parents[1] / "hiddenrate" / "examples" / "lists"
+LISTS = Path(__file__).resolve().parents[1] / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = Path(__file__).resolve().parent / "reference" / "reference_results.csv"
 
 

@@ -1,4 +1,4 @@
-"""Selection-aware bootstrap (hiddenrate.models.bootstrap) against SparseMSE 2.0.1.
+"""Selection-aware bootstrap (hiddenrate.models.lists.bootstrap) against SparseMSE 2.0.1.
 
 Reference values: ``tests/reference/reference_results.csv``, rows ``SparseMSE,stepwise + BCa``,
 produced by ``SparseMSE::estimatepopulation(zdat, nboot = 1000, pthresh = 0.02, iseed = 1234)``
@@ -19,12 +19,12 @@ from scipy.stats import norm
 
 from hiddenrate.api import fit_lists
 from hiddenrate.data.lists import read_lists
-from hiddenrate.distributions import PointEstimate
-from hiddenrate.exceptions import ModelError
-from hiddenrate.models.bootstrap import bca_interval, selection_bootstrap
+from hiddenrate.core.distributions import PointEstimate
+from hiddenrate.core.exceptions import ModelError
+from hiddenrate.models.lists.bootstrap import bca_interval, selection_bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "hiddenrate" / "examples" / "lists"
+EXAMPLES = ROOT / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 
 # Selected models as SparseMSE reports them (estimatepopulation(...)$MSEfit; 0-based pairs here).

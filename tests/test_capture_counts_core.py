@@ -1,4 +1,4 @@
-"""Tests of the single-source capture-count estimators (hiddenrate.models.capture_counts_core).
+"""Tests of the single-source capture-count estimators (hiddenrate.models.capture_counts.core).
 
 Reference data: illegal immigrants in four Dutch cities, 1995 (van der Heijden et al. 2003;
 ``ill`` in Rcapture; /work/shared/data/lists/illegal_immigrants_capture_counts.csv).
@@ -22,8 +22,8 @@ from scipy.optimize import brentq
 from scipy.special import gammaln
 from scipy.stats import chi2, norm
 
-from hiddenrate.exceptions import DataError, EstimationError, ModelError
-from hiddenrate.models.capture_counts_core import (
+from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
+from hiddenrate.models.capture_counts.core import (
     CAPTURE_COUNT_METHODS,
     CaptureCountEstimate,
     capture_frequencies,

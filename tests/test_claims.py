@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hiddenrate import fit_lists
-from hiddenrate.claims import (
+from hiddenrate.analysis.claims import (
     VERDICT_BANDS,
     check_claim,
     format_probability,
@@ -19,8 +19,8 @@ from hiddenrate.claims import (
     verdict,
     verdict_bands_markdown,
 )
-from hiddenrate.distributions import DrawsDistribution, GridDistribution
-from hiddenrate.exceptions import ModelError
+from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
+from hiddenrate.core.exceptions import ModelError
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAME = pd.DataFrame({"police": [1, 0, 1], "ngo": [0, 1, 1], "count": [100, 200, 50]})

@@ -9,7 +9,7 @@ import pytest
 
 from hiddenrate import fit_combined, load_result
 from hiddenrate.data.spec import Survey
-from hiddenrate.models.combine_checks import draws_conflict_p_value, survey_conflict_p_value
+from hiddenrate.models.combine.checks import draws_conflict_p_value, survey_conflict_p_value
 from hiddenrate.render import render
 
 POLICE = {"count": 100, "surveyed": 711, "reported": 195}
@@ -20,7 +20,7 @@ def conflict_rows(result) -> list[list]:
 
 
 def test_one_source_reproduces_the_reference_multiplier() -> None:
-    """METHODS.md / shared/data/reporting/README.md: 100 recorded, 195 of 711 reported, uniform prior on
+    """docs/methods.md#thinning / shared/data/reporting/README.md: 100 recorded, 195 of 711 reported, uniform prior on
     the rate and p(lambda) ~ 1/lambda: total 363 [296, 446] (exact; the negative binomial mixture). One
     source with a survey cannot be checked against anything."""
     result = fit_combined({"sources": {"police": POLICE}})

@@ -8,7 +8,7 @@ replicates a calibrated 95% interval covers the truth in 92-98% of them (binomia
    capture probabilities (0.3, 0.2) and odds ratio 3 between the lists (``simulate_list_counts``
    with ``log_odds_ratios={(0, 1): log 3}``), so the police list's marginal capture probability
    is 0.375; a survey of 300 victims, ``r ~ Binomial(300, 0.375)``. Independence: Chapman's
-   estimate with its log-normal 95% interval (``hiddenrate.models.two_list.Chapman``). Joint:
+   estimate with its log-normal 95% interval (``hiddenrate.models.lists.two_list.Chapman``). Joint:
    ``fit_combined`` with the default spec (pairwise dependence, default priors; 4 chains x 1000
    draws after 1000 tuning; the conflict and predictive checks off, as they do not change the
    estimate), equal-tailed 95% interval of the total. The compiled model is reused (data swapped).
@@ -41,15 +41,15 @@ import time
 import numpy as np
 import pytest
 
-from hiddenrate import diagnostics as diag
+from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.data.spec import DEFAULT_PRIORS, CombineSpec, StratumEvidence, Survey
-from hiddenrate.models.combine import fit_combined
-from hiddenrate.models.combine_checks import CONFLICT_LEVEL, survey_conflict_p_value
-from hiddenrate.models.combine_core import JointSampler
-from hiddenrate.models.design import all_pairs
-from hiddenrate.models.two_list import Chapman
-from hiddenrate.simulate import cell_probabilities, simulate_list_counts
+from hiddenrate.models.combine.model import fit_combined
+from hiddenrate.models.combine.checks import CONFLICT_LEVEL, survey_conflict_p_value
+from hiddenrate.models.combine.core import JointSampler
+from hiddenrate.core.design import all_pairs
+from hiddenrate.models.lists.two_list import Chapman
+from hiddenrate.data.simulate import cell_probabilities, simulate_list_counts
 
 N_TRUE = 1000
 N_DATASETS = 200

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hiddenrate.models.combine_core import _compiled
-from hiddenrate.models.combine_kernel import kernel_installed, log_density_and_gradient
-from hiddenrate.models.design import all_pairs
+from hiddenrate.models.combine.core import _compiled
+from hiddenrate.models.sampling.combine_kernel import kernel_installed, log_density_and_gradient
+from hiddenrate.core.design import all_pairs
 from kernel_agreement import worst_difference
 
 BASE = {"main_mu": 0.0, "main_sigma": 5.0, "route_on": 0.0, "population_mu": 0.0, "population_sigma": 1.0,

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from hiddenrate import fit_combined, load_result
-from hiddenrate.examples import get_example
+from hiddenrate.data.examples import get_example
 from hiddenrate.render import render
-from hiddenrate.simulate import counts_to_frame, simulate_list_counts
-from hiddenrate.suppression import suppress_result
+from hiddenrate.data.simulate import counts_to_frame, simulate_list_counts
+from hiddenrate.analysis.suppression import suppress_result
 
 
 def table(result, title: str) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hiddenrate.data.spec import DEFAULT_PRIORS, Survey, read_spec
-from hiddenrate.exceptions import DataError
+from hiddenrate.core.exceptions import DataError
 
 LISTS = "police,ngo,count\n1,0,114\n0,1,189\n1,1,161\n"
 

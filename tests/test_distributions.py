@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hiddenrate.distributions import DrawsDistribution, GridDistribution, PointEstimate, sum_independent
+from hiddenrate.core.distributions import DrawsDistribution, GridDistribution, PointEstimate, sum_independent
 
 
 def test_grid_quantiles_match_expanding_the_distribution():

@@ -1,4 +1,4 @@
-"""Fragility checks (hiddenrate.fragility): each check on constructed estimates, then on simulated data."""
+"""Fragility checks (hiddenrate.analysis.fragility): each check on constructed estimates, then on simulated data."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import arviz
 import numpy as np
 import pytest
 
-from hiddenrate import diagnostics as diag
-from hiddenrate import fragility
+from hiddenrate.core import diagnostics as diag
+from hiddenrate.analysis import fragility
 from hiddenrate.data.lists import ListTable
-from hiddenrate.distributions import DrawsDistribution, GridDistribution, PointEstimate
-from hiddenrate.models.bma import BMAModel
-from hiddenrate.results import StratumEstimate
-from hiddenrate.simulate import cell_probabilities, simulate_list_counts
+from hiddenrate.core.distributions import DrawsDistribution, GridDistribution, PointEstimate
+from hiddenrate.models.lists.bma import BMAModel
+from hiddenrate.result.value import StratumEstimate
+from hiddenrate.data.simulate import cell_probabilities, simulate_list_counts
 
 
 def _estimate(total, observed: int = 300, diagnostics: diag.Diagnostics | None = None, idata=None,
@@ -267,7 +267,7 @@ def test_latent_class_rarely_warns_on_well_behaved_data(capture: list[float]) ->
     that the data cannot fix (classes moving the odds of being on no list by more than 5%) fired on
     none of these: independent lists give the classes nothing to move.
     """
-    from hiddenrate.models.latent_class import LatentClassModel
+    from hiddenrate.models.lists.latent_class import LatentClassModel
 
     model = LatentClassModel()
     flagged: Counter[str] = Counter()

@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 
 from hiddenrate import fit_lists
-from hiddenrate.examples import EXAMPLES
+from hiddenrate.data.examples import EXAMPLES
 from hiddenrate.render import render
 from hiddenrate.render.figures import expected_figures
 from hiddenrate.render.html import CSP

@@ -1,4 +1,4 @@
-"""The latent-class sampler's compiled code is cached on disk (hiddenrate.models.jit_cache).
+"""The latent-class sampler's compiled code is cached on disk (hiddenrate.models.sampling.jit_cache).
 
 Why it matters: compiling the Gibbs-HMC sweep takes 6-8 s per structure, against about 1 s of
 sampling on Western; without a stable cache key every process compiled afresh (numba keys a
@@ -14,14 +14,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hiddenrate.models import latent_class_gibbs, latent_class_kernel
-from hiddenrate.models.jit_cache import file_digest, stamp
+from hiddenrate.models.sampling import latent_class_gibbs
+from hiddenrate.models.sampling import latent_class_kernel
+from hiddenrate.models.sampling.jit_cache import file_digest, stamp
 
 FIT = """
 import json
 import numpy as np
-from hiddenrate.models import latent_class_gibbs
-from hiddenrate.models.latent_class_core import LatentClassSampler
+from hiddenrate.models.sampling import latent_class_gibbs
+from hiddenrate.models.lists.latent_class_core import LatentClassSampler
 idata = LatentClassSampler(2, classes=3).sample(np.array([0, 30, 40, 12]), draws=20, tune=20, chains=2, seed=3)
 chain = next(iter(latent_class_gibbs._JIT.values()))
 print(json.dumps({"total": idata.posterior["total"].values.ravel().tolist(),
@@ -61,7 +62,7 @@ def test_without_a_place_to_cache_the_function_is_compiled_in_memory(monkeypatch
     """numba raises RuntimeError at decoration when no cache folder is writable; the sampler must still run."""
     import numba
 
-    from hiddenrate.models.jit_cache import cached_jit
+    from hiddenrate.models.sampling.jit_cache import cached_jit
 
     plain = numba.njit
 

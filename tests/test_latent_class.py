@@ -1,4 +1,4 @@
-"""Latent-class model (hiddenrate.models.latent_class[_core]): priors, identities, and one exact check.
+"""Latent-class model (hiddenrate.models.lists.latent_class[_core]): priors, identities, and one exact check.
 
 The exact check: with one class the model is the independence model with Beta(1, 1) capture
 probabilities and p(N) ∝ 1/N, whose posterior of N is one-dimensional and known in closed form,
@@ -20,10 +20,10 @@ import pytest
 from scipy import integrate
 from scipy.special import betaln, gammaln
 
-from hiddenrate.exceptions import DataError, ModelError
-from hiddenrate.models.design import patterns
-from hiddenrate.models.latent_class import LatentClassModel, class_table
-from hiddenrate.models.latent_class_core import (
+from hiddenrate.core.exceptions import DataError, ModelError
+from hiddenrate.core.design import patterns
+from hiddenrate.models.lists.latent_class import LatentClassModel, class_table
+from hiddenrate.models.lists.latent_class_core import (
     DEFAULT_PRIORS,
     LatentClassSampler,
     merge_priors,
@@ -143,7 +143,7 @@ def test_output_structure_and_seeding(one_class_fit) -> None:
 def test_gibbs_hmc_chains_do_not_depend_on_threads() -> None:
     """Chains run in parallel threads, each seeding numba's generator of its own thread: the draws
     are the same run on one thread or on four."""
-    from hiddenrate.models.latent_class_gibbs import run_chains
+    from hiddenrate.models.sampling.latent_class_gibbs import run_chains
 
     priors = merge_priors(None)
     runs = [run_chains(COUNTS[1:], 3, 4, priors, tune=50, draws=40, thin=2, seeds=[5, 6, 7], max_hidden_mean=1e15,
@@ -171,9 +171,9 @@ def test_default_classes_are_raised_while_the_last_class_binds() -> None:
     holds well under 2%, so the "bound" warning the fixed K = 10 gets is a false alarm the default
     avoids. N does not depend on how identical classes split the people: the two medians agree.
     """
-    from hiddenrate import fragility
+    from hiddenrate.analysis import fragility
     from hiddenrate.data.lists import ListTable
-    from hiddenrate.simulate import simulate_list_counts
+    from hiddenrate.data.simulate import simulate_list_counts
 
     counts = simulate_list_counts(1000, [0.3, 0.25, 0.35], rng=np.random.default_rng(np.random.SeedSequence([11, 44])))
     counts[0] = 0
@@ -199,7 +199,7 @@ def test_chains_that_disagree_are_sampled_again_with_tempering() -> None:
 
     from hiddenrate.data.lists import read_lists
 
-    path = Path(__file__).resolve().parents[1] / "hiddenrate" / "examples" / "lists" / "uk_modern_slavery_2013.csv"
+    path = Path(__file__).resolve().parents[1] / "hiddenrate" / "data" / "examples" / "lists" / "uk_modern_slavery_2013.csv"
     table = read_lists(path).tables[0]
     short = {"draws": 100, "tune": 100, "thin": 1}
     never = LatentClassModel(tempering="never", **short).fit_table(table, levels=(0.95,), seed=1,
@@ -224,8 +224,8 @@ def test_tempering_helper_samples_again_only_when_chains_disagree() -> None:
     disagreeing run (its diagnostics then say the chains disagree); "always" tempers at once."""
     import arviz
 
-    from hiddenrate.models.latent_class import sample_tempered_if_needed, tempering_text
-    from hiddenrate.models.latent_class_core import TEMPERING_LADDER
+    from hiddenrate.models.lists.latent_class import sample_tempered_if_needed, tempering_text
+    from hiddenrate.models.lists.latent_class_core import TEMPERING_LADDER
 
     rng = np.random.default_rng(3)
     agree = rng.normal(1000, 50, size=(4, 500))
@@ -282,7 +282,7 @@ def test_order_probability_is_the_stick_breaking_expectation() -> None:
     2% allowed, about 4 standard errors), for sizes in
     an order the prior likes (largest first) and in one it dislikes; survey respondents count as
     members."""
-    from hiddenrate.models.latent_class_gibbs import log_order_probability
+    from hiddenrate.models.sampling.latent_class_gibbs import log_order_probability
 
     rng = np.random.default_rng(5)
     alpha = 0.7

@@ -12,7 +12,7 @@ Cost: the sampler is compiled once per number of lists and reused. This test is 
 model's calibration, not about diagnosing convergence, so it runs 2 chains x 600 draws after 400
 warm-up (1,200 draws for the interval ends). History: with NUTS (4 x 400 draws, then 2 x 600
 after 400 tuning) 190-192 of 200, at 600-1,036 s. 2026-12-06: the default sampler is now
-Gibbs-HMC (hiddenrate.models.latent_class_gibbs; 600 draws = every 5th of 3,000 sweeps). Same
+Gibbs-HMC (hiddenrate.models.sampling.latent_class_gibbs; 600 draws = every 5th of 3,000 sweeps). Same
 design and seeds, run once: 192 of 200, no divergent draw, 276 s on a 2-core machine. With the
 relabelling move added to the sweep (it changes how fast a chain reorders its classes, not the
 posterior): 192 of 200 again, 219 s; three lists 199 of 200 again. With the HMC step tuned to
@@ -29,13 +29,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hiddenrate import diagnostics as diag
-from hiddenrate import fragility
-from hiddenrate.distributions import DrawsDistribution
-from hiddenrate.models.latent_class_core import LatentClassSampler
-from hiddenrate.models.loglinear_profile import profile_likelihood
-from hiddenrate.results import StratumEstimate
-from hiddenrate.simulate import simulate_list_counts
+from hiddenrate.core import diagnostics as diag
+from hiddenrate.analysis import fragility
+from hiddenrate.core.distributions import DrawsDistribution
+from hiddenrate.models.lists.latent_class_core import LatentClassSampler
+from hiddenrate.models.lists.loglinear_profile import profile_likelihood
+from hiddenrate.result.value import StratumEstimate
+from hiddenrate.data.simulate import simulate_list_counts
 
 N_TRUE = 2000
 DATA_SETS = 200

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hiddenrate.models.latent_class_core import _build_model, _compiled, merge_priors
-from hiddenrate.models.latent_class_kernel import kernel_installed, log_density_and_gradient
-from hiddenrate.models.nutpie_callback import evaluate
+from hiddenrate.models.lists.latent_class_core import _build_model, _compiled, merge_priors
+from hiddenrate.models.sampling.latent_class_kernel import kernel_installed, log_density_and_gradient
+from hiddenrate.models.sampling.nutpie_callback import evaluate
 
 SHAPES = [(5, 10, None), (3, 10, None), (4, 2, {"alpha": {"shape": 1.0, "rate": 2.0}, "capture": {"a": 2.0, "b": 0.5}}),
           (6, 4, None), (3, 1, None)]
@@ -93,7 +93,7 @@ def test_sparse_kernel_matches_the_full_kernel(k: int, classes: int, overrides: 
     class; it is the same function as the full kernel (checked above against PyTensor), so the
     two must agree to rounding error at any point, on tables with many empty cells (half the
     cells set to 0 here; 8 lists as the sparse New Orleans table). Measured worst: 6e-15."""
-    from hiddenrate.models.latent_class_kernel import _make_sparse_kernel
+    from hiddenrate.models.sampling.latent_class_kernel import _make_sparse_kernel
 
     priors = merge_priors(overrides)
     rng = np.random.default_rng(7 * k + classes)
@@ -122,7 +122,7 @@ def test_survey_term_of_the_sparse_kernel(k: int, classes: int) -> None:
     """A survey of list k (h respondents on it, m not) adds h log p_k + m log(1 - p_k), with
     p_k = sum_j w_j lambda_jk computed here directly from the parameters; its gradient must match
     central finite differences of the kernel (step 1e-6: error about 1e-8 relative)."""
-    from hiddenrate.models.latent_class_kernel import _make_sparse_kernel
+    from hiddenrate.models.sampling.latent_class_kernel import _make_sparse_kernel
 
     priors = merge_priors(None)
     rng = np.random.default_rng(11 * k + classes)

@@ -38,10 +38,10 @@ import numpy as np
 import pytest
 
 from hiddenrate.data.lists import read_lists
-from hiddenrate.models.latent_class_core import LatentClassSampler
+from hiddenrate.models.lists.latent_class_core import LatentClassSampler
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "hiddenrate" / "examples" / "lists"
+EXAMPLES = ROOT / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 
 # where LCMCR's runs at different seeds disagree by more than the 15% checked, the median of its runs
@@ -97,7 +97,7 @@ def test_chains_agree(name: str) -> None:
 def test_chains_that_disagree_are_reported_not_hidden() -> None:
     """A run too short for its chains to agree (UK 6 lists, 100 sweeps of warm-up and 100 kept:
     R-hat of N 1.610 at seed 1) is reported as not converged, with the disagreement in plain words."""
-    from hiddenrate.diagnostics import RHAT_MAX, mcmc
+    from hiddenrate.core.diagnostics import RHAT_MAX, mcmc
 
     table = read_lists(EXAMPLES / "uk_modern_slavery_2013.csv").tables[0]
     idata = LatentClassSampler(table.k).sample(table.counts, draws=100, tune=100, thin=1, seed=1)

@@ -1,6 +1,6 @@
 """Tests of the classical log-linear engine: fits, existence, profile likelihood, ranking.
 
-Modules: hiddenrate.models.loglinear_core, .existence, .loglinear_profile, .ranking.
+Modules: hiddenrate.models.lists.loglinear_core, .existence, .loglinear_profile, .ranking.
 Agreement with the R packages is in test_loglinear_reference.py; here the references are
 closed forms and brute-force computations.
 """
@@ -18,13 +18,13 @@ import pytest
 from scipy.special import gammaln
 from scipy.stats import chi2
 
-from hiddenrate.exceptions import DataError, ModelError
-from hiddenrate.models.design import all_pairs, design_matrix, is_hierarchical
-from hiddenrate.models.loglinear_core import LoglinearFit, fit_loglinear, mle_existence
-from hiddenrate.models.loglinear_profile import profile_interval, profile_likelihood
-from hiddenrate.models.ranking import count_models, enumerate_models, rank_models, stepwise
+from hiddenrate.core.exceptions import DataError, ModelError
+from hiddenrate.core.design import all_pairs, design_matrix, is_hierarchical
+from hiddenrate.models.lists.loglinear_core import LoglinearFit, fit_loglinear, mle_existence
+from hiddenrate.models.lists.loglinear_profile import profile_interval, profile_likelihood
+from hiddenrate.models.lists.ranking import count_models, enumerate_models, rank_models, stepwise
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "hiddenrate" / "examples" / "lists"
+EXAMPLES = Path(__file__).resolve().parents[1] / "hiddenrate" / "data" / "examples" / "lists"
 
 # artificial_sparse_3lists.csv (Chan, Silverman & Vincent): A 40, B 30, A+B 6, C 20; C never
 # overlaps A or B. Cell i has list j iff (i >> j) & 1.

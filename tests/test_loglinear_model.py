@@ -97,7 +97,7 @@ def test_stratified_classical_total_has_the_profile_interval_of_the_sum(tmp_path
 
     from hiddenrate.api import example_path
     from hiddenrate.data import read_lists
-    from hiddenrate.models.loglinear_profile import profile_curve
+    from hiddenrate.models.lists.loglinear_profile import profile_curve
 
     frame = pd.read_csv(example_path("spina-bifida"))
     other = frame.copy()

@@ -1,7 +1,7 @@
 """Classical log-linear estimates against Rcapture (tests/reference/reference_results.csv).
 
 The reference rows were produced with R 4.2.2 and Rcapture 1.4-4 on the files in
-hiddenrate/examples/lists (see the data README):
+hiddenrate/data/examples/lists (see the data README):
 
 * ``Mt``    -- ``closedpCI.t(X, dfreq = TRUE, mX = ~.)``      (independence / main effects)
 * ``M2way`` -- ``closedpCI.t(X, dfreq = TRUE, mX = ~.^2)``    (all two-way interactions)
@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiddenrate.models.design import all_pairs
-from hiddenrate.models.loglinear_core import fit_loglinear
-from hiddenrate.models.loglinear_profile import profile_likelihood
-from hiddenrate.models.ranking import rank_models, stepwise
+from hiddenrate.core.design import all_pairs
+from hiddenrate.models.lists.loglinear_core import fit_loglinear
+from hiddenrate.models.lists.loglinear_profile import profile_likelihood
+from hiddenrate.models.lists.ranking import rank_models, stepwise
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "hiddenrate" / "examples" / "lists"
+EXAMPLES = ROOT / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = ROOT / "tests" / "reference" / "reference_results.csv"
 
 # The data sets where M2way must match (the MLE exists); on the sparse ones it is an extended MLE.

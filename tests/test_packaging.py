@@ -12,15 +12,15 @@ import fnmatch
 import tomllib
 from pathlib import Path
 
-from hiddenrate.examples import EXAMPLES
+from hiddenrate.data.examples import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_DIR = ROOT / "hiddenrate" / "examples"
+EXAMPLE_DIR = ROOT / "hiddenrate" / "data" / "examples"
 
 
 def _globs() -> list[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return list(config["tool"]["setuptools"]["package-data"]["hiddenrate.examples"])
+    return list(config["tool"]["setuptools"]["package-data"]["hiddenrate.data.examples"])
 
 
 def _packaged(relative: str) -> bool:

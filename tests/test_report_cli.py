@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hiddenrate import fit_lists, load_result
-from hiddenrate.plots import plot_result
+from hiddenrate.render.plots import plot_result
 
 CSV = "police,ngo,count\n1,0,100\n0,1,200\n1,1,50\n"
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from hiddenrate.data.reporting import read_reporting
-from hiddenrate.exceptions import DataError
+from hiddenrate.core.exceptions import DataError
 
 HEADER = "area,recorded,surveyed,reported\n"
 UNIT = ["--unit", "incidents", "--by", "area"]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from hiddenrate import load_result
-from hiddenrate.examples import EXAMPLES
+from hiddenrate.data.examples import EXAMPLES
 
 
 def run_json(run_cli, *args: str) -> dict:

@@ -29,7 +29,7 @@ Record of runs (same seeds, data and bands throughout):
     recorded 0.974 (truth above 0.026; bound 0.046), 5 fits with divergences, all R-hat/ESS
     checks passed; 416 s on a shared 2-core machine (load about 3).
   * 2026-12-05, same design, with the hand-written log density
-    (hiddenrate.models.reporting_kernel; same function, different rounding): the same five
+    (hiddenrate.models.sampling.reporting_kernel; same function, different rounding): the same five
     coverages, the same 5 fits with divergences, all checks passed; 221 s (a compile-free fit
     samples in about 0.6 s against 2.4 s before).
 """
@@ -41,8 +41,8 @@ import time
 import numpy as np
 import pytest
 
-from hiddenrate.models.reporting_base import mcmc_diagnostics
-from hiddenrate.models.reporting_pooled import PooledSampler, simulate
+from hiddenrate.models.reporting.base import mcmc_diagnostics
+from hiddenrate.models.reporting.pooled import PooledSampler, simulate
 
 SEED = 20_251_123
 N_DATASETS = 200

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from hiddenrate.models.nutpie_callback import evaluate
-from hiddenrate.models.reporting_kernel import kernel_installed, log_density_and_gradient
-from hiddenrate.models.reporting_pooled import DEFAULT_PRIORS, _compiled, sampler_inputs
+from hiddenrate.models.sampling.nutpie_callback import evaluate
+from hiddenrate.models.sampling.reporting_kernel import kernel_installed, log_density_and_gradient
+from hiddenrate.models.reporting.pooled import DEFAULT_PRIORS, _compiled, sampler_inputs
 from kernel_agreement import worst_difference
 
 NORMAL_MEAN = {**DEFAULT_PRIORS, "log_incidence_mean": {"dist": "normal", "mu": 2.0, "sigma": 3.0},

@@ -9,12 +9,12 @@ from scipy import stats
 
 from hiddenrate import load_result
 from hiddenrate.data.reporting import PopulationRoute, read_reporting
-from hiddenrate.distributions import GridDistribution, PointEstimate
-from hiddenrate.exceptions import ModelError
-from hiddenrate.models.reporting import EXACT_PRIORS, choose_model, fit_reporting
-from hiddenrate.models.reporting_base import merge_priors
-from hiddenrate.models.reporting_classical import wilson
-from hiddenrate.models.reporting_exact import PopulationEvidence, SourceEvidence, combine, posterior_grid
+from hiddenrate.core.distributions import GridDistribution, PointEstimate
+from hiddenrate.core.exceptions import ModelError
+from hiddenrate.models.reporting.model import EXACT_PRIORS, choose_model, fit_reporting
+from hiddenrate.models.reporting.base import merge_priors
+from hiddenrate.models.reporting.classical import wilson
+from hiddenrate.models.reporting.exact import PopulationEvidence, SourceEvidence, combine, posterior_grid
 
 VANCOUVER = pd.DataFrame({"recorded": [100], "surveyed": [711], "reported": [195]})
 
@@ -29,7 +29,7 @@ def test_reference_total_and_rate() -> None:
     assert total.median() == pytest.approx(363, rel=0.02)
     lower, upper = result.interval(0.95)
     assert lower == pytest.approx(296, rel=0.02) and upper == pytest.approx(446, rel=0.02)
-    # brute force: unrecorded ~ beta-negative-binomial(y, 196, 517) (METHODS.md, "Never sample N")
+    # brute force: unrecorded ~ beta-negative-binomial(y, 196, 517) (docs/methods.md#thinning)
     reference = stats.betanbinom(100, 196, 517)
     assert total.median() == 100 + reference.median()
     assert (lower, upper) == (100 + reference.ppf(0.025), 100 + reference.ppf(0.975))

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hiddenrate.exceptions import ModelError
-from hiddenrate.models.reporting import fit_reporting
-from hiddenrate.models.reporting_pooled import PooledSampler, sampler_inputs
+from hiddenrate.core.exceptions import ModelError
+from hiddenrate.models.reporting.model import fit_reporting
+from hiddenrate.models.reporting.pooled import PooledSampler, sampler_inputs
 
 FRAME = pd.DataFrame(
     {

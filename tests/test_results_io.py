@@ -80,7 +80,7 @@ def test_extra_quantities_are_reported_saved_and_loaded(tmp_path):
 
     import numpy as np
 
-    from hiddenrate.distributions import DrawsDistribution
+    from hiddenrate.core.distributions import DrawsDistribution
 
     result = fit_lists(FRAME[FRAME.region == "north"].drop(columns="region"), "bayes-2list")
     rate = DrawsDistribution(np.random.default_rng(0).beta(196, 517, size=4000))

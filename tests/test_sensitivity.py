@@ -1,4 +1,4 @@
-"""Model-sensitivity table (hiddenrate.models.sensitivity) and its hook in every lists result."""
+"""Model-sensitivity table (hiddenrate.analysis.sensitivity) and its hook in every lists result."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from hiddenrate.api import fit_lists
 from hiddenrate.data.lists import ListTable, read_lists
-from hiddenrate.models.design import patterns
-from hiddenrate.models.sensitivity import (
+from hiddenrate.core.design import patterns
+from hiddenrate.analysis.sensitivity import (
     Row,
     disagreement,
     drop_list,
@@ -20,7 +20,7 @@ from hiddenrate.models.sensitivity import (
     small_lists,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "hiddenrate" / "examples" / "lists"
+EXAMPLES = Path(__file__).resolve().parents[1] / "hiddenrate" / "data" / "examples" / "lists"
 
 
 def _table(name: str) -> ListTable:

@@ -1,4 +1,4 @@
-"""Tests of the list-data simulator (hiddenrate.simulate)."""
+"""Tests of the list-data simulator (hiddenrate.data.simulate)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hiddenrate.exceptions import DataError, ModelError
-from hiddenrate.models.design import patterns
-from hiddenrate.simulate import cell_probabilities, counts_to_frame, simulate_list_counts
+from hiddenrate.core.exceptions import DataError, ModelError
+from hiddenrate.core.design import patterns
+from hiddenrate.data.simulate import cell_probabilities, counts_to_frame, simulate_list_counts
 
 PROBS = (0.3, 0.2, 0.25)
 

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from hiddenrate.exceptions import ModelError
-from hiddenrate.suppression import SECONDARY, plan_suppression, suppress_payload, suppress_table
+from hiddenrate.core.exceptions import ModelError
+from hiddenrate.analysis.suppression import SECONDARY, plan_suppression, suppress_payload, suppress_table
 
 K = 5
 # Three lists in three regions. North has small cells (1 to 4 and zeros); "tiny" has 4 people

@@ -11,7 +11,7 @@ import pytest
 
 from hiddenrate import fit_trend
 from hiddenrate.data.periods import parse_period
-from hiddenrate.exceptions import DataError, ModelError
+from hiddenrate.core.exceptions import DataError, ModelError
 
 HEADER = "year,recorded,surveyed,reported\n"
 GOOD = HEADER + "2015,100,300,90\n2016,90,300,80\n2017,80,300,70\n"
@@ -112,7 +112,7 @@ def test_same_errors_from_python():
     ("2020/3", "2020-03", 12 * 2020 + 2),
 ])
 def test_periods_parse_to_a_canonical_label_and_time(text, label, time):
-    """Times count in periods of their kind (METHODS.md: the steps are scaled by the gaps)."""
+    """Times count in periods of their kind (docs/methods.md#change-over-time: the steps are scaled by the gaps)."""
     period = parse_period(text)
     assert period is not None and (period.label, period.time) == (label, time)
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from hiddenrate import Result, fit_trend, load_result
 from hiddenrate.cli import cli
-from hiddenrate.examples import get_example
+from hiddenrate.data.examples import get_example
 from hiddenrate.render.figures import expected_figures
 
 YEARS = [str(y) for y in range(2009, 2018)]

@@ -2,7 +2,7 @@
 
 Design, fixed before the first run (never re-pick a seed or a band to pass):
   * 6 periods one apart (times 0..5), one series; the true totals N_t are fixed, not drawn (as in
-    the coverage checks of METHODS.md), and the data are y_t ~ Binomial(N_t, p_t) recorded and
+    the coverage checks of docs/methods.md#intervals), and the data are y_t ~ Binomial(N_t, p_t) recorded and
     r_t ~ Binomial(300, p_t) in a survey of 300 per period (:func:`trend_core.simulate`);
   * the default model of ``hiddenrate trend`` (random walk with drift, default priors), one
     compiled nutpie model reused for all 400 fits with the data swapped in
@@ -48,8 +48,8 @@ import numpy as np
 import pytest
 
 from hiddenrate.data.periods import PeriodAxis
-from hiddenrate.models.trend_changes import SeriesDraws, change
-from hiddenrate.models.trend_core import TrendSampler, simulate
+from hiddenrate.models.trend.changes import SeriesDraws, change
+from hiddenrate.models.trend.core import TrendSampler, simulate
 
 N_DATASETS = 200
 N_PERIODS = 6

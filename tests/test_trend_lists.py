@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hiddenrate import fit_lists, fit_trend
-from hiddenrate.models.trend_lists import NOT_POOLED
+from hiddenrate.models.trend.lists import NOT_POOLED
 
 # two lists, three years; 2019 and 2020 identical, 2021 a larger total (see test_changes_use_the_share_recorded)
 FRAME = pd.DataFrame({"police": [1, 0, 1] * 3, "ngo": [0, 1, 1] * 3, "year": [2019] * 3 + [2020] * 3 + [2021] * 3,

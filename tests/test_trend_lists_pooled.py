@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from hiddenrate import fit_lists, fit_trend
-from hiddenrate.exceptions import ModelError
-from hiddenrate.models.design import patterns
-from hiddenrate.models.trend_lists import NOT_POOLED, POOLED
-from hiddenrate.models.trend_lists_pooled_core import PooledLoglinearSampler, default_terms, simulate
+from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.design import patterns
+from hiddenrate.models.trend.lists import NOT_POOLED, POOLED
+from hiddenrate.models.trend.lists_pooled_core import PooledLoglinearSampler, default_terms, simulate
 
 # Three lists over four years. True totals below; 2020 is a thin period (300 people, about 110
 # records). Lists a and b are positively dependent in every year (log odds ratio 1.0, shared);
@@ -119,7 +119,7 @@ def test_one_pooled_model_per_series_with_a_stratum_column() -> None:
 
 
 def test_a_series_missing_a_period_and_bad_priors_are_refused() -> None:
-    from hiddenrate.exceptions import DataError
+    from hiddenrate.core.exceptions import DataError
 
     frame = pd.concat([FRAME.assign(area="north"), FRAME[FRAME.year != 2019].assign(area="south")])
     with pytest.raises(DataError, match="area=south has no records for period 2019"):

@@ -13,10 +13,10 @@ import pytest
 
 from hiddenrate import example_path, fit_trend
 from hiddenrate.data.periods import PeriodAxis
-from hiddenrate.exceptions import ModelError
-from hiddenrate.models import trend_core
-from hiddenrate.models.trend_changes import SeriesDraws, change, default_pairs
-from hiddenrate.models.trend_core import TrendSampler
+from hiddenrate.core.exceptions import ModelError
+from hiddenrate.models.trend import core as trend_core
+from hiddenrate.models.trend.changes import SeriesDraws, change, default_pairs
+from hiddenrate.models.trend.core import TrendSampler
 
 SMALL = {"draws": 500, "tune": 500, "chains": 4}
 YEARS = list(range(2009, 2018))
@@ -171,7 +171,7 @@ def test_sampler_refuses_wrong_shapes_and_a_series_of_zeros() -> None:
 
 def test_changes_come_from_the_joint_draws() -> None:
     """The decomposition is exact draw by draw: recorded change = incidence change x reporting change
-    (METHODS.md, "Change over time"); intervals are the equal-tailed quantiles of the ratio draws and
+    (docs/methods.md#change-over-time); intervals are the equal-tailed quantiles of the ratio draws and
     P(decrease) the share of draws where the later total is smaller (checked by brute force)."""
     rng = np.random.default_rng(5)
     n = 4000

@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import norm
 
 from hiddenrate import fit_lists, read_lists
-from hiddenrate.models.two_list import BayesTwoList, Chapman, LincolnPetersen
+from hiddenrate.models.lists.two_list import BayesTwoList, Chapman, LincolnPetersen
 
 # n1 = 150 on list 1, n2 = 250 on list 2, 50 on both
 FRAME = pd.DataFrame({"police": [1, 0, 1], "ngo": [0, 1, 1], "count": [100, 200, 50]})
@@ -97,7 +97,7 @@ def test_list_inside_another_is_flagged():
 def test_bayes_two_list_coverage_under_independence():
     """200 simulated two-list data sets, N = 1000, p = (0.3, 0.4), independent: the 95% interval
     covers N in 92-98% of them. Seeds fixed before looking at results."""
-    from hiddenrate.simulate import counts_to_frame, simulate_list_counts
+    from hiddenrate.data.simulate import counts_to_frame, simulate_list_counts
 
     seeds = np.random.SeedSequence(20261123).spawn(200)
     covered = 0

@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from hiddenrate.claims import check_claim, parse_claim
+from hiddenrate.analysis.claims import check_claim, parse_claim
 from hiddenrate.cli.common import EXIT_NO_ESTIMATE, handle_errors, setup_logging, write_text
-from hiddenrate.inference_io import load_result
+from hiddenrate.result.io import load_result
 
 
 @click.command("claim")

@@ -9,7 +9,7 @@ import click
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.spec import read_spec
-from hiddenrate.models.combine import fit_combined
+from hiddenrate.models.combine.model import fit_combined
 
 
 @click.command("combine")

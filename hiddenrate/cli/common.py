@@ -14,10 +14,10 @@ from typing import Any, NoReturn
 import click
 
 from hiddenrate.cli.options import OutputOptions
-from hiddenrate.examples import Example
-from hiddenrate.exceptions import DataError, EstimationError, HiddenrateError, ModelError
+from hiddenrate.data.examples import Example
+from hiddenrate.core.exceptions import DataError, EstimationError, HiddenrateError, ModelError
 from hiddenrate.render import render
-from hiddenrate.results import Result
+from hiddenrate.result.value import Result
 
 logger = logging.getLogger("hiddenrate")
 
@@ -141,7 +141,7 @@ def input_source(file: str | None, example: str | None, command: str,
     DataError
         Neither or both given, or an example that belongs to another command.
     """
-    from hiddenrate.examples import get_example
+    from hiddenrate.data.examples import get_example
 
     if (file is None) == (example is None):
         raise DataError(f"give a {what} or --example NAME (one of them); see `hiddenrate examples`")

@@ -7,7 +7,7 @@ import json
 import click
 
 from hiddenrate.cli.common import handle_errors
-from hiddenrate.examples import EXAMPLES
+from hiddenrate.data.examples import EXAMPLES
 
 
 @click.command("examples")

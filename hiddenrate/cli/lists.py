@@ -10,7 +10,7 @@ from hiddenrate.api import fit_lists
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names, parse_pair, parse_priors
-from hiddenrate.models.registry import CAPTURE_COUNT_MODELS, LIST_MODELS
+from hiddenrate.models.lists.registry import CAPTURE_COUNT_MODELS, LIST_MODELS
 
 MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 

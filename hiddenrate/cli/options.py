@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from hiddenrate.distributions import INTERVAL_KINDS
-from hiddenrate.models.base import DEFAULT_SEED
+from hiddenrate.core.distributions import INTERVAL_KINDS
+from hiddenrate.models.lists.base import DEFAULT_SEED
 from hiddenrate.render import FORMATS
 
 

@@ -9,9 +9,9 @@ import click
 
 from hiddenrate.cli.common import emit, handle_errors, setup_logging
 from hiddenrate.cli.options import OutputOptions, publication_options
-from hiddenrate.distributions import INTERVAL_KINDS
-from hiddenrate.exceptions import ModelError
-from hiddenrate.inference_io import load_result
+from hiddenrate.core.distributions import INTERVAL_KINDS
+from hiddenrate.core.exceptions import ModelError
+from hiddenrate.result.io import load_result
 from hiddenrate.render import FORMATS
 
 
@@ -60,7 +60,7 @@ def report_command(result_file: str, fmt: str, output: str | None, levels: tuple
         if result.overall.total is not None and result.overall.total.kind == "point":
             raise ModelError("--level: a maximum-likelihood result knows only the levels it was fitted with "
                              f"({', '.join(f'{x:g}' for x in result.levels)}); refit with --level to change them")
-        from hiddenrate.models.base import check_levels
+        from hiddenrate.models.lists.base import check_levels
 
         result = result.with_levels(check_levels(levels))
     if interval is not None and interval != result.interval_kind:

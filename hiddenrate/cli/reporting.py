@@ -10,8 +10,8 @@ from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, s
 from hiddenrate.cli.parsing import two_numbers
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.reporting import UNITS, read_reporting
-from hiddenrate.exceptions import DataError
-from hiddenrate.models.reporting import MODELS, fit_reporting
+from hiddenrate.core.exceptions import DataError
+from hiddenrate.models.reporting.model import MODELS, fit_reporting
 
 
 def parse_population(text: str | None) -> tuple[float, float] | None:

@@ -8,7 +8,7 @@ import click
 import numpy as np
 
 from hiddenrate.cli.common import handle_errors, logger, setup_logging, write_text
-from hiddenrate.exceptions import DataError
+from hiddenrate.core.exceptions import DataError
 
 
 def _floats(text: str, option: str) -> list[float]:
@@ -49,7 +49,7 @@ def simulate_lists(total: int, capture: str | None, odds_ratios: tuple[str, ...]
       hiddenrate simulate lists --total 2000 --class 0.5:0.6,0.5,0.5 --class 0.5:0.1,0.1,0.1 -o hetero.csv
       hiddenrate lists independent.csv      # does the interval cover 2000?
     """
-    from hiddenrate.simulate import counts_to_frame, simulate_list_counts
+    from hiddenrate.data.simulate import counts_to_frame, simulate_list_counts
 
     setup_logging(quiet)
     if (capture is None) == (not classes):

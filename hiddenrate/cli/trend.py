@@ -10,9 +10,9 @@ from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_option
 from hiddenrate.cli.parsing import parse_names
 from hiddenrate.cli.reporting import parse_reporting_priors
 from hiddenrate.data.reporting import UNITS
-from hiddenrate.exceptions import DataError
-from hiddenrate.models.trend import fit_trend
-from hiddenrate.models.trend_core import PROCESSES
+from hiddenrate.core.exceptions import DataError
+from hiddenrate.models.trend.model import fit_trend
+from hiddenrate.models.trend.core import PROCESSES
 
 
 @click.command("trend")

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from hiddenrate.data.table import RawTable, read_table
-from hiddenrate.exceptions import DataError
-from hiddenrate.models.design import cell_index, n_cells, patterns
+from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.design import cell_index, n_cells, patterns
 
 COUNT = "count"
 NBCAP = "nbcap"

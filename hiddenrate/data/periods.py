@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiddenrate.data.table import RawTable
-from hiddenrate.exceptions import DataError
+from hiddenrate.core.exceptions import DataError
 
 #: column names read as the period column when ``--period`` is not given, in order of preference
 PERIOD_NAMES = ("period", "year", "quarter", "month")

@@ -52,7 +52,7 @@ from hiddenrate.data.reporting_columns import (
     whole,
 )
 from hiddenrate.data.table import RawTable, read_table
-from hiddenrate.exceptions import DataError
+from hiddenrate.core.exceptions import DataError
 
 @dataclass(frozen=True)
 class SourceCounts:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hiddenrate.data.table import RawTable
-from hiddenrate.exceptions import DataError
+from hiddenrate.core.exceptions import DataError
 
 RECORDED, SURVEYED, REPORTED = "recorded", "surveyed", "reported"
 SOURCE, UNIT = "source", "unit"

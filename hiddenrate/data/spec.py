@@ -69,8 +69,8 @@ from hiddenrate.data.spec_sections import (
     priors_section,
     sources_section,
 )
-from hiddenrate.exceptions import DataError
-from hiddenrate.models.design import Terms
+from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.design import Terms
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from typing import Any
 from hiddenrate.data.lists import ListData, read_lists
 from hiddenrate.data.reporting import PopulationRoute
 from hiddenrate.data.table import RawTable, read_table
-from hiddenrate.exceptions import DataError, ModelError
-from hiddenrate.models.design import Terms, all_pairs, normalize_terms, parse_terms
+from hiddenrate.core.exceptions import DataError, ModelError
+from hiddenrate.core.design import Terms, all_pairs, normalize_terms, parse_terms
 
 UNITS = ("victims", "incidents")
 TOP_KEYS = ("by", "description", "evidence", "lists", "model", "population", "priors", "sources", "title", "unit")
@@ -25,7 +25,7 @@ POPULATION_KEYS = ("description", "file", "high", "level", "low", "respondents",
 MODEL_KEYS = ("dependence",)
 POPULATION_COLUMNS = ("low", "high", "victimized", "respondents")
 
-#: Default priors; ``[priors]`` overrides them (see :mod:`hiddenrate.models.combine`).
+#: Default priors; ``[priors]`` overrides them (see :mod:`hiddenrate.models.combine.model`).
 DEFAULT_PRIORS: dict[str, dict[str, float]] = {
     # log odds ratio between two lists (every interaction term): Normal(mu, sigma)
     "log_odds_ratio": {"mu": 0.0, "sigma": 2.0},

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hiddenrate.exceptions import DataError
+from hiddenrate.core.exceptions import DataError
 
 _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 

@@ -1,4 +1,4 @@
-"""Turn a :class:`~hiddenrate.results.Result` into text, JSON, CSV, Markdown or HTML.
+"""Turn a :class:`~hiddenrate.result.value.Result` into text, JSON, CSV, Markdown or HTML.
 
 Renderers only format: every number comes from the result, rounded here and nowhere else.
 """
@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hiddenrate.exceptions import ModelError
+from hiddenrate.core.exceptions import ModelError
 from hiddenrate.render.csvfmt import render_csv, render_table_csv
 from hiddenrate.render.html import render_html
 from hiddenrate.render.jsonfmt import render_json
 from hiddenrate.render.markdown import render_markdown
 from hiddenrate.render.text import render_text
-from hiddenrate.results import Result
+from hiddenrate.result.value import Result
 
 FORMATS = ("text", "json", "csv", "markdown", "html")
 
@@ -32,14 +32,14 @@ def prepare(
     result
         A fitted or loaded result.
     suppress_below
-        Hide counts of cells and strata below this number (see :mod:`hiddenrate.suppression`).
+        Hide counts of cells and strata below this number (see :mod:`hiddenrate.analysis.suppression`).
     claims
         Claimed totals to check: numbers (at least) or text such as ``"<=15000"`` (at most).
     population
         Population size: claim checks also give rates per 100,000 people.
     """
-    from hiddenrate.claims import annotate_claims, check_claim, parse_claim
-    from hiddenrate.suppression import suppress_result
+    from hiddenrate.analysis.claims import annotate_claims, check_claim, parse_claim
+    from hiddenrate.analysis.suppression import suppress_result
 
     checks = []
     for claim in claims:

@@ -7,8 +7,8 @@ import json
 
 import pandas as pd
 
-from hiddenrate.exceptions import ModelError
-from hiddenrate.results import Result
+from hiddenrate.core.exceptions import ModelError
+from hiddenrate.result.value import Result
 
 
 def _suppress(result: Result, table: pd.DataFrame) -> pd.DataFrame:
@@ -34,7 +34,7 @@ def _suppress(result: Result, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def render_csv(result: Result) -> str:
-    """The :meth:`~hiddenrate.results.Result.summary` table with model, estimate and interval types."""
+    """The :meth:`~hiddenrate.result.value.Result.summary` table with model, estimate and interval types."""
     table = _suppress(result, result.summary()).reset_index()
     table.insert(1, "model", result.model)
     table["estimate_type"] = result.estimate_type

@@ -14,7 +14,7 @@ from typing import Any
 
 from hiddenrate.render import numbers as fmt
 from hiddenrate.render import words
-from hiddenrate.results import Result
+from hiddenrate.result.value import Result
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
 
 
 def _bands_note() -> str:
-    from hiddenrate.claims import VERDICT_BANDS
+    from hiddenrate.analysis.claims import VERDICT_BANDS
 
     bands = "; ".join(f"{b.describe()}: {b.words}" for b in VERDICT_BANDS)
     return f"Verdict words follow fixed bands of the probability p that the claim holds: {bands}."

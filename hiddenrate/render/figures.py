@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from hiddenrate.plots import (
+from hiddenrate.render.plots import (
     _distribution,
     _forest,
     is_trend_result,
@@ -22,7 +22,7 @@ from hiddenrate.plots import (
     plot_trend_panels,
 )
 from hiddenrate.render.words import people
-from hiddenrate.results import Result
+from hiddenrate.result.value import Result
 
 _RC: dict[str, Any] = {
     "svg.fonttype": "none",  # text stays text: small files, searchable, printed crisply

@@ -13,7 +13,7 @@ import html
 import re
 
 from hiddenrate.render.document import Bullets, Figure, Paragraph, Section, Table, build_document, title
-from hiddenrate.results import Result
+from hiddenrate.result.value import Result
 
 #: the page's Content-Security-Policy: nothing may be loaded but inline styles and data: images
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"

@@ -1,18 +1,18 @@
-"""JSON: the machine-readable contract (see :meth:`hiddenrate.results.Result.to_dict`)."""
+"""JSON: the machine-readable contract (see :meth:`hiddenrate.result.value.Result.to_dict`)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from hiddenrate.results import Result
+from hiddenrate.result.value import Result
 
 
 def payload(result: Result) -> dict[str, Any]:
     """The JSON object: :meth:`Result.to_dict`, with claim checks (``claims``) and publication
     safety (``suppression``, counts hidden as ``"<k"`` or ``"hidden"``) at the top level when
     the result carries them."""
-    from hiddenrate.suppression import suppress_payload
+    from hiddenrate.analysis.suppression import suppress_payload
 
     data = result.to_dict()
     details = data.get("details")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from hiddenrate.render.document import Bullets, Figure, Paragraph, Section, Table, build_document, title
-from hiddenrate.results import Result
+from hiddenrate.result.value import Result
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|#])")
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")

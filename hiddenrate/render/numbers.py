@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hiddenrate.distributions import Interval
+from hiddenrate.core.distributions import Interval
 
 
 def count(value: float | None) -> str:

@@ -15,7 +15,7 @@ from hiddenrate.render.words import (
     stratum_rows,
     suppression_note,
 )
-from hiddenrate.results import Result, StratumEstimate
+from hiddenrate.result.value import Result, StratumEstimate
 
 WIDTH = 100
 

@@ -2,7 +2,7 @@
 
 Every count a renderer prints about an estimate goes through :func:`count_text` or
 :func:`observed_text`, which honour the publication-safety plan of a suppressed result
-(:func:`hiddenrate.suppression.suppress_result`): a count below the threshold reads ``<k``, a
+(:func:`hiddenrate.analysis.suppression.suppress_result`): a count below the threshold reads ``<k``, a
 count hidden to protect others reads ``hidden``.
 """
 
@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hiddenrate.distributions import Interval
+from hiddenrate.core.distributions import Interval
 from hiddenrate.render import numbers as fmt
-from hiddenrate.results import Result, StratumEstimate
+from hiddenrate.result.value import Result, StratumEstimate
 
 #: the source name the reporting reader uses when the data name none
 _DEFAULT_SOURCE = "records"
-#: what a number derived from a hidden count shows (as hiddenrate.suppression.SECONDARY)
+#: what a number derived from a hidden count shows (as hiddenrate.analysis.suppression.SECONDARY)
 _HIDDEN = "hidden"
 
 
@@ -274,7 +274,7 @@ def _plain(value: Any) -> str:
 
 
 def claims(result: Result) -> list[Mapping[str, Any]]:
-    """Claim checks attached to ``result`` by :func:`hiddenrate.claims.annotate_claims`."""
+    """Claim checks attached to ``result`` by :func:`hiddenrate.analysis.claims.annotate_claims`."""
     checks = result.extra.get("claims") if isinstance(result.extra, Mapping) else None
     return [c for c in checks if isinstance(c, Mapping)] if isinstance(checks, list) else []
 
@@ -319,7 +319,7 @@ def _cell(value: Any) -> str:
 
 
 def _list_sections(summary: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]], str | None]]:
-    from hiddenrate.suppression import pair_overlaps
+    from hiddenrate.analysis.suppression import pair_overlaps
 
     names = [str(n) for n in summary.get("lists", [])]
     tables = [t for t in summary.get("tables", []) if isinstance(t, Mapping)]

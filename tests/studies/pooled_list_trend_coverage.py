@@ -34,7 +34,7 @@ import sys
 import arviz
 import numpy as np
 
-from hiddenrate.models.trend_lists_pooled_core import PooledLoglinearSampler, default_terms, simulate
+from hiddenrate.models.trend.lists_pooled_core import PooledLoglinearSampler, default_terms, simulate
 
 SEED = 2026_11_23_55
 N_SETS = 200

@@ -1,0 +1,1 @@
+"""The leaf layer: exceptions, cell patterns, distributions, diagnostics, interval levels, provenance."""

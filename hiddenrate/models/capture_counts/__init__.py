@@ -1,0 +1,1 @@
+"""Models for number-of-captures data from one source."""

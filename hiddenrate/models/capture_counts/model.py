@@ -1,0 +1,112 @@
+"""Models for number-of-captures data (one source, people caught 1, 2, ... times).
+
+The estimators live in :mod:`hiddenrate.models.capture_counts.core`; this module turns their
+answer into the standard :class:`~hiddenrate.result.value.Result`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hiddenrate.core import diagnostics as diag
+from hiddenrate.data.lists import CaptureCountData
+from hiddenrate.core.distributions import PointEstimate
+from hiddenrate.core.exceptions import EstimationError, ModelError
+from hiddenrate.models.lists.base import check_levels
+from hiddenrate.models.capture_counts.core import CAPTURE_COUNT_METHODS, estimate_capture_counts
+from hiddenrate.core.provenance import provenance
+from hiddenrate.result.value import Result, StratumEstimate
+
+DEFAULT_METHOD = "chao-loglinear"
+
+TITLES = {
+    "chao": "Chao's lower bound",
+    "chao-loglinear": "Chao's lower bound (log-linear fit with profile likelihood, as Rcapture)",
+    "zelterman": "Zelterman's estimator",
+    "ztpoisson": "Zero-truncated Poisson",
+}
+
+ASSUMPTIONS = {
+    "common": (
+        "Closed population: nobody entered or left while the source was catching people.",
+        "Each person's captures are a Poisson process (one capture does not make the next more or less likely).",
+        "Records of the same person are linked correctly across captures.",
+    ),
+    "chao": ("People may differ in how catchable they are; the result is then a LOWER BOUND for the total.",),
+    "chao-loglinear": ("People may differ in how catchable they are; the result is then a LOWER BOUND for the total.",),
+    "zelterman": ("People caught 0, 1 or 2 times share one capture rate (estimated from those caught once and twice).",),
+    "ztpoisson": ("Everybody has the same capture rate (no heterogeneity): usually too strong; the estimate is then too low.",),
+}
+
+
+def fit_capture_counts(
+    data: CaptureCountData,
+    model: str = "auto",
+    *,
+    levels: Sequence[float] = (0.95,),
+    seed: int | None = None,
+    **options: Any,
+) -> Result:
+    """Estimate the total from number-of-captures data.
+
+    Parameters
+    ----------
+    data
+        Frequencies of capture counts (see :func:`hiddenrate.read_capture_counts`).
+    model
+        ``auto`` (= ``chao-loglinear``), ``chao``, ``chao-loglinear``, ``zelterman`` or ``ztpoisson``.
+    levels
+        Interval levels.
+    """
+    method = DEFAULT_METHOD if model == "auto" else model
+    if method not in CAPTURE_COUNT_METHODS:
+        raise ModelError(
+            f"--model {model} is for list data; number-of-captures data take: auto, {', '.join(CAPTURE_COUNT_METHODS)}"
+        )
+    given = sorted(key for key, value in options.items() if value not in (None, (), []))
+    if given:
+        raise ModelError(f"--{given[0].replace('_', '-')} does not apply to number-of-captures data")
+    levels = check_levels(levels)
+    observed = data.observed
+    method_diag = diag.exact(f"closed form / maximum likelihood ({TITLES[method]})")
+    try:
+        estimate = estimate_capture_counts(data.frequencies, method, levels)
+    except EstimationError as err:
+        overall = StratumEstimate(stratum={}, observed=observed, total=None, diagnostics=method_diag, reason=str(err))
+        warnings: tuple[str, ...] = ()
+        interval_method = ""
+        description = ""
+    else:
+        warnings = (
+            ("this is a lower bound: if people differ in how likely they are to be caught, the true total is larger",)
+            if estimate.is_lower_bound
+            else ()
+        )
+        interval_method = estimate.interval_method
+        description = estimate.message
+        overall = StratumEstimate(
+            stratum={},
+            observed=observed,
+            total=PointEstimate(estimate.total, dict(estimate.intervals), estimate.interval_method),
+            diagnostics=method_diag,
+            details={"standard_error": estimate.standard_error, **dict(estimate.details)},
+        )
+    frequencies = {str(k): int(f) for k, f in enumerate(data.frequencies) if k > 0}
+    return Result(
+        command="lists",
+        model=method,
+        model_name=TITLES[method],
+        description=description or TITLES[method],
+        assumptions=ASSUMPTIONS["common"] + ASSUMPTIONS[method],
+        estimate_type="lower-bound estimate" if method.startswith("chao") else "point estimate",
+        interval_type=interval_method or "confidence interval",
+        levels=levels,
+        interval_kind="equal-tailed",
+        overall=overall,
+        seed=seed,
+        options={"method": method},
+        input={"source": data.source, "sha256": data.sha256, "format": "number of captures", "frequencies": frequencies},
+        provenance=provenance(data.source, data.sha256),
+        warnings=warnings,
+    )

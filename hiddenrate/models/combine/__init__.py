@@ -1,0 +1,1 @@
+"""The joint model: lists, counts and surveys together."""

@@ -1,0 +1,1 @@
+"""Models for overlapping lists (multiple systems estimation)."""

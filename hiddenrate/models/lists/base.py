@@ -1,0 +1,263 @@
+"""What every list model shares: strata, seeds, totals over strata, provenance.
+
+A model class holds only its specification and math: it sets the class attributes below and
+implements :meth:`ListModel.fit_table` for one table. :meth:`ListModel.fit` does the rest and
+returns an immutable :class:`~hiddenrate.result.value.Result`; the model object keeps no state, so
+the same model can be fitted twice with different seeds.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from hiddenrate.core import diagnostics as diag
+from hiddenrate.data.lists import ListData, ListTable, read_lists
+from hiddenrate.core.distributions import INTERVAL_KINDS, PointEstimate, sum_independent
+from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.provenance import provenance
+from hiddenrate.result.value import Result, StratumEstimate
+
+logger = logging.getLogger("hiddenrate")
+
+DEFAULT_SEED = 1
+DEFAULT_LEVELS = (0.95,)
+
+
+def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    """Validate interval levels (each strictly between 0 and 1), sorted and unique."""
+    out = []
+    for level in levels:
+        value = float(level)
+        if not 0 < value < 1:
+            raise ModelError(f"interval level {level} must be between 0 and 1 (e.g. 0.95 for a 95% interval)")
+        out.append(value)
+    if not out:
+        raise ModelError("give at least one interval level")
+    return tuple(sorted(set(out)))
+
+
+def stratum_seeds(seed: int, n: int) -> list[int]:
+    """Independent child seeds for ``n`` strata from one user seed (reproducible)."""
+    children = np.random.SeedSequence(seed).spawn(n)
+    return [int(child.generate_state(1)[0]) for child in children]
+
+
+def as_list_data(data: ListData | ListTable | pd.DataFrame | str | Path) -> ListData:
+    """Accept a ListData, one ListTable, a DataFrame or a CSV path."""
+    if isinstance(data, ListData):
+        return data
+    if isinstance(data, ListTable):
+        return ListData(names=data.names, by=(), tables=(data,))
+    return read_lists(data)
+
+
+def input_summary(data: ListData) -> dict[str, Any]:
+    """Aggregates describing the input (list sizes, overlaps, cell counts by pattern)."""
+    tables = []
+    for table in data.tables:
+        tables.append(
+            {
+                "stratum": dict(table.stratum),
+                "observed": table.observed,
+                "list_sizes": table.list_sizes(),
+                "zero_overlap_pairs": [list(p) for p in table.zero_overlap_pairs()],
+                "cells": {
+                    "".join(str((i >> j) & 1) for j in range(table.k)): int(c)
+                    for i, c in enumerate(table.counts)
+                    if i > 0
+                },
+            }
+        )
+    return {
+        "source": data.source,
+        "sha256": data.sha256,
+        "format": "lists",
+        "lists": list(data.names),
+        "by": list(data.by),
+        "notes": list(data.notes),
+        "tables": tables,
+    }
+
+
+class ListModel(ABC):
+    """Base class of models for overlapping lists."""
+
+    #: registry key, e.g. ``"bma"``
+    name: ClassVar[str]
+    #: human name, e.g. ``"Bayesian model averaging over decomposable graphs"``
+    title: ClassVar[str]
+    #: one sentence on what it does
+    description: ClassVar[str]
+    #: assumptions, each one plain sentence
+    assumptions: ClassVar[tuple[str, ...]]
+    estimate_type: ClassVar[str]
+    interval_type: ClassVar[str]
+    min_lists: ClassVar[int] = 2
+    max_lists: ClassVar[int] = 15
+    #: options the model accepts (the CLI rejects any other it is given)
+    option_names: ClassVar[tuple[str, ...]] = ()
+    #: report options (sensitivity table, leave-one-out, ...; see hiddenrate.analysis.sensitivity), set by
+    #: make_list_model; an instance attribute when set
+    report_options: Mapping[str, Any] = MappingProxyType({})
+
+    # ---------------------------------------------------------------- to implement
+    @abstractmethod
+    def fit_table(self, table: ListTable, *, levels: tuple[float, ...], seed: int, interval_kind: str) -> StratumEstimate:
+        """Fit one table (one stratum)."""
+
+    def priors(self) -> dict[str, Any]:
+        """Priors used (merged defaults and overrides), JSON-ready; empty for likelihood models."""
+        return {}
+
+    def priors_for(self, data: ListData) -> dict[str, Any]:
+        """Priors as applied to ``data`` (when they depend on the lists); default :meth:`priors`."""
+        return self.priors()
+
+    def options(self) -> dict[str, Any]:
+        """Model options, JSON-ready."""
+        return {}
+
+    def describe(self, data: ListData) -> str:
+        """Description of the model for this data (may mention list names)."""
+        return self.description
+
+    def combine_points(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...],
+                       levels: tuple[float, ...]) -> PointEstimate | None:
+        """Total over strata of point estimates with intervals, if the model knows how; else ``None``."""
+        return None
+
+    def run_extra(self, data: ListData, estimates: list[StratumEstimate]) -> tuple[dict[str, Any], list[str]]:
+        """Model-level details and warnings after all strata are fitted (e.g. sensitivity)."""
+        return {}, []
+
+    def post_fit(self, data: ListData, overall: StratumEstimate, strata: tuple[StratumEstimate, ...],
+                 levels: tuple[float, ...], seed: int) -> tuple[StratumEstimate, tuple[StratumEstimate, ...]]:
+        """Fragility warnings on every estimate and the model-sensitivity table (see
+        :func:`hiddenrate.analysis.sensitivity.post_fit`)."""
+        from hiddenrate.analysis.sensitivity import post_fit
+
+        return post_fit(self, data, overall, strata, levels=levels, seed=seed)
+
+    # ---------------------------------------------------------------- shared
+    def check_table(self, table: ListTable) -> None:
+        """Reject tables this model cannot handle, with the reason."""
+        if table.k < self.min_lists:
+            raise ModelError(f"{self.title} needs at least {self.min_lists} lists; the data have {table.k}")
+        if table.k > self.max_lists:
+            raise ModelError(f"{self.title} handles at most {self.max_lists} lists; the data have {table.k}")
+
+    def fit(
+        self,
+        data: ListData | ListTable | pd.DataFrame | str | Path,
+        *,
+        levels: Sequence[float] = DEFAULT_LEVELS,
+        seed: int | None = DEFAULT_SEED,
+        interval: str = "equal-tailed",
+    ) -> Result:
+        """Fit the model to every stratum and to their total.
+
+        Parameters
+        ----------
+        data
+            List data (see :func:`hiddenrate.read_lists`), a DataFrame or a CSV path.
+        levels
+            Interval levels, e.g. ``(0.8, 0.95)``.
+        seed
+            Seed for every random draw (same data + same seed = same numbers). ``None`` picks
+            one at random and records it.
+        interval
+            ``"equal-tailed"`` (default) or ``"hdi"``.
+
+        Returns
+        -------
+        Result
+        """
+        list_data = as_list_data(data)
+        levels = check_levels(levels)
+        if interval not in INTERVAL_KINDS:
+            raise ModelError(f"unknown interval kind '{interval}'; use one of {', '.join(INTERVAL_KINDS)}")
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        for table in list_data.tables:
+            self.check_table(table)
+        seeds = stratum_seeds(seed, len(list_data.tables) + 1)
+        estimates = []
+        for table, child in zip(list_data.tables, seeds, strict=False):
+            if list_data.stratified:
+                logger.info("fitting stratum %s", table.label())
+            estimates.append(self.fit_table(table, levels=levels, seed=child, interval_kind=interval))
+        extra, run_warnings = self.run_extra(list_data, estimates)
+        if list_data.stratified:
+            overall = self._combine(estimates, list_data.tables, seeds[-1], levels)
+            strata = tuple(estimates)
+        else:
+            overall, strata = estimates[0], ()
+        overall, strata = self.post_fit(list_data, overall, strata, levels, seed)
+        return Result(
+            command="lists",
+            model=self.name,
+            model_name=self.title,
+            description=self.describe(list_data),
+            assumptions=self.assumptions,
+            estimate_type=self.estimate_type,
+            interval_type=self.interval_type,
+            levels=levels,
+            interval_kind=interval,
+            overall=overall,
+            strata=strata,
+            seed=seed,
+            priors=self.priors_for(list_data),
+            options=self.options(),
+            input=input_summary(list_data),
+            provenance=provenance(list_data.source, list_data.sha256),
+            warnings=tuple(list_data.notes) + tuple(run_warnings),
+            extra=extra,
+        )
+
+    def _combine(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...], seed: int,
+                 levels: tuple[float, ...]) -> StratumEstimate:
+        observed = sum(e.observed for e in estimates)
+        diagnostics = diag.combine([e.diagnostics for e in estimates])
+        missing = [e.label for e in estimates if e.total is None]
+        if missing:
+            return StratumEstimate(
+                stratum={},
+                observed=observed,
+                total=None,
+                diagnostics=diagnostics,
+                reason=f"no total over strata: no estimate for {', '.join(missing)}",
+            )
+        parts = [e.total for e in estimates if e.total is not None]
+        total = sum_independent(parts, np.random.default_rng(seed))
+        if total is None:
+            combined = self.combine_points(estimates, tables, levels)
+            if combined is not None:
+                return StratumEstimate(stratum={}, observed=observed, total=combined, diagnostics=diagnostics,
+                                       details={"how": combined.interval_method})
+            point = sum(float(p.median() or 0.0) for p in parts)
+            return StratumEstimate(
+                stratum={},
+                observed=observed,
+                total=PointEstimate(point, {level: (None, None) for level in levels}, "not computed"),
+                diagnostics=diagnostics,
+                warnings=(
+                    "the total over strata is the sum of the strata's maximum-likelihood estimates; this model "
+                    "gives no interval for it. Use the default model (Bayesian) for a total with its joint uncertainty",
+                ),
+                details={"how": "sum of point estimates (no interval)"},
+            )
+        return StratumEstimate(
+            stratum={},
+            observed=observed,
+            total=total,
+            diagnostics=diagnostics,
+            details={"combined_from_strata": len(estimates), "how": "sum of independent stratum posteriors"},
+        )

@@ -1,0 +1,109 @@
+"""Model names the CLI and ``hiddenrate.fit_lists`` accept, and the choice made by ``auto``.
+
+Classes are imported lazily so that a run of a closed-form model never imports PyMC.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from hiddenrate.core.exceptions import ModelError
+
+#: name -> (module, class, one-line description)
+LIST_MODELS: dict[str, tuple[str, str, str]] = {
+    "bma": ("hiddenrate.models.lists.bma", "BMAModel",
+            "exact Bayesian model averaging over decomposable graphical models (Madigan & York 1997; R's dga); 3-6 lists"),
+    "loglinear": ("hiddenrate.models.lists.loglinear", "LoglinearModel",
+                  "maximum-likelihood log-linear model: the given --terms, or the best of all hierarchical models by BIC/AIC"),
+    "independence": ("hiddenrate.models.lists.loglinear", "IndependenceModel",
+                     "maximum-likelihood log-linear model with independent lists (Rcapture's Mt)"),
+    "bayes-loglinear": ("hiddenrate.models.lists.bayes_loglinear", "BayesLoglinearModel",
+                        "Bayesian log-linear model in PyMC (independence unless --terms), sampled with NUTS"),
+    "latent-class": ("hiddenrate.models.lists.latent_class", "LatentClassModel",
+                     "Bayesian latent-class model (Dirichlet-process mixture of independent lists; LCMCR's model), "
+                     "for people who differ in how visible they are; sampled with NUTS"),
+    "stepwise": ("hiddenrate.models.lists.bootstrap", "StepwiseBootstrapModel",
+                 "stepwise log-linear model (SparseMSE) with a BCa bootstrap interval that re-runs the model "
+                 "selection in every replicate"),
+    "bayes-2list": ("hiddenrate.models.lists.two_list", "BayesTwoList",
+                    "two lists with an explicit prior on their dependence (--dependence); exact posterior draws"),
+    "chapman": ("hiddenrate.models.lists.two_list", "Chapman", "Chapman's two-list estimator (independent lists)"),
+    "lincoln-petersen": ("hiddenrate.models.lists.two_list", "LincolnPetersen", "Lincoln–Petersen two-list estimator (independent lists)"),
+}
+
+CAPTURE_COUNT_MODELS: dict[str, str] = {
+    "chao-loglinear": "Chao's lower bound fitted as a log-linear model, profile-likelihood interval (Rcapture's Mh LB)",
+    "chao": "Chao's lower bound from the people caught once and twice (robust to heterogeneity)",
+    "zelterman": "Zelterman's estimator (Poisson locally, from those caught once and twice)",
+    "ztpoisson": "zero-truncated Poisson (everyone equally catchable)",
+}
+
+AUTO = "auto"
+BMA_MAX_LISTS = 6
+
+
+def auto_model(k: int) -> str:
+    """The default model for ``k`` lists.
+
+    Two lists: the Bayesian two-list model (independence stated as an assumption, changeable
+    with a dependence prior). Three to six: exact model averaging, which accounts for model
+    uncertainty. More lists: no default that accounts for model uncertainty exists yet, so the
+    user must choose (an error says how).
+    """
+    if k == 2:
+        return "bayes-2list"
+    if 3 <= k <= BMA_MAX_LISTS:
+        return "bma"
+    raise ModelError(
+        f"{k} lists: the default model (exact model averaging) handles 3 to {BMA_MAX_LISTS} lists. Merge small "
+        "lists (e.g. --lists to pick, or combine columns), or choose a model explicitly: --model loglinear ranks "
+        "log-linear models by BIC (its interval ignores model-selection uncertainty)"
+    )
+
+
+def list_model_class(name: str) -> type:
+    """The class registered under ``name``."""
+    if name not in LIST_MODELS:
+        valid = ", ".join([AUTO, *LIST_MODELS])
+        raise ModelError(f"unknown model '{name}'; the list models are: {valid}")
+    module, cls, _ = LIST_MODELS[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def make_list_model(name: str, k: int, options: dict[str, Any] | None = None,
+                    sampling: dict[str, Any] | None = None) -> Any:
+    """Build a list model.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`LIST_MODELS` or ``auto``.
+    k
+        Number of lists (for ``auto``).
+    options
+        Model options the user chose (``None`` values = not given). An option the model does
+        not use is an error, so nothing is silently ignored. Report options
+        (:data:`hiddenrate.analysis.sensitivity.REPORT_OPTIONS`: ``sensitivity``,
+        ``leave_one_out``, ``merge_small``, ``sensitivity_classes``) apply to every model and
+        are set on the model as ``report_options``.
+    sampling
+        MCMC settings (draws, tune, chains), passed only to models that sample.
+    """
+    if name == AUTO:
+        name = auto_model(k)
+    cls = list_model_class(name)
+    accepted = set(getattr(cls, "option_names", ()))
+    given = {key: value for key, value in (options or {}).items() if value not in (None, (), [])}
+    from hiddenrate.analysis.sensitivity import REPORT_OPTIONS
+
+    report = {key: given.pop(key) for key in REPORT_OPTIONS if key in given}
+    unused = sorted(set(given) - accepted)
+    if unused:
+        flags = ", ".join("--" + u.replace("_", "-") for u in unused)
+        raise ModelError(f"{flags} does not apply to --model {name}")
+    given.update({key: value for key, value in (sampling or {}).items() if key in accepted})
+    model = cls(**given)
+    if report:
+        model.report_options = report
+    return model

@@ -1,0 +1,1 @@
+"""Models for recorded counts and survey reporting rates."""

@@ -1,0 +1,379 @@
+r"""Change over time: is the hidden volume falling, or only the reporting? :func:`fit_trend`.
+
+Police counts can fall because fewer crimes happen or because fewer victims report. Given a
+recorded count and a reporting survey per period (``hiddenrate reporting`` input with a period
+column), the trend model estimates per period the total, the reporting rate and the hidden
+count, with the log incidence and the logit reporting rate following a smooth process across
+periods (:mod:`~hiddenrate.models.trend.core` has the math), and between periods the ratio of
+totals, the probability of a decrease and the decomposition of the change in recorded counts
+into a change in incidence times a change in reporting
+(:mod:`~hiddenrate.models.trend.changes`). List data with a period column are fitted period by
+period with the list models (:mod:`~hiddenrate.models.trend.lists`).
+
+Processes (``model``): ``rw-drift`` (default) random walk with drift — a steady trend is not
+shrunk towards flat at the first and last periods, which a driftless walk does; ``rw`` random
+walk; ``ar1`` first-order autoregression around a mean.
+
+Examples
+--------
+>>> import hiddenrate
+>>> result = hiddenrate.fit_trend(hiddenrate.example_path("vancouver-trend"))  # doctest: +SKIP
+>>> result.extra["changes"][0]["attribution"]  # doctest: +SKIP
+'reporting'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hiddenrate.core import diagnostics as diag
+from hiddenrate.core.distributions import INTERVAL_KINDS, DrawsDistribution
+from hiddenrate.core.exceptions import EstimationError, ModelError
+from hiddenrate.models.lists.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
+from hiddenrate.models.reporting.base import BAYES_ASSUMPTIONS, input_summary, logger, main_level
+from hiddenrate.models.trend.changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
+from hiddenrate.models.trend.core import PROCESSES, TARGET_ACCEPT, TrendSampler
+from hiddenrate.models.trend.combine import fit_combined_trend, is_spec
+from hiddenrate.data.trend import TrendData, is_reporting_input, read_trend
+from hiddenrate.models.trend.priors import described, merge_priors
+from hiddenrate.core.provenance import provenance
+from hiddenrate.render import numbers as fmt
+from hiddenrate.result.value import Result, StratumEstimate
+
+TITLES = {
+    "rw-drift": "random walk with drift",
+    "rw": "random walk",
+    "ar1": "AR(1) around a mean",
+}
+
+
+class TrendModel:
+    """The trend model for reporting data: a specification; :meth:`fit` returns a Result.
+
+    Parameters
+    ----------
+    process
+        ``rw-drift`` (default), ``rw`` or ``ar1``.
+    priors
+        Overrides of the defaults (:func:`~hiddenrate.models.trend.core.default_priors`), e.g.
+        ``{"log_incidence_step": 0.2}``; unknown names raise a ModelError listing the valid ones.
+    draws, tune, chains, target_accept
+        NUTS settings (per chain).
+    """
+
+    estimate_type = "posterior median"
+    interval_type = "credible interval"
+
+    def __init__(self, process: str = "rw-drift", priors: Mapping[str, Any] | None = None, draws: int = 1000,
+                 tune: int = 1000, chains: int = 4, target_accept: float = TARGET_ACCEPT) -> None:
+        if process not in PROCESSES:
+            raise ModelError(f"unknown trend model '{process}'; use one of {', '.join(PROCESSES)}")
+        for name, value, low in (("draws", draws, 100), ("tune", tune, 100), ("chains", chains, 1)):
+            if int(value) != value or value < low:
+                raise ModelError(f"{name} must be a whole number >= {low}, got {value}")
+        if not 0.5 <= target_accept < 1:
+            raise ModelError(f"target_accept must be in [0.5, 1), got {target_accept}")
+        self.process = process
+        self.priors = merge_priors(process, priors)
+        self.stated = frozenset(priors or ())  # the priors the user set (not the defaults)
+        self.draws, self.tune, self.chains, self.target_accept = int(draws), int(tune), int(chains), float(target_accept)
+
+    @property
+    def title(self) -> str:
+        """``Trend model (random walk with drift)``."""
+        return f"Trend model ({TITLES[self.process]})"
+
+    def assumptions(self) -> tuple[str, ...]:
+        """The model's assumptions in words."""
+        smooth = {
+            "rw-drift": "From one period to the next, the log incidence and the logit reporting rate move by a steady "
+                        "drift plus a random step (random walk with drift)",
+            "rw": "From one period to the next, the log incidence and the logit reporting rate move by a random step "
+                  "(random walk; a steady trend is shrunk towards flat at the first and last periods)",
+            "ar1": "The log incidence and the logit reporting rate fluctuate around their own means from period to "
+                   "period (AR(1))",
+        }[self.process]
+        return (*BAYES_ASSUMPTIONS,
+                f"{smooth}; a period borrows strength from its neighbours, so a period without a survey gets its reporting "
+                "rate from the periods around it.",
+                "Each period's survey describes that period's incidents (the same population and definition of the crime).")
+
+    def options(self) -> dict[str, Any]:
+        """Model options, JSON-ready."""
+        return {"process": self.process, "draws": self.draws, "tune": self.tune, "chains": self.chains,
+                "target_accept": self.target_accept}
+
+    def fit(self, data: TrendData, *, compare: Sequence[str] = (), default_changes: bool = True,
+            levels: Sequence[float] = DEFAULT_LEVELS, seed: int | None = DEFAULT_SEED,
+            interval: str = "equal-tailed") -> Result:
+        """Fit the periods jointly and compute the changes between them.
+
+        Parameters
+        ----------
+        data
+            Read with :func:`~hiddenrate.data.trend.read_trend`.
+        compare
+            Pairs of periods ``"FROM:TO"`` to compare, besides (or, with ``default_changes=False``,
+            instead of) first to last and each consecutive pair.
+        levels, seed, interval
+            Interval levels; seed (``None``: a random one, recorded); ``equal-tailed`` or ``hdi``.
+        """
+        levels = check_levels(levels)
+        if interval not in INTERVAL_KINDS:
+            raise ModelError(f"unknown interval kind '{interval}'; use one of {', '.join(INTERVAL_KINDS)}")
+        pairs = (default_pairs(len(data.axis.labels)) if default_changes else []) + parse_pairs(compare, data.axis)
+        if not pairs:
+            raise ModelError("no changes to compute: give --compare FROM:TO or keep the default changes")
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        n_series, n_periods = data.shape
+        unsurveyed = [data.series_label(g) for g in range(n_series) if data.surveyed[g].sum() == 0]
+        if unsurveyed and "logit_rate_level" not in self.stated:
+            where = "the file has" if unsurveyed == ["all"] else f"{', '.join(unsurveyed)}: has"
+            raise EstimationError(
+                f"{data.reporting.source}: {where} no survey in any period, so nothing in the data measures the "
+                "reporting rate and every total would come from the prior alone; add a survey for at least one "
+                "period, or state what you believe the rate to be with --prior logit_rate_level=MU,SIGMA (log-odds "
+                "scale; e.g. -0.85,0.5 for about 0.3 give or take)")
+        started = time.perf_counter()
+        logger.info("trend model (%s): %d series x %d periods, %d chains x %d draws (compiling takes ~15 s the first time)",
+                    self.process, n_series, n_periods, self.chains, self.draws)
+        from hiddenrate.data.periods import times_array
+
+        idata = TrendSampler(n_series, n_periods, self.process, self.priors).sample(
+            data.recorded, data.surveyed, data.reported, times_array(data.axis), draws=self.draws, tune=self.tune,
+            chains=self.chains, seed=int(seed), target_accept=self.target_accept)
+        logger.info("sampled in %.1f s", time.perf_counter() - started)
+        return self._result(data, idata, pairs, levels, int(seed), interval)
+
+    # ------------------------------------------------------------------ the Result
+    def _result(self, data: TrendData, idata: Any, pairs: list[tuple[int, int, str]], levels: tuple[float, ...],
+                seed: int, interval: str) -> Result:
+        post = idata.posterior
+        n_series, n_periods = data.shape
+        monitored = [v for v in ("log_incidence_level", "logit_rate_level", "log_incidence_drift", "logit_rate_drift",
+                                 "log_incidence_ar", "logit_rate_ar", "log_incidence_step", "logit_rate_step",
+                                 "incidence", "reporting_rate", "total") if v in post]
+        method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws; step sizes integrated out"
+        diagnostics = diag.mcmc(idata, monitored, method)
+
+        def flat(name: str) -> np.ndarray:
+            values = np.asarray(post[name].values)
+            return values.reshape(-1, *values.shape[2:])
+
+        total, rate, incidence = flat("total"), flat("reporting_rate"), flat("incidence")
+        level = main_level(levels)
+        widths = rate_widths(rate, level)
+        strata: list[StratumEstimate] = []
+        series_draws: list[SeriesDraws] = []
+        warnings: list[str] = []
+        for g in range(n_series):
+            for t in range(n_periods):
+                notes, details = [], {}
+                if data.surveyed[g, t] == 0 and data.surveyed[g].sum() > 0:
+                    ratio = widths[g, t] / np.mean(widths[g, [u for u in (t - 1, t + 1) if 0 <= u < n_periods]])
+                    details["rate_interval_vs_neighbours"] = float(ratio)
+                    notes.append(no_survey_note(ratio, level))
+                strata.append(StratumEstimate(
+                    stratum=data.stratum(g, t), observed=int(data.recorded[g, t]), total=DrawsDistribution(total[:, g, t]),
+                    diagnostics=diagnostics, warnings=tuple(notes), details=details,
+                    quantities={"reporting_rate": DrawsDistribution(rate[:, g, t]),
+                                "incidence": DrawsDistribution(incidence[:, g, t])}))
+            if data.surveyed[g].sum() == 0:
+                spec = self.priors["logit_rate_level"]
+                where = "" if n_series == 1 else f" of {data.series_label(g)}"
+                warnings.insert(0, f"NO SURVEY in any period{where}: every reporting rate and total there rests on the "
+                                   "prior you gave, logit_rate_level = "
+                                   f"Normal({spec['mu']:g}, {spec['sigma']:g}), not on data")
+            series_draws.append(SeriesDraws(label=data.series_label(g), stratum=dict(data.series[g]),
+                                            recorded=data.recorded[g], total=total[:, g], rate=rate[:, g],
+                                            incidence=incidence[:, g]))
+        if n_series > 1:
+            expected = incidence.sum(axis=1)
+            series_draws.append(SeriesDraws(label="all", recorded=data.recorded.sum(axis=0), total=total.sum(axis=1),
+                                            rate=(incidence * rate).sum(axis=1) / expected, incidence=expected))
+        if not diagnostics.converged:
+            warnings.insert(0, "THE SAMPLER DID NOT CONVERGE: " + "; ".join(diagnostics.messages)
+                            + " -- do not use these numbers as they stand")
+        for before, after, distance in data.axis.gaps:
+            warnings.append(f"no data between {before} and {after} ({distance} {data.axis.kind}s apart): the step between "
+                            "them is scaled by the time between them")
+        changes = compute_changes(series_draws, data.axis, pairs, levels, interval)
+        all_total = total.reshape(total.shape[0], -1).sum(axis=1)
+        all_rate = (incidence * rate).reshape(total.shape[0], -1).sum(axis=1) / incidence.reshape(total.shape[0], -1).sum(axis=1)
+        overall = StratumEstimate(stratum={}, observed=int(data.recorded.sum()), total=DrawsDistribution(all_total),
+                                  diagnostics=diagnostics, quantities={"reporting_rate": DrawsDistribution(all_rate)},
+                                  details={"how": f"sum over all {n_periods} periods"
+                                                  + (f" and {n_series} series" if n_series > 1 else "")
+                                                  + " of the joint posterior draws"}, idata=idata)
+        steps = {name: float(np.median(post[name].values)) for name in ("log_incidence_step", "logit_rate_step")}
+        extra = {
+            "periods": data.axis.to_dict(),
+            "changes": changes,
+            "figure": "trend",
+            "step_sizes_median": steps,
+            "tables": [periods_table(data, strata, levels, interval), changes_table(changes, levels)],
+        }
+        summary = input_summary(data.reporting)
+        summary["by"] = [*data.by, data.axis.column]
+        summary["periods"] = data.axis.to_dict()
+        return Result(
+            command="trend", model=self.process, model_name=self.title,
+            description=("Recorded counts over survey reporting rates, period by period, with the log incidence and the "
+                         f"logit reporting rate following a {TITLES[self.process]} across periods (NUTS, nutpie); the "
+                         "unrecorded counts are drawn from their exact conditional. Changes between periods come from "
+                         "the joint draws."),
+            assumptions=self.assumptions(), estimate_type=self.estimate_type, interval_type=self.interval_type,
+            levels=levels, interval_kind=interval, overall=overall, strata=tuple(strata), seed=seed,
+            priors=described(self.priors), options=self.options(), input=summary,
+            provenance=provenance(data.reporting.source, data.reporting.sha256),
+            warnings=tuple(data.reporting.notes) + tuple(warnings), extra=extra, unit=data.reporting.unit,
+        )
+
+
+def rate_widths(rate: np.ndarray, level: float) -> np.ndarray:
+    """Widths of the equal-tailed ``level`` intervals of the reporting rates (draws x series x periods)
+    on the log-odds scale, where the rates of periods with different levels compare fairly
+    (a survey of ``m`` at rate ``p`` gives a width of about ``2 x 1.96 / sqrt(m p (1 - p))`` there,
+    whatever ``p``)."""
+    log_odds = np.log(rate) - np.log1p(-rate)
+    low, high = np.quantile(log_odds, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return np.asarray(high - low)
+
+
+def no_survey_note(ratio: float, level: float) -> str:
+    """What a period without a survey is told: how wide its rate's interval is next to its neighbours'.
+
+    Measured, not assumed: the width depends on how much the neighbours' surveys say against
+    how freely the rate may move between periods (trend_core's docstring); with small surveys
+    the smooth trend, not any one survey, sets the rates, and the period is hardly wider.
+    """
+    tag = fmt.level(level)
+    if ratio >= 1.02:
+        return (f"no survey in this period: its reporting rate is borrowed from the neighbouring periods, and its {tag} "
+                f"interval for the rate is {ratio:.2f} times as wide as theirs (compared on the log-odds scale)")
+    return (f"no survey in this period: its reporting rate is borrowed from the neighbouring periods; its {tag} interval "
+            f"for the rate is about as wide as theirs ({ratio:.2f} times, on the log-odds scale), because their surveys "
+            "are small next to what the trend shares between all periods")
+
+
+def periods_table(data: TrendData, strata: Sequence[StratumEstimate], levels: Sequence[float], kind: str) -> dict[str, Any]:
+    """The ``By period`` table: recorded, survey, reporting rate, total and share recorded, with intervals."""
+    level = main_level(levels)
+    tag = fmt.level(level)
+    rows = []
+    for index, estimate in enumerate(strata):
+        g, t = divmod(index, data.shape[1])
+        rate = estimate.quantities["reporting_rate"]
+        total = estimate.total
+        if total is None:  # pragma: no cover - every period is estimated
+            continue
+        share = estimate.quantity("observed_share")
+        rows.append([estimate.label, int(data.recorded[g, t]),
+                     f"{data.reported[g, t]}/{data.surveyed[g, t]}" if data.surveyed[g, t] else "none",
+                     rate.median(), *rate.interval(level, kind), total.median(), *total.interval(level, kind),
+                     share.median() if share is not None else None])
+    columns = ["stratum", "recorded", "survey", "reporting rate", f"rate {tag} low", "high", "total", f"total {tag} low",
+               "high", "share recorded"]
+    return {"title": "By period: reporting rate and total", "columns": columns, "rows": rows,
+            "note": "Posterior medians and intervals; the periods are fitted jointly, so a period without a survey "
+                    "borrows its reporting rate from its neighbours."}
+
+
+def fit_trend(
+    data: TrendData | pd.DataFrame | str | Path,
+    model: str = "auto",
+    *,
+    period: str | None = None,
+    by: Sequence[str] = (),
+    unit: str | None = None,
+    lists: Sequence[str] | None = None,
+    priors: Mapping[str, Any] | None = None,
+    compare: Sequence[str] = (),
+    default_changes: bool = True,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    seed: int | None = DEFAULT_SEED,
+    interval: str = "equal-tailed",
+    sampling: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> Result:
+    """Estimate totals, reporting rates and hidden counts per period, and the changes between periods.
+
+    Parameters
+    ----------
+    data
+        A CSV path or DataFrame: reporting data (``recorded``, ``surveyed``, ``reported``) or
+        list data (0/1 list columns, ``count``), with a period column; or data read with
+        :func:`~hiddenrate.data.trend.read_trend`; or a ``hiddenrate combine`` spec
+        (``.toml`` path or dict) whose ``by`` includes the period
+        (:mod:`~hiddenrate.models.trend.combine`).
+    model
+        Reporting data: ``auto`` (= ``rw-drift``), ``rw-drift``, ``rw`` or ``ar1``. List data:
+        a list model fitted period by period (``auto`` = ``bma``, or ``bayes-2list`` with 2 lists;
+        ``bayes-loglinear``, ``latent-class`` ...) or ``pooled`` (all periods jointly, list
+        interactions shared by all periods; slow mixing: use more draws).
+    period
+        The period column (default: ``period``, else ``year``, ``quarter`` or ``month``): years,
+        quarters (``2020Q1``), months (``2020-03``) or whole numbers.
+    by
+        Further stratum columns: one series each (reporting data), fitted jointly.
+    unit, lists, name
+        ``incidents`` or ``victims`` (reporting data); list columns (list data); how to name the
+        source in messages.
+    priors
+        Overrides of the trend priors, e.g. ``{"log_incidence_step": 0.2}`` (reporting data).
+    compare, default_changes
+        Pairs ``"FROM:TO"`` to compare; whether to include first to last and each consecutive pair.
+    levels, seed, interval
+        Interval levels, random seed, ``equal-tailed`` or ``hdi``.
+    sampling
+        ``{"draws", "tune", "chains", "target_accept"}`` for NUTS.
+    **options
+        Options of the list model (list data only), e.g. ``delta=1.0``; ``pooled`` takes ``terms``
+        (e.g. ``"a:b,a:c"``) and ``priors`` (e.g. ``{"main_step": {"scale": 0.5}}``).
+
+    Returns
+    -------
+    Result
+        ``command = "trend"``; ``strata``: one per period (and series), with ``stratum =
+        {"period": ...}``, ``total``, ``hidden``, ``observed_share``, ``reporting_rate`` (and
+        ``incidence``); ``extra["periods"]`` the ordered periods and ``extra["changes"]`` the
+        changes (in JSON under ``details``).
+    """
+    settings = {k: v for k, v in dict(sampling or {}).items() if k in ("draws", "tune", "chains", "target_accept")}
+    if not isinstance(data, (TrendData, pd.DataFrame)) and is_spec(data):
+        extra = [n for n, v in (("unit", unit), ("lists", lists), ("priors", priors), ("by", tuple(by)))
+                 if v not in (None, (), {})] + sorted(options) + ([] if model == "auto" else ["model"])
+        if extra:
+            raise ModelError(f"{', '.join(extra)}: set these in the combine spec; a spec takes period, compare, "
+                             "levels, seed, interval and sampling here")
+        return fit_combined_trend(data, period=period, compare=compare, default_changes=default_changes, levels=levels,
+                                  seed=seed, interval=interval, sampling=settings)
+    if isinstance(data, TrendData):
+        parsed = data
+    elif not is_reporting_input(data, name=name):
+        from hiddenrate.models.trend.lists import fit_list_trend
+
+        return fit_list_trend(data, model, period=period, by=by, lists=lists, compare=compare,
+                              default_changes=default_changes, levels=levels, seed=seed, interval=interval,
+                              sampling=settings, name=name, **({"priors": priors} if priors else {}), **options)
+    else:
+        parsed = read_trend(data, period=period, by=by, unit=unit, name=name)
+    if lists is not None or options:
+        raise ModelError("list options (lists, model options) apply to list data; this is reporting data")
+    process = "rw-drift" if model == "auto" else model
+    if process not in PROCESSES:
+        raise ModelError(f"unknown model '{model}' for reporting data; use one of auto, {', '.join(PROCESSES)}")
+    estimator = TrendModel(process, priors, **settings)
+    return estimator.fit(parsed, compare=compare, default_changes=default_changes, levels=levels, seed=seed,
+                         interval=interval)
+
+
+__all__ = ["TITLES", "TrendModel", "fit_trend", "no_survey_note", "periods_table", "rate_widths"]

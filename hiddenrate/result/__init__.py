@@ -1,0 +1,1 @@
+"""The Result value that models build (a leaf value, as ArviZ's InferenceData) and its save/load."""

@@ -1,0 +1,221 @@
+"""Saving and loading results as ArviZ InferenceData in netCDF — the only module that does so.
+
+Layout of a saved file
+----------------------
+* root attribute ``hiddenrate_result``: JSON with everything but the distributions (model,
+  assumptions, priors, options, seed, versions, levels, diagnostics, warnings, details, and
+  each estimate's kind); root attribute ``hiddenrate_format`` = :data:`FORMAT_VERSION`.
+* group ``hiddenrate_estimates``: each estimate's distribution — posterior draws
+  (``<key>__draws``) or an exact grid (``<key>__values``, ``<key>__pmf``); maximum-likelihood
+  points and intervals live in the JSON.
+* group ``input_data``: the input counts by stratum and capture pattern (aggregates only).
+* the model's own groups (``posterior``, ``sample_stats``, ``observed_data``) when it sampled
+  with MCMC and was fitted to one table.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from hiddenrate.core.diagnostics import Diagnostics
+from hiddenrate.core.distributions import Distribution, DrawsDistribution, GridDistribution, PointEstimate
+from hiddenrate.core.exceptions import DataError
+from hiddenrate.result.value import Result, StratumEstimate
+
+FORMAT_VERSION = 1
+_ESTIMATES = "hiddenrate_estimates"
+_INPUT = "input_data"
+
+
+def _az() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz as az
+    return az
+
+
+def _dist_meta(dist: Distribution | None) -> dict[str, Any] | None:
+    if dist is None:
+        return None
+    if isinstance(dist, PointEstimate):
+        return {
+            "kind": "point",
+            "point": dist.point,
+            "intervals": [[level, list(ends)] for level, ends in dist.intervals.items()],
+            "interval_method": dist.interval_method,
+        }
+    if isinstance(dist, GridDistribution):
+        return {"kind": "grid", "tail_mass": dist.tail_mass, "mean_exists": dist.mean_exists}
+    return {"kind": "draws"}
+
+
+def _estimate_meta(estimate: StratumEstimate) -> dict[str, Any]:
+    from hiddenrate.result.value import _jsonable
+
+    return {
+        "stratum": dict(estimate.stratum),
+        "observed": int(estimate.observed),
+        "distribution": _dist_meta(estimate.total),
+        "diagnostics": estimate.diagnostics.to_dict(),
+        "warnings": list(estimate.warnings),
+        "details": _jsonable(dict(estimate.details)),
+        "reason": estimate.reason,
+        "quantities": {name: _dist_meta(dist) for name, dist in estimate.quantities.items()},
+    }
+
+
+def _dist_variables(key: str, dist: Distribution | None) -> dict[str, xr.DataArray]:
+    if isinstance(dist, DrawsDistribution):
+        return {f"{key}__draws": xr.DataArray(np.asarray(dist.draws), dims=(f"{key}__draw",))}
+    if isinstance(dist, GridDistribution):
+        dims = (f"{key}__grid",)
+        return {
+            f"{key}__values": xr.DataArray(np.asarray(dist.values), dims=dims),
+            f"{key}__pmf": xr.DataArray(np.asarray(dist.pmf), dims=dims),
+        }
+    return {}
+
+
+def save_result(result: Result, path: str | Path) -> None:
+    """Write ``result`` to a netCDF file at ``path`` (overwritten if it exists)."""
+    from hiddenrate.result.value import _jsonable
+
+    az = _az()
+    estimates = {"overall": result.overall, **{f"stratum{i}": s for i, s in enumerate(result.strata)}}
+    variables: dict[str, xr.DataArray] = {}
+    for key, estimate in estimates.items():
+        variables.update(_dist_variables(key, estimate.total))
+        for name, dist in estimate.quantities.items():
+            variables.update(_dist_variables(f"{key}__{name}", dist))
+    meta = {
+        "command": result.command,
+        "model": result.model,
+        "model_name": result.model_name,
+        "description": result.description,
+        "assumptions": list(result.assumptions),
+        "estimate_type": result.estimate_type,
+        "interval_type": result.interval_type,
+        "levels": list(result.levels),
+        "interval_kind": result.interval_kind,
+        "seed": result.seed,
+        "priors": _jsonable(dict(result.priors)),
+        "options": _jsonable(dict(result.options)),
+        "input": _jsonable(dict(result.input)),
+        "provenance": _jsonable(dict(result.provenance)),
+        "warnings": list(result.warnings),
+        "extra": _jsonable(dict(result.extra)),
+        "unit": result.unit,
+        "estimates": {key: _estimate_meta(e) for key, e in estimates.items()},
+    }
+    groups: dict[str, xr.Dataset] = {}
+    idata = result.overall.idata if not result.strata else None
+    if idata is not None:
+        for name in ("posterior", "sample_stats", "observed_data", "constant_data"):
+            if name in idata.groups():
+                groups[name] = idata[name]
+    groups[_ESTIMATES] = xr.Dataset(variables)
+    groups[_INPUT] = _input_dataset(result.input)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # our two groups are outside ArviZ's schema, on purpose
+        data = az.InferenceData(**groups)
+    data.attrs["hiddenrate_format"] = FORMAT_VERSION
+    data.attrs["hiddenrate_result"] = json.dumps(meta, allow_nan=False)
+    data.to_netcdf(str(path))
+
+
+def _input_dataset(summary: Any) -> xr.Dataset:
+    tables = summary.get("tables", []) if isinstance(summary, dict) else []
+    if not tables or "cells" not in tables[0]:
+        return xr.Dataset()
+    cells = list(tables[0]["cells"].keys())
+    counts = np.array([[t["cells"].get(c, 0) for c in cells] for t in tables], dtype=np.int64)
+    labels = [", ".join(f"{k}={v}" for k, v in t["stratum"].items()) or "all" for t in tables]
+    return xr.Dataset(
+        {"counts": xr.DataArray(counts, dims=("stratum", "pattern"), coords={"stratum": labels, "pattern": cells})},
+        attrs={"lists": ",".join(summary.get("lists", []))},
+    )
+
+
+def _dist_from(meta: dict[str, Any] | None, key: str, store: xr.Dataset) -> Distribution | None:
+    if meta is None:
+        return None
+    if meta["kind"] == "point":
+        intervals = {float(level): (ends[0], ends[1]) for level, ends in meta["intervals"]}
+        return PointEstimate(meta["point"], intervals, meta.get("interval_method", ""))
+    if meta["kind"] == "grid":
+        return GridDistribution(store[f"{key}__values"].values, store[f"{key}__pmf"].values,
+                                meta.get("tail_mass", 0.0), meta.get("mean_exists", True))
+    return DrawsDistribution(store[f"{key}__draws"].values)
+
+
+def load_result(path: str | Path) -> Result:
+    """Read a result written by :func:`save_result`.
+
+    Raises
+    ------
+    DataError
+        If the file is missing or is not a hiddenrate result.
+    """
+    az = _az()
+    target = Path(path)
+    if not target.exists():
+        raise DataError(f"{path}: no such file")
+    if target.is_dir():
+        raise DataError(f"{path}: is a directory; give the result file (RESULT.nc) itself")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            data = az.from_netcdf(str(target))
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: not a netCDF file written by hiddenrate ({err.__class__.__name__})") from None
+    if "hiddenrate_result" not in data.attrs:
+        raise DataError(f"{path}: a netCDF file, but not a saved hiddenrate result")
+    meta = json.loads(data.attrs["hiddenrate_result"])
+    store = data[_ESTIMATES] if _ESTIMATES in data.groups() else xr.Dataset()
+
+    def estimate(key: str) -> StratumEstimate:
+        m = meta["estimates"][key]
+        return StratumEstimate(
+            stratum=m["stratum"],
+            observed=m["observed"],
+            total=_dist_from(m["distribution"], key, store),
+            diagnostics=Diagnostics.from_dict(m["diagnostics"]),
+            warnings=tuple(m["warnings"]),
+            details=m["details"],
+            reason=m["reason"],
+            idata=data if "posterior" in data.groups() else None,
+            quantities={
+                name: dist
+                for name, meta_q in m.get("quantities", {}).items()
+                if (dist := _dist_from(meta_q, f"{key}__{name}", store)) is not None
+            },
+        )
+
+    strata_keys = sorted((k for k in meta["estimates"] if k.startswith("stratum")), key=lambda k: int(k[7:]))
+    return Result(
+        command=meta["command"],
+        model=meta["model"],
+        model_name=meta["model_name"],
+        description=meta["description"],
+        assumptions=tuple(meta["assumptions"]),
+        estimate_type=meta["estimate_type"],
+        interval_type=meta["interval_type"],
+        levels=tuple(meta["levels"]),
+        interval_kind=meta["interval_kind"],
+        overall=estimate("overall"),
+        strata=tuple(estimate(k) for k in strata_keys),
+        seed=meta["seed"],
+        priors=meta["priors"],
+        options=meta["options"],
+        input=meta["input"],
+        provenance=meta["provenance"],
+        warnings=tuple(meta["warnings"]),
+        extra=meta["extra"],
+        unit=meta.get("unit"),
+    )
