@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from hiddenrate.models.lists.bayes_loglinear_core import _compiled_model, merge_priors
+from hiddenrate.models.lists.bayes_loglinear_core import _compiled_model, linear_parts, merge_priors
 from hiddenrate.models.sampling.bayes_loglinear_kernel import kernel_installed, log_density_and_gradient
 from hiddenrate.core.design import normalize_terms
 from hiddenrate.models.sampling.nutpie_callback import evaluate
@@ -46,7 +46,7 @@ def test_kernel_matches_the_pytensor_model(k: int, terms: tuple, overrides: dict
     constant = -float(np.sum(gammaln(counts + 1.0)))  # the constant the kernel leaves out
     assert evaluate(reference, base)[1] - evaluate(compiled, base)[1] == pytest.approx(constant, rel=1e-8, abs=1e-7)
     worst, compared = worst_difference(reference, compiled,
-                                       lambda x: log_density_and_gradient(k, terms, priors, x, counts, offset),
+                                       lambda x: log_density_and_gradient(linear_parts(k, terms, priors), priors["intercept"], x, counts, offset),
                                        rng, (0.3, 1.0, 3.0), base=base)
     print(f"{k} lists, {len(terms)} terms: {compared} points compared, worst relative difference {worst:.1e}")
     assert compared >= 30, f"only {compared} of 45 points had a finite density"
@@ -63,6 +63,6 @@ def test_kernel_reads_the_swapped_data() -> None:
         compiled = base.with_data(observed_counts=counts, intercept_offset=offset)
         assert kernel_installed(compiled)
         _, logp, grad = evaluate(compiled, x)
-        expected_logp, expected_grad = log_density_and_gradient(3, (), priors, x, counts, offset)
+        expected_logp, expected_grad = log_density_and_gradient(linear_parts(3, (), priors), priors["intercept"], x, counts, offset)
         assert logp == pytest.approx(expected_logp, rel=1e-12)
         np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-12)

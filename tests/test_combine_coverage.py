@@ -41,7 +41,6 @@ import time
 import numpy as np
 import pytest
 
-from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.data.spec import DEFAULT_PRIORS, CombineSpec, StratumEvidence, Survey
 from hiddenrate.models.combine.model import fit_combined
@@ -50,6 +49,7 @@ from hiddenrate.models.combine.core import JointSampler
 from hiddenrate.core.design import all_pairs
 from hiddenrate.models.lists.two_list import Chapman
 from hiddenrate.data.simulate import cell_probabilities, simulate_list_counts
+from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
 N_TRUE = 1000
 N_DATASETS = 200
@@ -167,7 +167,7 @@ def test_conflict_check_fires_and_false_alarms() -> None:
         inconsistent = Survey(SURVEYED, int(rng.binomial(SURVEYED, 0.6)))
         consistent = Survey(SURVEYED, int(rng.binomial(SURVEYED, 0.3)))
         rest = sampler.sample(counts, np.zeros(3), np.zeros(3), priors=priors, seed=int(fit_seed.generate_state(1)[0]))
-        checks = diag.mcmc(rest.idata, ["log_observed_mean", "main_effect", "log_odds_ratio", "total"], "NUTS")
+        checks = mcmc_diagnostics(rest.idata, ["log_observed_mean", "main_effect", "log_odds_ratio", "total"], "NUTS")
         not_converged += not checks.converged
         police = rest.capture[:, 0]
         fires_inconsistent.append(survey_conflict_p_value(police, inconsistent) < CONFLICT_LEVEL)

@@ -97,7 +97,8 @@ def test_chains_agree(name: str) -> None:
 def test_chains_that_disagree_are_reported_not_hidden() -> None:
     """A run too short for its chains to agree (UK 6 lists, 100 sweeps of warm-up and 100 kept:
     R-hat of N 1.610 at seed 1) is reported as not converged, with the disagreement in plain words."""
-    from hiddenrate.core.diagnostics import RHAT_MAX, mcmc
+    from hiddenrate.core.diagnostics import RHAT_MAX
+    from hiddenrate.models.sampling.diagnostics import mcmc
 
     table = read_lists(EXAMPLES / "uk_modern_slavery_2013.csv").tables[0]
     idata = LatentClassSampler(table.k).sample(table.counts, draws=100, tune=100, thin=1, seed=1)

@@ -36,6 +36,7 @@ from hiddenrate.core.distributions import DrawsDistribution, GridDistribution, I
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.render import numbers as fmt
 from hiddenrate.result.value import Result
+from hiddenrate.core.settings import headline_level
 
 #: rates are given per this many people
 RATE_BASE = 100_000
@@ -201,7 +202,7 @@ def probability_of_claim(dist: DrawsDistribution | GridDistribution, value: floa
 
 
 def _main_level(levels: Sequence[float]) -> float:
-    return 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
+    return headline_level(levels)
 
 
 def check_claim(

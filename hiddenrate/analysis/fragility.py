@@ -68,11 +68,11 @@ from hiddenrate.data.lists import ListTable
 from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution, PointEstimate
 from hiddenrate.result.value import StratumEstimate
+from hiddenrate.models.lists.latent_class_core import LAST_CLASS_WEIGHT, last_class_share
 
 CHAIN_SPREAD = 1.10
 TAIL_MASS = 1e-3
 AT_OBSERVED_SHARE = 0.25
-LAST_CLASS_WEIGHT = 0.02
 PEAK_HEIGHT = 0.05
 VALLEY_DEPTH = 0.80
 MODE_MASS = 0.05
@@ -210,19 +210,6 @@ def _bounds(estimate: StratumEstimate) -> list[Finding]:
             f"the last of the {classes} latent classes holds {100 * last:.1f}% of the population: the "
             "number of classes is a binding cap; refit with more classes (--classes)")))
     return findings
-
-
-def last_class_share(idata: Any) -> float | None:
-    """Posterior mean weight of the last of the :math:`K` latent classes (None without classes, or K = 1).
-
-    The stick-breaking prior truncated at :math:`K` gives the last class whatever the first
-    :math:`K - 1` leave; more than :data:`LAST_CLASS_WEIGHT` there means the truncation binds.
-    """
-    posterior = getattr(idata, "posterior", None) if idata is not None else None
-    if posterior is None or "class_weight" not in posterior:
-        return None
-    weights = np.asarray(posterior["class_weight"].values, dtype=float)
-    return float(np.mean(weights[..., -1])) if weights.shape[-1] > 1 else None
 
 
 def _log_density(estimate: StratumEstimate) -> tuple[np.ndarray, np.ndarray] | None:

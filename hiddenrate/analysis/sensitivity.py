@@ -42,12 +42,12 @@ from hiddenrate.analysis import fragility
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.exceptions import HiddenrateError
 from hiddenrate.core.design import model_label
-from hiddenrate.result.value import StratumEstimate
+from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.core.settings import headline_level
 
 logger = logging.getLogger("hiddenrate")
 
 #: options that shape the report rather than the model (set by ``make_list_model``)
-REPORT_OPTIONS = ("sensitivity", "leave_one_out", "merge_small", "sensitivity_classes")
 DISAGREEMENT = 2.0
 CLOSE_BIC = 2.0
 MAX_RANKED_LISTS = 6
@@ -72,7 +72,7 @@ class Row:
 
 
 def _level(levels: Sequence[float]) -> float:
-    return 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
+    return headline_level(levels)
 
 
 def _interval(estimate: StratumEstimate, level: float, kind: str = "equal-tailed") -> tuple[float | None, float | None]:
@@ -336,7 +336,7 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
              levels: tuple[float, ...], seed: int) -> tuple[StratumEstimate, tuple[StratumEstimate, ...]]:
     """Fragility checks on every estimate, then the sensitivity tables on the overall estimate.
 
-    Called by :meth:`hiddenrate.models.lists.base.ListModel.fit`. Report options come from
+    Called by :func:`analyse_list_result`. Report options come from
     ``model.report_options`` (see :data:`REPORT_OPTIONS`): ``sensitivity`` (default True),
     ``leave_one_out`` (default False), ``merge_small`` (an int threshold, default None) and
     ``sensitivity_classes`` (True or a number of classes: add the latent-class column).
@@ -386,3 +386,11 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
                               for r in rows]
     overall = replace(overall, details=details, warnings=tuple(overall.warnings) + tuple(warnings))
     return overall, strata
+
+
+def analyse_list_result(result: Result, model: Any, data: ListData) -> Result:
+    """A list model's result with fragility warnings on every estimate and the sensitivity tables
+    (:func:`post_fit`): the step of the list pipeline that follows the model's fit."""
+    overall, strata = post_fit(model, data, result.overall, result.strata, levels=result.levels,
+                               seed=int(result.seed if result.seed is not None else 0))
+    return replace(result, overall=overall, strata=strata)

@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from hiddenrate._version import __version__
-from hiddenrate.cli.claim import claim_command
-from hiddenrate.cli.combine import combine_command
-from hiddenrate.cli.examples import examples_command
-from hiddenrate.cli.lists import lists_command
-from hiddenrate.cli.report import report_command
-from hiddenrate.cli.reporting import reporting_command
-from hiddenrate.cli.simulate import simulate_group
-from hiddenrate.cli.trend import trend_command
+
+#: command -> (module, attribute, the line ``hiddenrate --help`` shows). A command's module is
+#: imported only when that command runs (or its own --help is asked for), so ``hiddenrate --help``
+#: answers at once; tests/test_layers.py checks each line against the command's own help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "lists": ("hiddenrate.cli.lists", "lists_command",
+              "Estimate how many people were on no list, from overlapping lists."),
+    "reporting": ("hiddenrate.cli.reporting", "reporting_command",
+                  "Estimate the hidden volume from recorded counts and survey reporting rates."),
+    "trend": ("hiddenrate.cli.trend", "trend_command",
+              "Change over time: estimate per period the total, the reporting rate and the hidden count."),
+    "examples": ("hiddenrate.cli.examples", "examples_command",
+                 "List the bundled example data sets with their sources and published results."),
+    "simulate": ("hiddenrate.cli.simulate", "simulate_group",
+                 "Simulate data with a known total (for checking a method on data like yours)."),
+    "report": ("hiddenrate.cli.report", "report_command",
+               "Re-render a result saved with --save, without the original data and without refitting."),
+    "claim": ("hiddenrate.cli.claim", "claim_command",
+              "Check a claimed figure against a saved result: the probability that the true total is at least (or at most) the claim."),
+    "combine": ("hiddenrate.cli.combine", "combine_command",
+                "Combine matched lists, unlinked counts and surveys (and a population route) into one estimate."),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="hiddenrate")
 def cli() -> None:
     """Estimate the hidden volume of crime that official counts never see.
@@ -37,19 +72,9 @@ def cli() -> None:
     """
 
 
-cli.add_command(lists_command)
-cli.add_command(reporting_command)
-cli.add_command(trend_command)
-cli.add_command(examples_command)
-cli.add_command(simulate_group)
-cli.add_command(report_command)
-cli.add_command(claim_command)
-cli.add_command(combine_command)
-
-
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="hiddenrate")
 
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMANDS", "LazyGroup", "cli", "main"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from hiddenrate.api import fit_lists
+from hiddenrate.api.lists import fit_lists
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names, parse_pair, parse_priors

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from hiddenrate.core.distributions import INTERVAL_KINDS
-from hiddenrate.models.lists.base import DEFAULT_SEED
+from hiddenrate.core.settings import DEFAULT_SEED
 from hiddenrate.render import FORMATS
 
 

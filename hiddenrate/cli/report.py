@@ -60,7 +60,7 @@ def report_command(result_file: str, fmt: str, output: str | None, levels: tuple
         if result.overall.total is not None and result.overall.total.kind == "point":
             raise ModelError("--level: a maximum-likelihood result knows only the levels it was fitted with "
                              f"({', '.join(f'{x:g}' for x in result.levels)}); refit with --level to change them")
-        from hiddenrate.models.lists.base import check_levels
+        from hiddenrate.core.settings import check_levels
 
         result = result.with_levels(check_levels(levels))
     if interval is not None and interval != result.interval_kind:

@@ -11,7 +11,7 @@ from hiddenrate.cli.parsing import parse_names
 from hiddenrate.cli.reporting import parse_reporting_priors
 from hiddenrate.data.reporting import UNITS
 from hiddenrate.core.exceptions import DataError
-from hiddenrate.models.trend.model import fit_trend
+from hiddenrate.api.trend import fit_trend
 from hiddenrate.models.trend.core import PROCESSES
 
 

@@ -23,6 +23,7 @@ from hiddenrate.render.plots import (
 )
 from hiddenrate.render.words import people
 from hiddenrate.result.value import Result
+from hiddenrate.core.settings import headline_level
 
 _RC: dict[str, Any] = {
     "svg.fonttype": "none",  # text stays text: small files, searchable, printed crisply
@@ -88,7 +89,7 @@ def _svg(draw: Any, result: Result, height: float, panels: int = 1) -> str:
 
 def report_figures(result: Result) -> list[ReportFigure]:
     """Draw every figure of the report of ``result`` (see :func:`expected_figures`)."""
-    level = f"{100 * max(result.levels):g}%"
+    level = f"{100 * headline_level(result.levels):g}%"
     unit = people(result)
     point = result.overall.total is not None and result.overall.total.kind == "point"
     out = []

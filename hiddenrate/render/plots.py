@@ -18,6 +18,7 @@ import numpy as np
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution, PointEstimate
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.core.settings import headline_level
 
 LABELS = {"total": "total", "hidden": "never recorded (hidden)", "observed_share": "share recorded"}
 #: stratum columns read as time: a result stratified by one of these gets a trend chart
@@ -104,7 +105,7 @@ def plot_observed_hidden(result: Result, ax: Any = None) -> Any:
     median = float(total.median() or estimate.observed)
     if _too_small(result, median):
         return _message(ax, "Counts too small to show (publication safety)")
-    level = max(result.levels)
+    level = headline_level(result.levels)
     lower, upper = total.interval(level, result.interval_kind)
     hidden = max(median - estimate.observed, 0.0)
     ax.barh([0], [estimate.observed], color="C3", alpha=0.8, label=f"observed {estimate.observed:,}")
@@ -153,7 +154,7 @@ def plot_trend(result: Result, ax: Any = None, quantity: str = "total") -> Any:
     for stratum in result.strata:
         rest = ", ".join(f"{k}={v}" for k, v in stratum.stratum.items() if k != key) or quantity
         groups.setdefault(rest, []).append(stratum)
-    level = max(result.levels)
+    level = headline_level(result.levels)
     for i, (name, members) in enumerate(groups.items()):
         color = f"C{i % 10}"
         xs, mids, lows, highs, obs_x, obs_y = [], [], [], [], [], []
@@ -250,7 +251,7 @@ def plot_trend_panels(result: Result, ax: Any = None) -> tuple[Any, Any]:
     position = dict(zip(labels, times, strict=True))
     rate_name = "reporting_rate" if "reporting_rate" in result.strata[0].quantities else "observed_share"
     surveys = _survey_rates(result, column) if rate_name == "reporting_rate" else {}
-    level = max(result.levels)
+    level = headline_level(result.levels)
     unit = result.unit or "people"
     groups: dict[tuple[str, ...], list[StratumEstimate]] = {}
     for stratum in result.strata:
@@ -343,7 +344,7 @@ def _distribution(result: Result, estimate: StratumEstimate, ax: Any, quantity: 
         return _message(ax, "Counts too small to show (publication safety)")
     if quantity != "total" and not _observed_shown(result, estimate):
         return _message(ax, "Hidden for publication safety")
-    level = max(result.levels)
+    level = headline_level(result.levels)
     lower, upper = dist.interval(level, result.interval_kind)
     if isinstance(dist, GridDistribution):
         keep = dist.values <= _right_edge(dist, upper)  # draw only where the mass is; numbers from dist
@@ -406,7 +407,7 @@ def _thousands() -> Any:
 def _forest(result: Result, ax: Any, quantity: str) -> Any:
     rows = [*result.strata, result.overall]
     labels = [s.label for s in result.strata] + ["total"]
-    level = max(result.levels)
+    level = headline_level(result.levels)
     for i, estimate in enumerate(rows):
         y = len(rows) - 1 - i
         dist = estimate.quantity(quantity)

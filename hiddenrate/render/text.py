@@ -16,6 +16,7 @@ from hiddenrate.render.words import (
     suppression_note,
 )
 from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.core.settings import headline_level
 
 WIDTH = 100
 
@@ -94,7 +95,7 @@ def render_text(result: Result) -> str:
     if result.strata:
         out.append("")
         out.append(f"By stratum ({', '.join(result.input.get('by', []))}):")
-        columns, rows = stratum_rows(result, result.levels[-1])
+        columns, rows = stratum_rows(result, headline_level(result.levels))
         out.extend(_grid(columns, rows[:-1]))
         for stratum in result.strata:
             if stratum.reason:

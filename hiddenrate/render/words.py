@@ -14,6 +14,7 @@ from typing import Any
 from hiddenrate.core.distributions import Interval
 from hiddenrate.render import numbers as fmt
 from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.core.settings import headline_level
 
 #: the source name the reporting reader uses when the data name none
 _DEFAULT_SOURCE = "records"
@@ -158,7 +159,7 @@ def headline_rows(result: Result, estimate: StratumEstimate) -> list[tuple[str, 
 
 def main_level(result: Result) -> float:
     """The level quoted in sentences: 95% when computed, else the widest."""
-    return 0.95 if any(abs(x - 0.95) < 1e-9 for x in result.levels) else max(result.levels)
+    return headline_level(result.levels)
 
 
 def sentence(result: Result, estimate: StratumEstimate) -> str:

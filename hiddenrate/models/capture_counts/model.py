@@ -13,7 +13,7 @@ from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import CaptureCountData
 from hiddenrate.core.distributions import PointEstimate
 from hiddenrate.core.exceptions import EstimationError, ModelError
-from hiddenrate.models.lists.base import check_levels
+from hiddenrate.core.settings import check_levels
 from hiddenrate.models.capture_counts.core import CAPTURE_COUNT_METHODS, estimate_capture_counts
 from hiddenrate.core.provenance import provenance
 from hiddenrate.result.value import Result, StratumEstimate

@@ -56,6 +56,7 @@ from hiddenrate.models.reporting.exact import (
     posterior_grid,
 )
 from hiddenrate.result.value import StratumEstimate
+from hiddenrate.core.settings import headline_level
 
 _ROUTE_HINT = "The population size or the victimisation survey may not describe the people these sources count"
 
@@ -92,7 +93,7 @@ def _posterior(sources: list[SourceEvidence], population: PopulationEvidence | N
 def fit_counts_stratum(evidence: StratumEvidence, spec: CombineSpec, draws: int, levels: tuple[float, ...], seed: int,
                        checks: bool = True) -> StratumFit:
     """Fit one stratum of unlinked counts exactly: estimate, quantities, warnings, table rows."""
-    level = 0.95 if 0.95 in levels else max(levels)
+    level = headline_level(levels)
     rng = np.random.default_rng(seed)
     sources, population = evidence_of(evidence, spec)
     method = diag.Diagnostics(method=f"exact posterior on a grid; {draws} independent draws for the capture probabilities "

@@ -37,6 +37,8 @@ from hiddenrate.core.design import term_label
 from hiddenrate.models.reporting.exact import SourceEvidence, combine
 from hiddenrate.models.lists.two_list import lognormal_interval
 from hiddenrate.result.value import StratumEstimate
+from hiddenrate.core.settings import headline_level
+from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
 MONITORED = ["log_observed_mean", "main_effect", "log_odds_ratio", "prevalence", "total", "log_odds_unseen"]
 
@@ -91,7 +93,7 @@ def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: Joi
     if table is None:  # pragma: no cover - the spec reader guarantees a table
         raise EstimationError("no matched lists in this stratum")
     names = spec.list_names
-    level = 0.95 if 0.95 in levels else max(levels)
+    level = headline_level(levels)
     surveyed = np.array([evidence.surveys[n].surveyed if n in evidence.surveys else 0 for n in names])
     reported = np.array([evidence.surveys[n].reported if n in evidence.surveys else 0 for n in names])
     route = route_data(evidence.population) if evidence.population is not None else None
@@ -118,7 +120,7 @@ def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: Joi
                                           diagnostics=failed, reason=joint))
     monitored = [v for v in MONITORED if v in joint.idata.posterior]
     method += tempering_text(joint.idata)  # "" unless a latent-class fit was sampled again with tempering
-    diagnostics = diag.mcmc(joint.idata, monitored, method)
+    diagnostics = mcmc_diagnostics(joint.idata, monitored, method)
     capture_names, odds_names = quantity_names(spec)
     quantities: dict[str, Any] = {n: DrawsDistribution(joint.capture[:, j]) for j, n in enumerate(capture_names)}
     for index, name in enumerate(odds_names):
@@ -145,7 +147,7 @@ def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: Joi
         for key, other in fits.items():
             if isinstance(other, str) or other is joint:
                 continue
-            other_diag = diag.mcmc(other.idata, [v for v in MONITORED if v in other.idata.posterior], method)
+            other_diag = mcmc_diagnostics(other.idata, [v for v in MONITORED if v in other.idata.posterior], method)
             if not other_diag.converged:
                 warnings.append("a fit of the conflict check (without one piece of evidence) did not converge: "
                                 + "; ".join(other_diag.messages))

@@ -45,13 +45,15 @@ from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.spec import CombineSpec, read_spec
 from hiddenrate.core.distributions import INTERVAL_KINDS, DrawsDistribution, format_level
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.models.lists.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels, input_summary, stratum_seeds
+from hiddenrate.models.lists.base import input_summary
+from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels, stratum_seeds
 from hiddenrate.models.combine.checks import CONFLICT_LEVEL, ROUTE_LABEL, StratumFit, resample
 from hiddenrate.models.combine.counts import fit_counts_stratum
 from hiddenrate.models.combine.lists import Settings, fit_lists_stratum
 from hiddenrate.core.design import model_label
 from hiddenrate.core.provenance import provenance
 from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.core.settings import headline_level
 
 logger = logging.getLogger("hiddenrate")
 
@@ -306,7 +308,7 @@ def _input(spec: CombineSpec) -> dict[str, Any]:
 
 
 def _tables(spec: CombineSpec, fits: list[StratumFit], levels: tuple[float, ...]) -> list[dict[str, Any]]:
-    level = 0.95 if 0.95 in levels else max(levels)
+    level = headline_level(levels)
     tag = f"{format_level(100 * level)}%"
     prefix = ["stratum"] if spec.stratified else []
 

@@ -2,8 +2,10 @@
 
 A model class holds only its specification and math: it sets the class attributes below and
 implements :meth:`ListModel.fit_table` for one table. :meth:`ListModel.fit` does the rest and
-returns an immutable :class:`~hiddenrate.result.value.Result`; the model object keeps no state, so
-the same model can be fitted twice with different seeds.
+returns an immutable :class:`~hiddenrate.result.value.Result` of the model's own numbers; the
+fragility checks and sensitivity tables are added after it by :func:`hiddenrate.fit_lists`
+(:func:`hiddenrate.analysis.sensitivity.analyse_list_result`). The model object keeps no state,
+so the same model can be fitted twice with different seeds.
 """
 
 from __future__ import annotations
@@ -22,33 +24,11 @@ from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable, read_lists
 from hiddenrate.core.distributions import INTERVAL_KINDS, PointEstimate, sum_independent
 from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels, stratum_seeds
 from hiddenrate.core.provenance import provenance
 from hiddenrate.result.value import Result, StratumEstimate
 
 logger = logging.getLogger("hiddenrate")
-
-DEFAULT_SEED = 1
-DEFAULT_LEVELS = (0.95,)
-
-
-def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    """Validate interval levels (each strictly between 0 and 1), sorted and unique."""
-    out = []
-    for level in levels:
-        value = float(level)
-        if not 0 < value < 1:
-            raise ModelError(f"interval level {level} must be between 0 and 1 (e.g. 0.95 for a 95% interval)")
-        out.append(value)
-    if not out:
-        raise ModelError("give at least one interval level")
-    return tuple(sorted(set(out)))
-
-
-def stratum_seeds(seed: int, n: int) -> list[int]:
-    """Independent child seeds for ``n`` strata from one user seed (reproducible)."""
-    children = np.random.SeedSequence(seed).spawn(n)
-    return [int(child.generate_state(1)[0]) for child in children]
-
 
 def as_list_data(data: ListData | ListTable | pd.DataFrame | str | Path) -> ListData:
     """Accept a ListData, one ListTable, a DataFrame or a CSV path."""
@@ -138,14 +118,6 @@ class ListModel(ABC):
         """Model-level details and warnings after all strata are fitted (e.g. sensitivity)."""
         return {}, []
 
-    def post_fit(self, data: ListData, overall: StratumEstimate, strata: tuple[StratumEstimate, ...],
-                 levels: tuple[float, ...], seed: int) -> tuple[StratumEstimate, tuple[StratumEstimate, ...]]:
-        """Fragility warnings on every estimate and the model-sensitivity table (see
-        :func:`hiddenrate.analysis.sensitivity.post_fit`)."""
-        from hiddenrate.analysis.sensitivity import post_fit
-
-        return post_fit(self, data, overall, strata, levels=levels, seed=seed)
-
     # ---------------------------------------------------------------- shared
     def check_table(self, table: ListTable) -> None:
         """Reject tables this model cannot handle, with the reason."""
@@ -200,7 +172,6 @@ class ListModel(ABC):
             strata = tuple(estimates)
         else:
             overall, strata = estimates[0], ()
-        overall, strata = self.post_fit(list_data, overall, strata, levels, seed)
         return Result(
             command="lists",
             model=self.name,

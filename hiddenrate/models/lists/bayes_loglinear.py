@@ -23,6 +23,7 @@ from hiddenrate.core.exceptions import EstimationError, ModelError
 from hiddenrate.models.lists.base import ListModel
 from hiddenrate.core.design import Terms, model_label, normalize_terms, parse_terms
 from hiddenrate.result.value import StratumEstimate
+from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
 logger = logging.getLogger("hiddenrate")
 
@@ -104,7 +105,7 @@ class BayesLoglinearModel(ListModel):
                                                                 messages=(str(err),)),
                                    reason=str(err))
         monitored = [v for v in ("intercept", "main_effect", "interaction", "total") if v in idata.posterior]
-        diagnostics = diag.mcmc(idata, monitored, method)
+        diagnostics = mcmc_diagnostics(idata, monitored, method)
         total = idata.posterior["total"].values
         warnings = []
         zero_pairs = table.zero_overlap_pairs()

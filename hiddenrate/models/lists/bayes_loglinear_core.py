@@ -85,15 +85,17 @@ import json
 import math
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import arviz
 import numpy as np
 
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.core.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
 from hiddenrate.models.sampling.bayes_loglinear_kernel import install_kernel, kernel_installed
 from hiddenrate.models.sampling.nuts import compile_once, public_posterior, sample_nuts
+
+if TYPE_CHECKING:
+    import arviz
 
 __all__ = ["DEFAULT_PRIORS", "LoglinearSampler", "merge_priors", "term_coord"]
 
@@ -311,7 +313,9 @@ def _compiled_model(k: int, terms: Terms, priors: Mapping[str, Mapping[str, Any]
     """
     key = (k, terms, json.dumps(priors, sort_keys=True))
     compiled = compile_once(_COMPILED, _COMPILE_LOCK, key, lambda: _build_model(k, terms, priors))
-    return install_kernel(compiled, k, terms, priors) if kernel else compiled
+    if not kernel:
+        return compiled
+    return install_kernel(compiled, (k, repr(terms), key[2]), linear_parts(k, terms, priors), priors["intercept"])
 
 
 def _check_counts(counts: Any, k: int) -> np.ndarray:
@@ -437,6 +441,7 @@ class LoglinearSampler:
             If a draw of :math:`e^\alpha` is not finite or exceeds 1e18: the posterior of N is
             then unbounded (typically lists that never overlap, under the flat intercept prior).
         """
+        import arviz
         import nutpie
 
         table = _check_counts(counts, self._k)

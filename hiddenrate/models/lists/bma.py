@@ -28,6 +28,7 @@ from hiddenrate.models.lists.base import ListModel
 from hiddenrate.models.lists.bma_core import bma_posterior, tail_exponents
 from hiddenrate.models.lists.decomposable import cliques_and_separators
 from hiddenrate.result.value import StratumEstimate
+from hiddenrate.core.settings import headline_level
 
 SENSITIVITY_DELTA = 1.0
 DISAGREEMENT_RATIO = 1.5
@@ -134,7 +135,7 @@ class BMAModel(ListModel):
             "columns": ["lists", "probability"],
             "rows": sorted(pairs, key=lambda r: -float(r[1])),
         })
-        level = max(levels)
+        level = headline_level(levels)
         sensitivity = None
         if self.sensitivity_delta is not None and abs(self.sensitivity_delta - delta) > 1e-12:
             other = bma_posterior(table.counts, table.k, delta=self.sensitivity_delta, prior_n=self.prior_n,

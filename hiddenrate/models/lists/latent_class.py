@@ -46,6 +46,7 @@ from hiddenrate.models.sampling.latent_class_gibbs import TARGET_ACCEPT as GIBBS
 from hiddenrate.models.lists.latent_class_core import (DEFAULT_CLASSES, DEFAULT_SAMPLER, LEAPFROG, TARGET_ACCEPT,
                                                  TEMPERING_LADDER, THIN, check_sampler, merge_priors)
 from hiddenrate.result.value import StratumEstimate
+from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
 logger = logging.getLogger("hiddenrate")
 
@@ -66,7 +67,7 @@ class LatentClassModel(ListModel):
     classes
         Truncation :math:`K` of the Dirichlet process. Default (None): start at 10 (as LCMCR)
         and, while the last class holds more than 2% of the population on average (the
-        truncation binds: :func:`hiddenrate.analysis.fragility.last_class_share`), refit with twice as
+        truncation binds: :func:`hiddenrate.models.lists.latent_class_core.last_class_share`), refit with twice as
         many, up to :data:`MAX_AUTO_CLASSES`; the report says so. Truncation is an
         approximation of the Dirichlet process, so raising it only brings the fit closer to
         the model. A number given here is used as is, and a warning says if it binds.
@@ -189,7 +190,7 @@ class LatentClassModel(ListModel):
                                    diagnostics=diag.Diagnostics(method=method, converged=False, messages=(str(err),)),
                                    reason=str(err))
         method += tempering_text(idata)
-        diagnostics = diag.mcmc(idata, MONITORED, method)
+        diagnostics = mcmc_diagnostics(idata, MONITORED, method)
         total = np.asarray(idata.posterior["total"].values, dtype=np.float64)
         return StratumEstimate(
             stratum=table.stratum,
@@ -219,7 +220,7 @@ def sample_tempered_if_needed(draw: Callable[[tuple[float, ...] | None], Any], c
         info: dict[str, Any] = {"reason": "as asked", "first_rhat": None, "ladder": list(TEMPERING_LADDER)}
     else:
         idata = draw(None)
-        first = diag.mcmc(idata, ["total"], "").rhat_max if mode == "auto" and chains > 1 else None
+        first = mcmc_diagnostics(idata, ["total"], "").rhat_max if mode == "auto" and chains > 1 else None
         if first is None or first <= diag.RHAT_MAX:
             return idata, None
         logger.info("the %d chains disagree (R-hat of N %.3f): sampling again with tempering (%d replicas per "
@@ -256,7 +257,7 @@ def fit_with_enough_classes(fit: Callable[[int], T], idata_of: Callable[[T], Any
     Returns the last fit, its number of classes and the (classes, last class's share) of every
     fit that was replaced.
     """
-    from hiddenrate.analysis.fragility import LAST_CLASS_WEIGHT, last_class_share
+    from hiddenrate.models.lists.latent_class_core import LAST_CLASS_WEIGHT, last_class_share
 
     tried: list[tuple[int, float]] = []
     while True:

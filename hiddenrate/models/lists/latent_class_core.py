@@ -117,9 +117,8 @@ import json
 import math
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import arviz
 import numpy as np
 
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
@@ -127,8 +126,12 @@ from hiddenrate.models.sampling.nuts import compile_once
 from hiddenrate.core.design import n_cells, patterns
 from hiddenrate.models.sampling.latent_class_kernel import install_kernel, kernel_installed
 
+if TYPE_CHECKING:
+    import arviz
+
 __all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "DEFAULT_SAMPLER", "LEAPFROG", "SAMPLERS", "TARGET_ACCEPT",
-           "TEMPERING_LADDER", "THIN", "LatentClassSampler", "check_sampler", "merge_priors", "prior_log_odds_unseen"]
+           "LAST_CLASS_WEIGHT", "TEMPERING_LADDER", "THIN", "LatentClassSampler", "check_sampler", "last_class_share",
+           "merge_priors", "prior_log_odds_unseen"]
 
 DEFAULT_CLASSES = 10
 #: LCMCR's defaults: Gamma(shape 0.25, rate 0.25) on the concentration, Beta(1, 1) capture probabilities
@@ -365,6 +368,7 @@ class LatentClassSampler:
             When a draw puts essentially everybody on no list (expected hidden count above
             1e15): the posterior of N is unbounded under this model and prior.
         """
+        import arviz
         observed = _check_counts(counts, self.k)
         check_sampler(sampler)
         survey_rows = _check_surveys(surveys, self.k)
@@ -478,3 +482,20 @@ class LatentClassSampler:
         attrs = {"sampler": f"nutpie {nutpie.__version__}", "target_accept": target_accept,
                  "log_density": "hand-written kernel" if kernel_installed(compiled) else "PyTensor"}
         return posterior, idata.sample_stats, attrs
+
+
+#: a last class holding more than this share of the population means the truncation at K binds
+LAST_CLASS_WEIGHT = 0.02
+
+
+def last_class_share(idata: Any) -> float | None:
+    """Posterior mean weight of the last of the :math:`K` latent classes (None without classes, or K = 1).
+
+    The stick-breaking prior truncated at :math:`K` gives the last class whatever the first
+    :math:`K - 1` leave; more than :data:`LAST_CLASS_WEIGHT` there means the truncation binds.
+    """
+    posterior = getattr(idata, "posterior", None) if idata is not None else None
+    if posterior is None or "class_weight" not in posterior:
+        return None
+    weights = np.asarray(posterior["class_weight"].values, dtype=float)
+    return float(np.mean(weights[..., -1])) if weights.shape[-1] > 1 else None

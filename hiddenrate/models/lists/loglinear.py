@@ -22,6 +22,7 @@ import numpy as np
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.distributions import PointEstimate
+from hiddenrate.core.quantiles import chi2_1_cdf, chi2_1_ppf
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.models.lists.base import ListModel
 from hiddenrate.core.design import Terms, model_label, normalize_terms, parse_terms, rcapture_label
@@ -208,9 +209,8 @@ class LoglinearModel(ListModel):
                        levels: tuple[float, ...]) -> PointEstimate | None:
         """Profile likelihood of the total over independent strata (max-plus convolution of the
         strata's profile curves; :mod:`hiddenrate.models.lists.strata_profile`)."""
-        from scipy.stats import chi2
 
-        wide = float(chi2.cdf(chi2.ppf(max(levels), 1) + MARGIN, 1))
+        wide = chi2_1_cdf(chi2_1_ppf(max(levels)) + MARGIN)
         strata = []
         for estimate, table in zip(estimates, tables, strict=True):
             if estimate.total is None or estimate.total.median() is None:

@@ -40,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import digamma, gammaln
-from scipy.stats import chi2
 
+from hiddenrate.core.quantiles import chi2_1_ppf
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.design import Terms, design_matrix
 from hiddenrate.models.lists.existence import (
@@ -239,7 +239,7 @@ def profile_likelihood(
                                  f"no profile interval: {fit.message}")
     profile = _profile_for(fit, facial_fit, count_vector, k, model_terms)
     observed = profile.observed
-    threshold = float(chi2.ppf(level, 1))
+    threshold = chi2_1_ppf(level)
     start = fit.hidden if fit.hidden is not None else observed
     hidden_hat = _profile_maximiser(profile, max(start, _HIDDEN_MIN), observed * _HIDDEN_MAX_FACTOR)
     unbounded = hidden_hat is None

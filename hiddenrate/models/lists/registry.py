@@ -40,6 +40,8 @@ CAPTURE_COUNT_MODELS: dict[str, str] = {
 }
 
 AUTO = "auto"
+#: options that shape the report rather than the model (read by hiddenrate.analysis.sensitivity.post_fit)
+REPORT_OPTIONS = ("sensitivity", "leave_one_out", "merge_small", "sensitivity_classes")
 BMA_MAX_LISTS = 6
 
 
@@ -84,7 +86,7 @@ def make_list_model(name: str, k: int, options: dict[str, Any] | None = None,
     options
         Model options the user chose (``None`` values = not given). An option the model does
         not use is an error, so nothing is silently ignored. Report options
-        (:data:`hiddenrate.analysis.sensitivity.REPORT_OPTIONS`: ``sensitivity``,
+        (:data:`REPORT_OPTIONS`: ``sensitivity``,
         ``leave_one_out``, ``merge_small``, ``sensitivity_classes``) apply to every model and
         are set on the model as ``report_options``.
     sampling
@@ -95,8 +97,6 @@ def make_list_model(name: str, k: int, options: dict[str, Any] | None = None,
     cls = list_model_class(name)
     accepted = set(getattr(cls, "option_names", ()))
     given = {key: value for key, value in (options or {}).items() if value not in (None, (), [])}
-    from hiddenrate.analysis.sensitivity import REPORT_OPTIONS
-
     report = {key: given.pop(key) for key in REPORT_OPTIONS if key in given}
     unused = sorted(set(given) - accepted)
     if unused:

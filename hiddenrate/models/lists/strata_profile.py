@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2
 
+from hiddenrate.core.quantiles import chi2_1_ppf
 from hiddenrate.core.distributions import Interval
 
 #: extra deviance beyond the widest level's cut-off kept on each stratum's grid
@@ -91,7 +91,7 @@ def total_profile_intervals(strata: Sequence[StratumProfile], levels: Sequence[f
     peak = int(np.argmax(combined))
     intervals: dict[float, Interval] = {}
     for level in levels:
-        cut = -float(chi2.ppf(level, 1)) / 2.0
+        cut = -chi2_1_ppf(level) / 2.0
         below = np.flatnonzero(combined[: peak + 1] < cut)
         if below.size:
             i = int(below[-1])  # last grid point below the cut on the left; interpolate to the crossing

@@ -28,11 +28,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.stats import norm
 
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListTable
 from hiddenrate.core.distributions import DrawsDistribution, PointEstimate
+from hiddenrate.core.quantiles import normal_ppf
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.models.lists.base import ListModel
 from hiddenrate.result.value import StratumEstimate
@@ -60,7 +60,7 @@ def lognormal_interval(observed: int, hidden: float, variance: float, level: flo
     so the lower end is never below the observed count."""
     if hidden <= 0 or variance <= 0:
         return float(observed + max(hidden, 0.0)), float(observed + max(hidden, 0.0))
-    z = norm.ppf(0.5 + level / 2)
+    z = normal_ppf(0.5 + level / 2)
     spread = np.exp(z * np.sqrt(np.log1p(variance / hidden**2)))
     return float(observed + hidden / spread), float(observed + hidden * spread)
 

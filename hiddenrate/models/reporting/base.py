@@ -21,12 +21,14 @@ import numpy as np
 import pandas as pd
 
 from hiddenrate.data.reporting import ReportingData, ReportingStratum, read_reporting
-from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages, rank_diagnostics
+from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages
+from hiddenrate.models.sampling.diagnostics import rank_diagnostics
 from hiddenrate.core.distributions import INTERVAL_KINDS
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.models.lists.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
+from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
 from hiddenrate.core.provenance import provenance
 from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.core.settings import headline_level
 
 logger = logging.getLogger("hiddenrate")
 
@@ -214,7 +216,7 @@ def survey_text(stratum: ReportingStratum, source_name: str | None = None) -> st
 
 def main_level(levels: Sequence[float]) -> float:
     """The level shown in tables: 95% when computed, else the widest."""
-    return 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
+    return headline_level(levels)
 
 
 def rate_table(data: ReportingData, estimates: Sequence[StratumEstimate], levels: Sequence[float], kind: str, note: str) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.reporting import ReportingData, ReportingStratum
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.models.lists.base import DEFAULT_LEVELS, DEFAULT_SEED, stratum_seeds
+from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, stratum_seeds
 from hiddenrate.models.reporting.base import (
     BAYES_ASSUMPTIONS,
     Fitted,

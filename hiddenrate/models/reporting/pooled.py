@@ -60,15 +60,17 @@ import copy
 import json
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import arviz
 import numpy as np
 from scipy.special import expit, logit
 
 from hiddenrate.core.exceptions import EstimationError, ModelError
 from hiddenrate.models.sampling.nuts import compile_once, sample_nuts
 from hiddenrate.models.sampling.reporting_kernel import install_kernel, kernel_installed
+
+if TYPE_CHECKING:
+    import arviz
 
 #: Default priors of the pooled model (see the module docstring).
 DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
@@ -344,6 +346,7 @@ class PooledSampler:
         EstimationError
             A drawn unrecorded mean is not finite or above 1e15.
         """
+        import arviz
         import nutpie
 
         recorded, surveyed, reported = (np.asarray(x, dtype=np.int64) for x in (recorded, surveyed, reported))

@@ -31,7 +31,6 @@ Gradient: :math:`\partial_r = \sum_c (n_c - e^{\eta_c})` (plus the intercept pri
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import threading
 from collections.abc import Mapping
@@ -43,21 +42,25 @@ from hiddenrate.models.sampling.nutpie_callback import data_pointer_words, finis
 
 __all__ = ["install_kernel", "kernel_installed", "log_density_and_gradient"]
 
+#: (columns, fixed part, prior means, prior sds, mask of free terms) of the linear predictor
+LinearParts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
-_KERNELS: dict[tuple[int, str, str], Any] = {}
+_KERNELS: dict[tuple[Any, ...], Any] = {}
 _KERNELS_LOCK = threading.Lock()
 
 
-def _make_python_kernel(k: int, terms: Any, priors: Mapping[str, Mapping[str, Any]]) -> Any:
-    """The log density and gradient as ``f(x, counts, offset, grad) -> logp`` (numba-compatible)."""
-    from hiddenrate.models.lists.bayes_loglinear_core import linear_parts
+def _make_python_kernel(parts: LinearParts, intercept: Mapping[str, Any]) -> Any:
+    """The log density and gradient as ``f(x, counts, offset, grad) -> logp`` (numba-compatible).
 
-    columns, fixed_part, mu, sigma, free = linear_parts(k, terms, priors)
+    ``parts`` is the model's linear predictor split by prior (``linear_parts`` of
+    :mod:`hiddenrate.models.lists.bayes_loglinear_core`), ``intercept`` the intercept's prior.
+    """
+    columns, fixed_part, mu, sigma, free = parts
     design = np.ascontiguousarray(columns[:, free], dtype=np.float64)
     fixed = np.ascontiguousarray(fixed_part, dtype=np.float64)
     mu_free, sigma_free = mu[free].astype(np.float64), sigma[free].astype(np.float64)
     prior_const = float(np.sum(-_HALF_LOG_TWO_PI - np.log(sigma_free)))
-    spec = priors["intercept"]
+    spec = intercept
     flat = spec["dist"] == "flat"
     mu_0 = 0.0 if flat else float(spec["mu"])
     sigma_0 = 1.0 if flat else float(spec["sigma"])
@@ -92,7 +95,7 @@ def _make_python_kernel(k: int, terms: Any, priors: Mapping[str, Mapping[str, An
     return kernel, n_cells, n_free
 
 
-def log_density_and_gradient(k: int, terms: Any, priors: Mapping[str, Mapping[str, Any]], x: np.ndarray,
+def log_density_and_gradient(parts: LinearParts, intercept: Mapping[str, Any], x: np.ndarray,
                              counts: np.ndarray, offset: float) -> tuple[float, np.ndarray]:
     """Evaluate the kernel in Python (no numba): the reference the tests compare the callback with.
 
@@ -100,7 +103,7 @@ def log_density_and_gradient(k: int, terms: Any, priors: Mapping[str, Mapping[st
     cells; ``offset`` the intercept offset. Returns the log density without the data's constant
     :math:`-\\sum_c \\log n_c!`, and its gradient.
     """
-    kernel, _, n_free = _make_python_kernel(k, terms, priors)
+    kernel, _, n_free = _make_python_kernel(parts, intercept)
     grad = np.zeros(1 + n_free)
     logp = kernel(np.asarray(x, float), np.asarray(counts, float), float(offset), grad)
     return logp, grad
@@ -111,16 +114,16 @@ def kernel_installed(compiled: Any) -> bool:
     return is_installed(compiled, _KERNELS)
 
 
-def install_kernel(compiled: Any, k: int, terms: Any, priors: Mapping[str, Mapping[str, Any]]) -> Any:
+def install_kernel(compiled: Any, key: tuple[Any, ...], parts: LinearParts, intercept: Mapping[str, Any]) -> Any:
     """Return ``compiled`` (a nutpie ``CompiledPyMCModel``) with its log density replaced by the kernel.
 
     Only when nutpie's model has the expected layout (``_intercept_raw`` first, then the free
     terms; the counts as int32 and the offset as the only data); otherwise ``compiled`` is
-    returned unchanged.
+    returned unchanged. ``key`` names the model's structure (one compiled kernel per key).
     """
     import numba
 
-    kernel, n_cells, n_free = _make_python_kernel(k, terms, priors)
+    kernel, n_cells, n_free = _make_python_kernel(parts, intercept)
     names = ("observed_counts", "intercept_offset")
     words = data_pointer_words(compiled.user_data, names)
     shared = getattr(compiled, "shared_data", {})
@@ -128,7 +131,6 @@ def install_kernel(compiled: Any, k: int, terms: Any, priors: Mapping[str, Mappi
             or shared["intercept_offset"].dtype != np.float64 or list(compiled.shape_info[0][:1]) != ["_intercept_raw"]
             or int(compiled.n_dim) != 1 + n_free or not hasattr(compiled, "compiled_logp_func")):
         return compiled
-    key = (k, repr(terms), json.dumps(priors, sort_keys=True))
     with _KERNELS_LOCK:
         if key not in _KERNELS:
             jitted = numba.njit(nogil=True, error_model="numpy")(kernel)

@@ -29,6 +29,7 @@ from hiddenrate.data.periods import PeriodAxis
 from hiddenrate.core.distributions import DrawsDistribution, summarise
 from hiddenrate.core.exceptions import DataError, ModelError
 from hiddenrate.render import numbers as fmt
+from hiddenrate.core.settings import headline_level
 
 ATTRIBUTIONS = ("reporting", "incidence", "both", "neither")
 
@@ -178,14 +179,14 @@ def change(series: SeriesDraws, axis: PeriodAxis, start: int, end: int, kind: st
 def compute_changes(series_list: Sequence[SeriesDraws], axis: PeriodAxis, pairs: Sequence[tuple[int, int, str]],
                     levels: tuple[float, ...], interval_kind: str) -> list[dict[str, Any]]:
     """Every requested change for every series (see :func:`change`)."""
-    main_level = 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
+    main_level = headline_level(levels)
     return [change(series, axis, start, end, kind, levels, interval_kind, main_level)
             for series in series_list for start, end, kind in pairs]
 
 
 def changes_table(changes: Sequence[dict[str, Any]], levels: tuple[float, ...], rate_name: str = "reporting rate") -> dict[str, Any]:
     """The ``Change between periods`` table (``details["tables"]``): one row per change."""
-    level = 0.95 if any(abs(x - 0.95) < 1e-9 for x in levels) else max(levels)
+    level = headline_level(levels)
     several = len({c["series"] for c in changes}) > 1
 
     def factor(summary: dict[str, Any]) -> str:

@@ -23,7 +23,7 @@ from hiddenrate.data.periods import PERIOD_NAMES, parse_periods
 from hiddenrate.data.spec import CombineSpec, read_spec
 from hiddenrate.data.table import read_table
 from hiddenrate.core.exceptions import DataError
-from hiddenrate.models.lists.base import DEFAULT_SEED
+from hiddenrate.core.settings import DEFAULT_SEED
 from hiddenrate.models.trend.lists import period_trend
 from hiddenrate.result.value import Result
 

@@ -82,15 +82,17 @@ import copy
 import json
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import arviz
 import numpy as np
 from scipy.special import logit
 
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.models.sampling.nuts import compile_once, sample_nuts
 from hiddenrate.models.reporting.pooled import unrecorded_mean
+
+if TYPE_CHECKING:
+    import arviz
 
 PROCESSES = ("rw", "rw-drift", "ar1")
 
@@ -339,6 +341,7 @@ class TrendSampler:
         EstimationError
             A drawn unrecorded mean is not finite or above 1e15.
         """
+        import arviz
         import nutpie
 
         recorded, surveyed, reported = (np.asarray(x, dtype=np.int64) for x in (recorded, surveyed, reported))

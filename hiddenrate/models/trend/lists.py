@@ -5,7 +5,7 @@ A list file (0/1 list columns, ``count``) with a period column is split by perio
 
 * a list model (``auto``: ``bma`` for 3-6 lists, ``bayes-2list`` for 2; or ``bma``,
   ``bayes-loglinear``, ``bayes-2list``, ``latent-class``): each period fitted on its own with
-  :func:`hiddenrate.fit_lists`. Capture structure is then **not** pooled across periods, the
+  :func:`hiddenrate.fit_lists` (:func:`hiddenrate.api.trend.fit_list_trend`). Capture structure is then **not** pooled across periods, the
   periods are independent given the data, and the changes come from independent draws of each
   period's posterior. This is the default because it is exact (``bma``) and needs no MCMC.
 * ``pooled`` (asked for with ``--model pooled``): all periods of a series in one Bayesian
@@ -30,23 +30,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from hiddenrate.data.periods import PeriodAxis, parse_period, parse_periods, period_column
-from hiddenrate.data.table import read_table
+from hiddenrate.data.periods import PeriodAxis, parse_period
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
-from hiddenrate.data.lists import ListData, read_list_input
-from hiddenrate.models.lists.base import check_levels, stratum_seeds
+from hiddenrate.core.settings import stratum_seeds
 from hiddenrate.models.trend.changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
-from hiddenrate.models.trend.lists_pooled import NAME as POOLED_NAME
-from hiddenrate.models.trend.lists_pooled import OPTION_NAMES as POOLED_OPTIONS
 from hiddenrate.models.trend.lists_pooled import POOLED
-from hiddenrate.models.trend.lists_pooled import fit_pooled_lists
 from hiddenrate.result.value import Result, StratumEstimate
 
 #: draws per period taken from exact (grid) posteriors
@@ -54,71 +46,6 @@ GRID_DRAWS = 20_000
 NOT_POOLED = ("Periods are fitted separately with the list model: capture structure is not pooled across periods, and "
               "each period's estimate uses only that period's lists.")
 POOLED_STRUCTURE = "pooled across periods (shared interactions; main effects follow a random walk)"
-
-
-def fit_list_trend(
-    data: pd.DataFrame | str | Path,
-    model: str = "auto",
-    *,
-    period: str | None = None,
-    by: Sequence[str] = (),
-    lists: Sequence[str] | None = None,
-    compare: Sequence[str] = (),
-    default_changes: bool = True,
-    levels: Sequence[float] = (0.95,),
-    seed: int | None = 1,
-    interval: str = "equal-tailed",
-    sampling: Mapping[str, Any] | None = None,
-    name: str | None = None,
-    **options: Any,
-) -> Result:
-    """Fit the periods of list data (jointly with ``pooled``, else one by one) and compute the changes between periods.
-
-    Parameters are those of :func:`hiddenrate.models.trend.model.fit_trend` (list data).
-
-    Raises
-    ------
-    DataError
-        Unorderable periods, a single period, a period written two ways, a series missing a period.
-    ModelError
-        A model without a posterior (maximum likelihood).
-    EstimationError
-        A period without an estimate (the message gives its reason).
-    """
-    from hiddenrate.api import fit_lists
-
-    raw = read_table(data, name=name)
-    column = period_column(raw, period)
-    axis, _ = parse_periods(raw, column)
-    by = tuple(b for b in by if b != column)
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    source: Any = data if isinstance(data, pd.DataFrame) else str(data)
-    pooled = False
-    list_input: Any = None
-    if model == POOLED_NAME:
-        list_input = read_list_input(source, lists=lists, by=(*by, column))
-        pooled = isinstance(list_input, ListData) and model == POOLED_NAME
-        if model == POOLED_NAME and not isinstance(list_input, ListData):
-            raise ModelError("--model pooled needs list data (0/1 list columns), not number-of-captures data")
-    if pooled and isinstance(list_input, ListData):
-        unused = sorted(k for k, v in options.items() if k not in POOLED_OPTIONS and v not in (None, (), []))
-        if unused:
-            raise ModelError(f"{', '.join('--' + u.replace('_', '-') for u in unused)} does not apply to --model pooled "
-                             "(it takes terms and priors)")
-        result = fit_pooled_lists(list_input, column, axis, by, levels=check_levels(levels), seed=int(seed),
-                                  interval=interval, sampling=sampling, terms=options.get("terms"),
-                                  priors=options.get("priors"))
-    else:
-        if options.get("priors"):
-            raise ModelError("--prior sets the priors of reporting data and of --model pooled (list data with a period "
-                             "column); the per-period list models take their own options")
-        result = fit_lists(source, model, lists=lists, by=(*by, column), levels=levels, seed=seed, interval=interval,
-                           sampling=dict(sampling or {}) or None, **options)
-    return period_trend(result, column=column, axis=axis, by=by, seed=int(seed), compare=compare,
-                        default_changes=default_changes, source=raw.source,
-                        structure=POOLED_STRUCTURE if pooled else "not pooled across periods",
-                        note=None if pooled else NOT_POOLED)
 
 
 def period_trend(result: Result, *, column: str, axis: PeriodAxis, by: Sequence[str], seed: int,
@@ -229,4 +156,4 @@ def _series_draws(row: list[StratumEstimate], key: dict[str, str], column: str, 
                        rate_name="share recorded")
 
 
-__all__ = ["GRID_DRAWS", "NOT_POOLED", "POOLED", "fit_list_trend", "period_trend"]
+__all__ = ["GRID_DRAWS", "NOT_POOLED", "POOLED", "POOLED_STRUCTURE", "period_trend"]

@@ -23,11 +23,13 @@ from hiddenrate.data.lists import ListData
 from hiddenrate.data.periods import PeriodAxis, parse_period
 from hiddenrate.core.distributions import DrawsDistribution
 from hiddenrate.core.exceptions import DataError, ModelError
-from hiddenrate.models.lists.base import input_summary, stratum_seeds
+from hiddenrate.models.lists.base import input_summary
+from hiddenrate.core.settings import stratum_seeds
 from hiddenrate.core.design import Terms, model_label, parse_terms
 from hiddenrate.models.trend.lists_pooled_core import DEFAULT_PRIORS, PooledLoglinearSampler, default_terms
 from hiddenrate.core.provenance import provenance
 from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
 logger = logging.getLogger("hiddenrate")
 
@@ -99,7 +101,7 @@ def fit_pooled_lists(data: ListData, column: str, axis: PeriodAxis, by: Sequence
         chains, draws = int(idata.posterior.sizes["chain"]), int(idata.posterior.sizes["draw"])
         method = f"NUTS (nutpie), {chains} chains x {draws} draws after {settings.get('tune', 1000)} tuning, periods jointly"
         monitored = [v for v in ("intercept", "main_effect", "interaction", "total") if v in idata.posterior]
-        diagnostics = diag.mcmc(idata, monitored, method)
+        diagnostics = mcmc_diagnostics(idata, monitored, method)
         total = np.asarray(idata.posterior["total"].values).astype(float).reshape(chains * draws, len(tables))
         label = model_label(sampler.terms, data.names)
         for t, table in enumerate(tables):

@@ -46,9 +46,8 @@ import copy
 import json
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import arviz
 import numpy as np
 
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
@@ -56,6 +55,9 @@ from hiddenrate.models.lists.bayes_loglinear_core import term_coord
 from hiddenrate.core.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
 from hiddenrate.models.trend.core import TARGET_ACCEPT, normal_log_density, process_log_prior
 from hiddenrate.models.sampling.nuts import compile_once, public_posterior, sample_nuts
+
+if TYPE_CHECKING:
+    import arviz
 
 #: Default priors (see the module docstring); overridable by name.
 DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
@@ -207,6 +209,7 @@ class PooledLoglinearSampler:
         EstimationError
             A draw of the number on no list above 1e15 (N unbounded under this model).
         """
+        import arviz
         import nutpie
 
         table = np.asarray(counts)

@@ -32,10 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hiddenrate.core import diagnostics as diag
 from hiddenrate.core.distributions import INTERVAL_KINDS, DrawsDistribution
 from hiddenrate.core.exceptions import EstimationError, ModelError
-from hiddenrate.models.lists.base import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
+from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
 from hiddenrate.models.reporting.base import BAYES_ASSUMPTIONS, input_summary, logger, main_level
 from hiddenrate.models.trend.changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
 from hiddenrate.models.trend.core import PROCESSES, TARGET_ACCEPT, TrendSampler
@@ -45,6 +44,7 @@ from hiddenrate.models.trend.priors import described, merge_priors
 from hiddenrate.core.provenance import provenance
 from hiddenrate.render import numbers as fmt
 from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
 TITLES = {
     "rw-drift": "random walk with drift",
@@ -161,7 +161,7 @@ class TrendModel:
                                  "log_incidence_ar", "logit_rate_ar", "log_incidence_step", "logit_rate_step",
                                  "incidence", "reporting_rate", "total") if v in post]
         method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws; step sizes integrated out"
-        diagnostics = diag.mcmc(idata, monitored, method)
+        diagnostics = mcmc_diagnostics(idata, monitored, method)
 
         def flat(name: str) -> np.ndarray:
             values = np.asarray(post[name].values)
@@ -359,11 +359,8 @@ def fit_trend(
     if isinstance(data, TrendData):
         parsed = data
     elif not is_reporting_input(data, name=name):
-        from hiddenrate.models.trend.lists import fit_list_trend
-
-        return fit_list_trend(data, model, period=period, by=by, lists=lists, compare=compare,
-                              default_changes=default_changes, levels=levels, seed=seed, interval=interval,
-                              sampling=settings, name=name, **({"priors": priors} if priors else {}), **options)
+        raise ModelError("these are list data (0/1 list columns): fit their trend with hiddenrate.fit_trend, which "
+                         "fits list data period by period")
     else:
         parsed = read_trend(data, period=period, by=by, unit=unit, name=name)
     if lists is not None or options:

@@ -1,4 +1,4 @@
-"""The public entry points: everything the CLI does, in a few lines of Python."""
+"""``fit_lists``: the list pipeline (read, fit the model, then the fragility checks and the sensitivity tables)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from hiddenrate.analysis.sensitivity import analyse_list_result
 from hiddenrate.data.lists import CaptureCountData, ListData, read_list_input
-from hiddenrate.models.lists.base import DEFAULT_LEVELS, DEFAULT_SEED
+from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED
 from hiddenrate.models.lists.registry import make_list_model
 from hiddenrate.result.value import Result
 
@@ -63,11 +64,12 @@ def fit_lists(
     else:
         parsed = read_list_input(data, lists=lists, by=by)
     if isinstance(parsed, CaptureCountData):
-        from hiddenrate.models.capture_counts.model import fit_capture_counts
+        from hiddenrate.models.capture_counts.model import fit_capture_counts  # noqa: PLC0415 (rarely used)
 
         return fit_capture_counts(parsed, model, levels=levels, seed=seed, **options)
     estimator = make_list_model(model, parsed.k, options, sampling)
-    return estimator.fit(parsed, levels=levels, seed=seed, interval=interval)
+    result = estimator.fit(parsed, levels=levels, seed=seed, interval=interval)
+    return analyse_list_result(result, estimator, parsed)
 
 
 def example_path(name: str) -> Path:
