@@ -23,6 +23,7 @@ _EXPORTS = {
     "EstimationError": "hiddenrate.core.exceptions",
     "FitSettings": "hiddenrate.core.settings",
     "ListData": "hiddenrate.data.lists",
+    "ListModel": "hiddenrate.models.lists.base",
     "ListTable": "hiddenrate.data.lists",
     "ModelError": "hiddenrate.core.exceptions",
     "ReportingData": "hiddenrate.data.reporting",
@@ -41,6 +42,7 @@ _EXPORTS = {
     "read_lists": "hiddenrate.data.lists",
     "read_reporting": "hiddenrate.data.reporting",
     "read_spec": "hiddenrate.data.spec",
+    "register_list_model": "hiddenrate.models.lists.registry",
     "suppress_payload": "hiddenrate.analysis.suppression",
     "suppress_result": "hiddenrate.analysis.suppression",
 }
@@ -71,6 +73,8 @@ if TYPE_CHECKING:
     from hiddenrate.data.reporting import ReportingData, read_reporting
     from hiddenrate.data.spec import read_spec
     from hiddenrate.models.combine.model import fit_combined
+    from hiddenrate.models.lists.base import ListModel
+    from hiddenrate.models.lists.registry import register_list_model
     from hiddenrate.models.reporting.model import fit_reporting
     from hiddenrate.render.plots import plot_result
     from hiddenrate.result.io import load_result

@@ -64,10 +64,33 @@ def auto_model(k: int) -> str:
     )
 
 
+#: models added from outside the package with :func:`register_list_model`: name -> class
+REGISTERED: dict[str, type] = {}
+
+
+def register_list_model(model: type) -> type:
+    """Make a :class:`~hiddenrate.models.lists.base.ListModel` subclass available by its ``name``
+    to :func:`hiddenrate.fit_lists` (and so to trends and the sensitivity table's "fitted model" row).
+
+    The extension point: a new list model is one module with its class and one call to this
+    function (docs/ARCHITECTURE.md, "Adding a model"). Returns the class, so it can decorate it.
+    A name already taken by a built-in model is an error.
+    """
+    name = getattr(model, "name", None)
+    if not isinstance(name, str) or not name:
+        raise ModelError("a list model needs a class attribute `name` (the name fit_lists takes)")
+    if name in LIST_MODELS or name == AUTO:
+        raise ModelError(f"'{name}' is a built-in list model; choose another name")
+    REGISTERED[name] = model
+    return model
+
+
 def list_model_class(name: str) -> type:
     """The class registered under ``name``."""
+    if name in REGISTERED:
+        return REGISTERED[name]
     if name not in LIST_MODELS:
-        valid = ", ".join([AUTO, *LIST_MODELS])
+        valid = ", ".join([AUTO, *LIST_MODELS, *REGISTERED])
         raise ModelError(f"unknown model '{name}'; the list models are: {valid}")
     module, cls, _ = LIST_MODELS[name]
     return getattr(importlib.import_module(module), cls)
