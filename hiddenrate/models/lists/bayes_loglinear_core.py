@@ -89,6 +89,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.core.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
 from hiddenrate.models.sampling.bayes_loglinear_kernel import install_kernel, kernel_installed
@@ -400,10 +401,10 @@ class LoglinearSampler:
         self,
         counts: np.ndarray,
         *,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
-        seed: int = 0,
+        draws: int = DEFAULT_DRAWS,
+        tune: int = DEFAULT_TUNE,
+        chains: int = DEFAULT_CHAINS,
+        seed: int = DEFAULT_SEED,
         progress: bool = False,
     ) -> arviz.InferenceData:
         r"""Sample the posterior for one count vector.

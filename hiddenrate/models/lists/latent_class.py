@@ -37,6 +37,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.distributions import DrawsDistribution
@@ -106,8 +107,9 @@ class LatentClassModel(ListModel):
         "the answer, by how much is set by the priors, and a fragility warning says so.",
     )
 
-    def __init__(self, classes: int | None = None, priors: dict[str, Any] | None = None, draws: int = 1000,
-                 tune: int = 1000, chains: int = 4, sampler: str = DEFAULT_SAMPLER, thin: int = THIN,
+    def __init__(self, classes: int | None = None, priors: dict[str, Any] | None = None, draws: int = DEFAULT_DRAWS,
+                 tune: int = DEFAULT_TUNE, chains: int = DEFAULT_CHAINS, sampler: str = DEFAULT_SAMPLER,
+                 thin: int = THIN,
                  tempering: str = "auto") -> None:
         self.classes = int(classes) if classes is not None else DEFAULT_CLASSES
         self.auto_classes = classes is None

@@ -121,6 +121,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.sampling.nuts import compile_once
 from hiddenrate.core.design import n_cells, patterns
@@ -322,8 +323,8 @@ class LatentClassSampler:
         self.k, self.classes = int(k), int(classes)
         self.priors = merge_priors(priors)
 
-    def sample(self, counts: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-               sampler: str = DEFAULT_SAMPLER, target_accept: float | None = None, thin: int = THIN,
+    def sample(self, counts: Any, *, draws: int = DEFAULT_DRAWS, tune: int = DEFAULT_TUNE, chains: int = DEFAULT_CHAINS,
+               seed: int = DEFAULT_SEED, sampler: str = DEFAULT_SAMPLER, target_accept: float | None = None, thin: int = THIN,
                leapfrog: int = LEAPFROG, surveys: Mapping[int, tuple[int, int]] | None = None,
                tempering: Sequence[float] | None = None, progress: bool = False) -> arviz.InferenceData:
         """Sample the posterior for one count vector (cell order of :mod:`hiddenrate.core.design`).

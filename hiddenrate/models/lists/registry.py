@@ -9,6 +9,7 @@ import importlib
 from typing import Any
 
 from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.options import flags
 
 #: name -> (module, class, one-line description)
 LIST_MODELS: dict[str, tuple[str, str, str]] = {
@@ -100,8 +101,7 @@ def make_list_model(name: str, k: int, options: dict[str, Any] | None = None,
     report = {key: given.pop(key) for key in REPORT_OPTIONS if key in given}
     unused = sorted(set(given) - accepted)
     if unused:
-        flags = ", ".join("--" + u.replace("_", "-") for u in unused)
-        raise ModelError(f"{flags} does not apply to --model {name}")
+        raise ModelError(f"{flags(unused)} does not apply to --model {name}")
     given.update({key: value for key, value in (sampling or {}).items() if key in accepted})
     model = cls(**given)
     if report:

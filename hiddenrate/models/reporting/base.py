@@ -23,12 +23,9 @@ import pandas as pd
 from hiddenrate.data.reporting import ReportingData, ReportingStratum, read_reporting
 from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages
 from hiddenrate.models.sampling.diagnostics import rank_diagnostics
-from hiddenrate.core.distributions import INTERVAL_KINDS
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
-from hiddenrate.core.provenance import provenance
-from hiddenrate.result.value import Result, StratumEstimate
-from hiddenrate.core.settings import headline_level
+from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, headline_level
+from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 
 logger = logging.getLogger("hiddenrate")
 
@@ -343,7 +340,8 @@ class ReportingModel(ABC):
         unit: str | None = None,
         levels: Sequence[float] = DEFAULT_LEVELS,
         seed: int | None = DEFAULT_SEED,
-        interval: str = "equal-tailed",
+        interval: str = DEFAULT_INTERVAL,
+        settings: FitSettings | None = None,
     ) -> Result:
         """Fit the model to every stratum and to their total.
 
@@ -357,36 +355,19 @@ class ReportingModel(ABC):
         levels, seed, interval
             Interval levels; seed of every random draw (``None``: a random one, recorded);
             ``equal-tailed`` (default) or ``hdi``.
+        settings
+            The same, already validated (what :func:`fit_reporting` passes); overrides the three.
         """
         parsed = as_reporting_data(data, by=by, unit=unit)
-        levels = check_levels(levels)
-        if interval not in INTERVAL_KINDS:
-            raise ModelError(f"unknown interval kind '{interval}'; use one of {', '.join(INTERVAL_KINDS)}")
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        settings = settings or FitSettings.of(levels, interval, seed)
         self.check(parsed)
-        fitted = self.fit_data(parsed, levels=levels, seed=int(seed), interval=interval)
-        return Result(
-            command="reporting",
-            model=self.name,
-            model_name=self.title,
-            description=self.description,
-            assumptions=tuple(self.assumptions),
-            estimate_type=self.estimate_type,
-            interval_type=self.interval_type,
-            levels=levels,
-            interval_kind=interval,
-            overall=fitted.overall,
-            strata=tuple(fitted.strata) if parsed.stratified else (),
-            seed=int(seed),
-            priors=self.priors(),
-            options=self.options(),
-            input=input_summary(parsed),
-            provenance=provenance(parsed.source, parsed.sha256),
-            warnings=tuple(parsed.notes) + tuple(fitted.warnings),
-            extra={**fitted.extra, "tables": fitted.tables},
-            unit=parsed.unit,
-        )
+        fitted = self.fit_data(parsed, levels=settings.levels, seed=settings.seed, interval=settings.interval)
+        card = ModelCard("reporting", self.name, self.title, self.description, tuple(self.assumptions),
+                         self.estimate_type, self.interval_type)
+        return Result.build(settings, card, fitted.overall, fitted.strata if parsed.stratified else (),
+                            input=input_summary(parsed), priors=self.priors(), options=self.options(),
+                            warnings=(*parsed.notes, *fitted.warnings), extra={**fitted.extra, "tables": fitted.tables},
+                            unit=parsed.unit)
 
 
 __all__ = [

@@ -23,7 +23,7 @@ from hiddenrate.data.periods import PERIOD_NAMES, parse_periods
 from hiddenrate.data.spec import CombineSpec, read_spec
 from hiddenrate.data.table import read_table
 from hiddenrate.core.exceptions import DataError
-from hiddenrate.core.settings import DEFAULT_SEED
+from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED
 from hiddenrate.models.trend.lists import period_trend
 from hiddenrate.result.value import Result
 
@@ -44,7 +44,7 @@ def fit_combined_trend(
     period: str | None = None,
     compare: Sequence[str] = (),
     default_changes: bool = True,
-    levels: Sequence[float] = (0.95,),
+    levels: Sequence[float] = DEFAULT_LEVELS,
     seed: int | None = DEFAULT_SEED,
     interval: str = "equal-tailed",
     sampling: Mapping[str, Any] | None = None,

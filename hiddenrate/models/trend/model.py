@@ -34,7 +34,7 @@ import pandas as pd
 
 from hiddenrate.core.distributions import INTERVAL_KINDS, DrawsDistribution
 from hiddenrate.core.exceptions import EstimationError, ModelError
-from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_LEVELS, DEFAULT_SEED, DEFAULT_TUNE, check_levels
 from hiddenrate.models.reporting.base import BAYES_ASSUMPTIONS, input_summary, logger, main_level
 from hiddenrate.models.trend.changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
 from hiddenrate.models.trend.core import PROCESSES, TARGET_ACCEPT, TrendSampler
@@ -70,8 +70,8 @@ class TrendModel:
     estimate_type = "posterior median"
     interval_type = "credible interval"
 
-    def __init__(self, process: str = "rw-drift", priors: Mapping[str, Any] | None = None, draws: int = 1000,
-                 tune: int = 1000, chains: int = 4, target_accept: float = TARGET_ACCEPT) -> None:
+    def __init__(self, process: str = "rw-drift", priors: Mapping[str, Any] | None = None, draws: int = DEFAULT_DRAWS,
+                 tune: int = DEFAULT_TUNE, chains: int = DEFAULT_CHAINS, target_accept: float = TARGET_ACCEPT) -> None:
         if process not in PROCESSES:
             raise ModelError(f"unknown trend model '{process}'; use one of {', '.join(PROCESSES)}")
         for name, value, low in (("draws", draws, 100), ("tune", tune, 100), ("chains", chains, 1)):
