@@ -59,7 +59,12 @@ def fit_lists(
     >>> result = hiddenrate.fit_lists(hiddenrate.example_path("spina-bifida"))  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
-    settings = FitSettings.of(levels, interval, seed, sampling)
+    return lists_result(data, model, FitSettings.of(levels, interval, seed, sampling), lists=lists, by=by, **options)
+
+
+def lists_result(data: ListData | CaptureCountData | pd.DataFrame | str | Path, model: str, settings: FitSettings, *,
+                 lists: Sequence[str] | None = None, by: Sequence[str] = (), **options: Any) -> Result:
+    """:func:`fit_lists` with validated ``settings`` (what the list trend calls for each period set)."""
     if isinstance(data, (ListData, CaptureCountData)):
         parsed = data
     else:

@@ -97,7 +97,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
         levels=out.levels,
         seed=sampling.seed,
         interval=out.interval,
-        sampling={"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains},
+        sampling=sampling.mcmc(),
         **options,
     )
     emit(labelled(result, entry), out)

@@ -52,6 +52,10 @@ class SamplingOptions:
     tune: int
     chains: int
 
+    def mcmc(self) -> dict[str, int]:
+        """``{"draws", "tune", "chains"}``: the ``sampling`` argument of every ``fit_*``."""
+        return {"draws": self.draws, "tune": self.tune, "chains": self.chains}
+
 
 def publication_options(command: Callable[..., Any], population_alias: bool = False) -> Callable[..., Any]:
     """Add ``--suppress-below --claim --population-size`` (for :func:`output_options` and ``report``).

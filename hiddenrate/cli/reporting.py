@@ -129,6 +129,6 @@ def reporting_command(file: str | None, example: str | None, by: tuple[str, ...]
         seed=sampling.seed,
         interval=out.interval,
         priors=parse_reporting_priors(priors),
-        sampling={"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains},
+        sampling=sampling.mcmc(),
     )
     emit(labelled(result, entry), out)

@@ -110,7 +110,7 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
         levels=out.levels,
         seed=sampling.seed,
         interval=out.interval,
-        sampling={"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains},
+        sampling=sampling.mcmc(),
         name=name,
         **({"terms": terms} if terms else {}),
     )

@@ -6,6 +6,7 @@ Classes are imported lazily so that a run of a closed-form model never imports P
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from hiddenrate.core.exceptions import ModelError
@@ -74,8 +75,8 @@ def list_model_class(name: str) -> type:
     return getattr(importlib.import_module(module), cls)
 
 
-def make_list_model(name: str, k: int, options: dict[str, Any] | None = None,
-                    sampling: dict[str, Any] | None = None) -> Any:
+def make_list_model(name: str, k: int, options: Mapping[str, Any] | None = None,
+                    sampling: Mapping[str, Any] | None = None) -> Any:
     """Build a list model.
 
     Parameters
