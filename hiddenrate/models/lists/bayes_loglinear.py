@@ -85,9 +85,9 @@ class BayesLoglinearModel(ListModel):
         return {"overrides": self.prior_overrides}
 
     def priors_for(self, data: ListData) -> dict[str, Any]:
-        from hiddenrate.models.lists.bayes_loglinear_core import merge_priors
+        from hiddenrate.models.lists.bayes_loglinear_core import loglinear_priors
 
-        return merge_priors(data.k, self._terms_for(data.names), self.prior_overrides)
+        return loglinear_priors(data.k, self._terms_for(data.names), self.prior_overrides)
 
     def options(self) -> dict[str, Any]:
         return {"terms": self.terms_spec if isinstance(self.terms_spec, str) else self.terms_spec,

@@ -24,6 +24,7 @@ from hiddenrate.data.reporting import ReportingData, ReportingStratum, read_repo
 from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages
 from hiddenrate.models.sampling.diagnostics import rank_diagnostics
 from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.priors import merge_priors
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, headline_level
 from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 
@@ -118,40 +119,15 @@ def prior_fields(name: str, family: str, allowed: Sequence[str], fields: Mapping
     return merged
 
 
-def merge_priors(defaults: Mapping[str, Mapping[str, Any]], overrides: Mapping[str, Any] | None, model: str) -> dict[str, dict[str, Any]]:
-    """Merge user overrides onto a model's default priors, reporting every problem at once.
+def reporting_priors(defaults: Mapping[str, Mapping[str, Any]], overrides: Mapping[str, Any] | None,
+                     model: str) -> dict[str, dict[str, Any]]:
+    """A reporting model's default priors with ``overrides`` merged in (:func:`hiddenrate.core.priors.merge_priors`).
 
-    Parameters
-    ----------
-    defaults
-        ``{name: {"dist": family, **parameters}}``; families are in :data:`FAMILIES`.
-    overrides
-        ``{name: value}`` where the value is a dict of fields (``{"alpha": 2}``), the numbers
-        in the family's order (``(2, 5)`` for a Beta's alpha and beta, ``0.5`` for a
-        half-normal's sigma) or ``"flat"`` where a flat prior is allowed.
-    model
-        The model's name, for messages.
-
-    Raises
-    ------
-    ModelError
-        Unknown prior names (the message lists the valid ones), wrong fields or values.
+    An override is a dict of fields (``{"alpha": 2}``), the numbers in the family's order
+    (``(2, 5)`` for a Beta's alpha and beta, ``0.5`` for a half-normal's sigma) or ``"flat"``
+    where a flat prior is allowed; every problem is reported at once.
     """
-    merged = copy.deepcopy({k: dict(v) for k, v in defaults.items()})
-    if not overrides:
-        return merged
-    if not defaults:
-        raise ModelError(f"the {model} model has no priors; --prior does not apply")
-    errors: list[str] = []
-    unknown = [str(k) for k in overrides if k not in defaults]
-    if unknown:
-        errors.append(f"unknown prior name(s) {', '.join(repr(u) for u in unknown)}; valid names for the {model} model: {', '.join(defaults)}")
-    for name, value in overrides.items():
-        if name in defaults:
-            merged[name] = _entry(name, defaults[name], value, errors)
-    if errors:
-        raise ModelError("invalid priors: " + "; ".join(errors))
-    return merged
+    return merge_priors(defaults, overrides, _entry, model=model)
 
 
 def as_reporting_data(
@@ -315,7 +291,7 @@ class ReportingModel(ABC):
     default_priors: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init__(self, priors: Mapping[str, Any] | None = None) -> None:
-        self._priors = merge_priors(self.default_priors, priors, self.name)
+        self._priors = reporting_priors(self.default_priors, priors, self.name)
 
     def priors(self) -> dict[str, Any]:
         """The merged priors (a copy, JSON-ready)."""
@@ -378,7 +354,7 @@ __all__ = [
     "input_summary",
     "main_level",
     "mcmc_diagnostics",
-    "merge_priors",
+    "reporting_priors",
     "rate_table",
     "survey_text",
 ]

@@ -50,7 +50,7 @@ from hiddenrate.models.trend.changes import SeriesDraws, changes_table, compute_
 from hiddenrate.models.trend.core import PROCESSES, TARGET_ACCEPT, TrendSampler
 from hiddenrate.models.trend.combine import fit_combined_trend, is_spec
 from hiddenrate.data.trend import TrendData, is_reporting_input, read_trend
-from hiddenrate.models.trend.priors import described, merge_priors
+from hiddenrate.models.trend.priors import described, trend_priors
 from hiddenrate.render import numbers as fmt
 from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
@@ -85,7 +85,7 @@ class TrendModel:
             raise ModelError(f"unknown trend model '{process}'; use one of {', '.join(PROCESSES)}")
         check_sampling({"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept})
         self.process = process
-        self.priors = merge_priors(process, priors)
+        self.priors = trend_priors(process, priors)
         self.stated = frozenset(priors or ())  # the priors the user set (not the defaults)
         self.draws, self.tune, self.chains, self.target_accept = int(draws), int(tune), int(chains), float(target_accept)
 
