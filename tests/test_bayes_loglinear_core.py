@@ -19,7 +19,7 @@ from hiddenrate.models.lists.bayes_loglinear_core import (
     DEFAULT_PRIORS,
     LoglinearSampler,
     _compiled_model,
-    merge_priors,
+    loglinear_priors,
 )
 from hiddenrate.core.design import cell_index
 
@@ -49,7 +49,7 @@ def dependence2() -> LoglinearSampler:
 
 
 def test_default_priors_are_visible_and_json_serialisable() -> None:
-    merged = merge_priors(3)
+    merged = loglinear_priors(3)
     assert merged == DEFAULT_PRIORS
     assert merged is not DEFAULT_PRIORS
     assert json.loads(json.dumps(merged)) == merged
@@ -59,7 +59,7 @@ def test_default_priors_are_visible_and_json_serialisable() -> None:
 
 
 def test_overrides_merge_onto_groups_and_terms() -> None:
-    merged = merge_priors(
+    merged = loglinear_priors(
         3,
         ((0, 1), (0, 2)),
         {"interaction": {"sigma": 1.0}, "interaction:2,0": {"mu": 0.5}, "main:1": {"sigma": 0}},
@@ -68,14 +68,14 @@ def test_overrides_merge_onto_groups_and_terms() -> None:
     # per-term keys are canonicalised and take missing fields from the (overridden) group
     assert merged["interaction:0,2"] == {"dist": "normal", "mu": 0.5, "sigma": 1.0}
     assert merged["main:1"] == {"dist": "normal", "mu": 0.0, "sigma": 0.0}
-    assert merge_priors(2, (), {"intercept": {"mu": 6, "sigma": 3}})["intercept"] == {
+    assert loglinear_priors(2, (), {"intercept": {"mu": 6, "sigma": 3}})["intercept"] == {
         "dist": "normal", "mu": 6.0, "sigma": 3.0
     }
 
 
 def test_unknown_prior_name_lists_valid_names() -> None:
     with pytest.raises(ModelError) as info:
-        merge_priors(3, ((0, 1),), {"interaction:1,2": {"sigma": 1}, "slope": {}})
+        loglinear_priors(3, ((0, 1),), {"interaction:1,2": {"sigma": 1}, "slope": {}})
     message = str(info.value)
     assert "'interaction:1,2'" in message and "'slope'" in message
     for name in ("intercept", "main", "interaction", "main:0", "main:2", "interaction:0,1"):
@@ -84,7 +84,7 @@ def test_unknown_prior_name_lists_valid_names() -> None:
 
 def test_all_prior_errors_reported_at_once() -> None:
     with pytest.raises(ModelError) as info:
-        merge_priors(3, (), {"main": {"sigma": -1}, "main:0": {"dist": "flat"}, "intercept": {"sigma": 0, "mu": 1},
+        loglinear_priors(3, (), {"main": {"sigma": -1}, "main:0": {"dist": "flat"}, "intercept": {"sigma": 0, "mu": 1},
                              "main:2": {"mu": "a", "scale": 2}})
     message = str(info.value)
     assert "sigma must be finite and >= 0" in message

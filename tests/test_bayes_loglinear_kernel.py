@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from hiddenrate.models.lists.bayes_loglinear_core import _compiled_model, linear_parts, merge_priors
+from hiddenrate.models.lists.bayes_loglinear_core import _compiled_model, linear_parts, loglinear_priors
 from hiddenrate.models.sampling.bayes_loglinear_kernel import kernel_installed, log_density_and_gradient
 from hiddenrate.core.design import normalize_terms
 from hiddenrate.models.sampling.nutpie_callback import evaluate
@@ -33,7 +33,7 @@ SPECS = [
 @pytest.mark.parametrize("k,terms,overrides", SPECS)
 def test_kernel_matches_the_pytensor_model(k: int, terms: tuple, overrides: dict | None) -> None:
     terms = normalize_terms(terms)
-    priors = merge_priors(k, terms, overrides)
+    priors = loglinear_priors(k, terms, overrides)
     rng = np.random.default_rng(k + len(terms))
     counts = rng.integers(0, 400, size=2 ** k - 1)
     counts[-1] = 0  # a zero cell
@@ -55,7 +55,7 @@ def test_kernel_matches_the_pytensor_model(k: int, terms: tuple, overrides: dict
 
 def test_kernel_reads_the_swapped_data() -> None:
     """The kernel sees the counts and offset of each ``with_data`` (not the first)."""
-    priors = merge_priors(3, ())
+    priors = loglinear_priors(3, ())
     base = _compiled_model(3, (), priors)
     x = np.random.default_rng(1).normal(scale=0.5, size=4)
     for counts in (np.array([10, 20, 5, 30, 4, 6, 1]), np.array([100, 2, 50, 7, 40, 0, 3])):

@@ -26,7 +26,7 @@ from hiddenrate.models.lists.latent_class import LatentClassModel, class_table
 from hiddenrate.models.lists.latent_class_core import (
     DEFAULT_PRIORS,
     LatentClassSampler,
-    merge_priors,
+    latent_priors,
     prior_log_odds_unseen,
 )
 
@@ -34,21 +34,21 @@ COUNTS = np.array([0, 247, 49, 142, 60, 112, 4, 12])  # spina bifida, New York (
 
 
 def test_default_priors_are_lcmcr() -> None:
-    assert merge_priors() == DEFAULT_PRIORS
+    assert latent_priors() == DEFAULT_PRIORS
     assert DEFAULT_PRIORS == {"alpha": {"shape": 0.25, "rate": 0.25}, "capture": {"a": 1.0, "b": 1.0}}
 
 
 def test_prior_overrides_and_cli_pairs() -> None:
-    merged = merge_priors({"alpha": {"shape": 1.0}, "capture": {"mu": 2.0, "sigma": 3.0}})
+    merged = latent_priors({"alpha": {"shape": 1.0}, "capture": {"mu": 2.0, "sigma": 3.0}})
     assert merged["alpha"] == {"shape": 1.0, "rate": 0.25}
     assert merged["capture"] == {"a": 2.0, "b": 3.0}
 
 
 def test_prior_errors_are_listed_together() -> None:
     with pytest.raises(ModelError) as error:
-        merge_priors({"beta": {"a": 1}, "alpha": {"shape": -1, "scale": 2}})
+        latent_priors({"beta": {"a": 1}, "alpha": {"shape": -1, "scale": 2}})
     text = str(error.value)
-    assert "unknown prior 'beta'" in text and "unknown field(s) ['scale']" in text and "shape must be" in text
+    assert "unknown prior name(s) 'beta'; valid names for the latent-class model: alpha, capture" in text and "unknown field(s) ['scale']" in text and "shape must be" in text
 
 
 @pytest.mark.parametrize("stick_sum", [0.01, 0.7, 5.0, 40.0])
@@ -145,7 +145,7 @@ def test_gibbs_hmc_chains_do_not_depend_on_threads() -> None:
     are the same run on one thread or on four."""
     from hiddenrate.models.sampling.latent_class_gibbs import run_chains
 
-    priors = merge_priors(None)
+    priors = latent_priors(None)
     runs = [run_chains(COUNTS[1:], 3, 4, priors, tune=50, draws=40, thin=2, seeds=[5, 6, 7], max_hidden_mean=1e15,
                        leapfrog=5, threads=threads) for threads in (1, 4)]
     for one, many in zip(*runs):

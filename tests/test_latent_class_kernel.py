@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hiddenrate.models.lists.latent_class_core import _build_model, _compiled, merge_priors
+from hiddenrate.models.lists.latent_class_core import _build_model, _compiled, latent_priors
 from hiddenrate.models.sampling.latent_class_kernel import kernel_installed, log_density_and_gradient
 from hiddenrate.models.sampling.nutpie_callback import evaluate
 
@@ -49,7 +49,7 @@ def _pytensor_logp(k: int, classes: int, priors: dict, counts: np.ndarray):  # t
 
 @pytest.mark.parametrize("k,classes,overrides", SHAPES)
 def test_kernel_matches_the_pytensor_model(k: int, classes: int, overrides: dict | None) -> None:
-    priors = merge_priors(overrides)
+    priors = latent_priors(overrides)
     rng = np.random.default_rng(100 * k + classes)
     counts = rng.integers(0, 60, size=2 ** k - 1).astype(float)
     reference = _pytensor_logp(k, classes, priors, counts)
@@ -73,7 +73,7 @@ def test_kernel_matches_the_pytensor_model(k: int, classes: int, overrides: dict
 
 def test_kernel_is_installed_and_reads_the_swapped_counts() -> None:
     """The sampler uses the kernel, and the kernel sees the counts of each ``with_data`` (not the first)."""
-    priors = merge_priors(None)
+    priors = latent_priors(None)
     base = _compiled(3, 10, priors)
     first = base.with_data(observed_counts=np.arange(1.0, 8.0))
     second = base.with_data(observed_counts=np.arange(1.0, 8.0) * 3)
@@ -95,7 +95,7 @@ def test_sparse_kernel_matches_the_full_kernel(k: int, classes: int, overrides: 
     cells set to 0 here; 8 lists as the sparse New Orleans table). Measured worst: 6e-15."""
     from hiddenrate.models.sampling.latent_class_kernel import _make_sparse_kernel
 
-    priors = merge_priors(overrides)
+    priors = latent_priors(overrides)
     rng = np.random.default_rng(7 * k + classes)
     counts = rng.integers(0, 60, size=2 ** k - 1).astype(float)
     counts[rng.random(counts.size) < 0.5] = 0.0
@@ -124,7 +124,7 @@ def test_survey_term_of_the_sparse_kernel(k: int, classes: int) -> None:
     central finite differences of the kernel (step 1e-6: error about 1e-8 relative)."""
     from hiddenrate.models.sampling.latent_class_kernel import _make_sparse_kernel
 
-    priors = merge_priors(None)
+    priors = latent_priors(None)
     rng = np.random.default_rng(11 * k + classes)
     counts = rng.integers(1, 40, size=2 ** k - 1).astype(float)
     cells = np.arange(1, 2 ** k)

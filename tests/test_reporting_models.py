@@ -12,7 +12,7 @@ from hiddenrate.data.reporting import PopulationRoute, read_reporting
 from hiddenrate.core.distributions import GridDistribution, PointEstimate
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.models.reporting.model import EXACT_PRIORS, choose_model, fit_reporting
-from hiddenrate.models.reporting.base import merge_priors
+from hiddenrate.models.reporting.base import reporting_priors
 from hiddenrate.models.reporting.classical import wilson
 from hiddenrate.models.reporting.exact import PopulationEvidence, SourceEvidence, combine, posterior_grid
 
@@ -154,7 +154,7 @@ def test_population_route_below_recorded_count_is_an_error() -> None:
 
 
 def test_priors_merge_and_errors() -> None:
-    merged = merge_priors(EXACT_PRIORS, {"reporting_rate": (0.5, 0.5)}, "exact")
+    merged = reporting_priors(EXACT_PRIORS, {"reporting_rate": (0.5, 0.5)}, "exact")
     assert merged["reporting_rate"] == {"dist": "beta", "alpha": 0.5, "beta": 0.5}
     assert merged["incidence"] == EXACT_PRIORS["incidence"]
     result = fit_reporting(VANCOUVER, unit="incidents", priors={"reporting_rate": {"alpha": 0.5, "beta": 0.5}})
@@ -164,7 +164,7 @@ def test_priors_merge_and_errors() -> None:
         fit_reporting(VANCOUVER, unit="incidents", priors={"rate": (1, 1)})
     with pytest.raises(ModelError, match="alpha = -1 is not allowed.*; prior 'incidence': shape"):
         fit_reporting(VANCOUVER, unit="incidents", priors={"reporting_rate": (-1, 1), "incidence": -2})
-    pooled = merge_priors({"log_incidence_mean": {"dist": "flat"}}, {"log_incidence_mean": (0, 3)}, "pooled")
+    pooled = reporting_priors({"log_incidence_mean": {"dist": "flat"}}, {"log_incidence_mean": (0, 3)}, "pooled")
     assert pooled["log_incidence_mean"] == {"dist": "normal", "mu": 0.0, "sigma": 3.0}
 
 

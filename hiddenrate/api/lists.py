@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,7 @@ import pandas as pd
 
 from hiddenrate.analysis.sensitivity import analyse_list_result
 from hiddenrate.data.lists import CaptureCountData, ListData, read_list_input
-from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED
+from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings
 from hiddenrate.models.lists.registry import make_list_model
 from hiddenrate.result.value import Result
 
@@ -23,8 +23,8 @@ def fit_lists(
     by: Sequence[str] = (),
     levels: Sequence[float] = DEFAULT_LEVELS,
     seed: int | None = DEFAULT_SEED,
-    interval: str = "equal-tailed",
-    sampling: dict[str, Any] | None = None,
+    interval: str = DEFAULT_INTERVAL,
+    sampling: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> Result:
     """Estimate the total population from overlapping lists (or number-of-captures data).
@@ -59,16 +59,22 @@ def fit_lists(
     >>> result = hiddenrate.fit_lists(hiddenrate.example_path("spina-bifida"))  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
+    return lists_result(data, model, FitSettings.of(levels, interval, seed, sampling), lists=lists, by=by, **options)
+
+
+def lists_result(data: ListData | CaptureCountData | pd.DataFrame | str | Path, model: str, settings: FitSettings, *,
+                 lists: Sequence[str] | None = None, by: Sequence[str] = (), **options: Any) -> Result:
+    """:func:`fit_lists` with validated ``settings`` (what the list trend calls for each period set)."""
     if isinstance(data, (ListData, CaptureCountData)):
         parsed = data
     else:
         parsed = read_list_input(data, lists=lists, by=by)
     if isinstance(parsed, CaptureCountData):
-        from hiddenrate.models.capture_counts.model import fit_capture_counts  # noqa: PLC0415 (rarely used)
+        from hiddenrate.models.capture_counts.model import capture_counts_result  # noqa: PLC0415 (rarely used)
 
-        return fit_capture_counts(parsed, model, levels=levels, seed=seed, **options)
-    estimator = make_list_model(model, parsed.k, options, sampling)
-    result = estimator.fit(parsed, levels=levels, seed=seed, interval=interval)
+        return capture_counts_result(parsed, model, settings, options)
+    estimator = make_list_model(model, parsed.k, options, settings.sampling)
+    result = estimator.fit(parsed, settings=settings)
     return analyse_list_result(result, estimator, parsed)
 
 

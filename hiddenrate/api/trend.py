@@ -14,9 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from hiddenrate.api.lists import fit_lists
+from hiddenrate.api.lists import lists_result
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels, draw_seed
+from hiddenrate.core.options import flag, flags
+from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings
 from hiddenrate.data.lists import ListData, read_list_input
 from hiddenrate.data.periods import parse_periods, period_column
 from hiddenrate.data.table import read_table
@@ -34,6 +35,10 @@ def fit_trend(
     data: TrendData | pd.DataFrame | str | Path,
     model: str = "auto",
     *,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    seed: int | None = DEFAULT_SEED,
+    interval: str = DEFAULT_INTERVAL,
+    sampling: Mapping[str, Any] | None = None,
     period: str | None = None,
     by: Sequence[str] = (),
     unit: str | None = None,
@@ -41,10 +46,6 @@ def fit_trend(
     priors: Mapping[str, Any] | None = None,
     compare: Sequence[str] = (),
     default_changes: bool = True,
-    levels: Sequence[float] = DEFAULT_LEVELS,
-    seed: int | None = DEFAULT_SEED,
-    interval: str = "equal-tailed",
-    sampling: Mapping[str, Any] | None = None,
     name: str | None = None,
     **options: Any,
 ) -> Result:
@@ -53,31 +54,30 @@ def fit_trend(
     The parameters are those of :func:`hiddenrate.models.trend.model.fit_trend`, which fits
     reporting data and combine specs; list data are fitted here (:func:`fit_list_trend`).
     """
+    settings = FitSettings.of(levels, interval, seed, sampling)
     spec = not isinstance(data, (TrendData, pd.DataFrame)) and is_spec(data)
     is_list_data = not spec and not isinstance(data, TrendData) and not is_reporting_input(data, name=name)
     if is_list_data and not isinstance(data, TrendData):
-        settings = {k: v for k, v in dict(sampling or {}).items() if k in ("draws", "tune", "chains", "target_accept")}
-        return fit_list_trend(data, model, period=period, by=by, lists=lists, compare=compare,
-                              default_changes=default_changes, levels=levels, seed=seed, interval=interval,
-                              sampling=settings, name=name, **({"priors": priors} if priors else {}), **options)
-    return trend_model.fit_trend(data, model, period=period, by=by, unit=unit, lists=lists, priors=priors,
-                                 compare=compare, default_changes=default_changes, levels=levels, seed=seed,
-                                 interval=interval, sampling=sampling, name=name, **options)
+        return list_trend_result(data, model, settings, period=period, by=by, lists=lists, compare=compare,
+                                 default_changes=default_changes, name=name,
+                                 **({"priors": priors} if priors else {}), **options)
+    return trend_model.trend_result(data, model, settings, period=period, by=by, unit=unit, lists=lists, priors=priors,
+                                    compare=compare, default_changes=default_changes, name=name, **options)
 
 
 def fit_list_trend(
     data: pd.DataFrame | str | Path,
     model: str = "auto",
     *,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    seed: int | None = DEFAULT_SEED,
+    interval: str = DEFAULT_INTERVAL,
+    sampling: Mapping[str, Any] | None = None,
     period: str | None = None,
     by: Sequence[str] = (),
     lists: Sequence[str] | None = None,
     compare: Sequence[str] = (),
     default_changes: bool = True,
-    levels: Sequence[float] = DEFAULT_LEVELS,
-    seed: int | None = DEFAULT_SEED,
-    interval: str = "equal-tailed",
-    sampling: Mapping[str, Any] | None = None,
     name: str | None = None,
     **options: Any,
 ) -> Result:
@@ -94,37 +94,41 @@ def fit_list_trend(
     EstimationError
         A period without an estimate (the message gives its reason).
     """
+    return list_trend_result(data, model, FitSettings.of(levels, interval, seed, sampling), period=period, by=by,
+                             lists=lists, compare=compare, default_changes=default_changes, name=name, **options)
+
+
+def list_trend_result(data: pd.DataFrame | str | Path, model: str, settings: FitSettings, *,
+                      period: str | None = None, by: Sequence[str] = (), lists: Sequence[str] | None = None,
+                      compare: Sequence[str] = (), default_changes: bool = True, name: str | None = None,
+                      **options: Any) -> Result:
+    """:func:`fit_list_trend` with validated ``settings``."""
     raw = read_table(data, name=name)
     column = period_column(raw, period)
     axis, _ = parse_periods(raw, column)
     by = tuple(b for b in by if b != column)
-    seed = draw_seed(seed)
     source: Any = data if isinstance(data, pd.DataFrame) else str(data)
-    pooled = False
     list_input: Any = None
     if model == POOLED_NAME:
         list_input = read_list_input(source, lists=lists, by=(*by, column))
-        pooled = isinstance(list_input, ListData) and model == POOLED_NAME
-        if model == POOLED_NAME and not isinstance(list_input, ListData):
+        if not isinstance(list_input, ListData):
             raise ModelError("--model pooled needs list data (0/1 list columns), not number-of-captures data")
-    if pooled and isinstance(list_input, ListData):
+    pooled = isinstance(list_input, ListData)
+    if pooled:
         unused = sorted(k for k, v in options.items() if k not in POOLED_OPTIONS and v not in (None, (), []))
         if unused:
-            raise ModelError(f"{', '.join('--' + u.replace('_', '-') for u in unused)} does not apply to --model pooled "
-                             "(it takes terms and priors)")
-        result = fit_pooled_lists(list_input, column, axis, by, levels=check_levels(levels), seed=int(seed),
-                                  interval=interval, sampling=sampling, terms=options.get("terms"),
+            raise ModelError(f"{flags(unused)} does not apply to --model pooled (it takes {flags(POOLED_OPTIONS)})")
+        result = fit_pooled_lists(list_input, column, axis, by, settings, terms=options.get("terms"),
                                   priors=options.get("priors"))
     else:
         if options.get("priors"):
-            raise ModelError("--prior sets the priors of reporting data and of --model pooled (list data with a period "
-                             "column); the per-period list models take their own options")
-        result = fit_lists(source, model, lists=lists, by=(*by, column), levels=levels, seed=seed, interval=interval,
-                           sampling=dict(sampling or {}) or None, **options)
-    return period_trend(result, column=column, axis=axis, by=by, seed=int(seed), compare=compare,
+            raise ModelError(f"{flag('priors')} sets the priors of reporting data and of --model pooled (list data with a "
+                             "period column); the per-period list models take their own options")
+        result = lists_result(source, model, settings, lists=lists, by=(*by, column), **options)
+    return period_trend(result, column=column, axis=axis, by=by, seed=settings.seed, compare=compare,
                         default_changes=default_changes, source=raw.source,
                         structure=POOLED_STRUCTURE if pooled else "not pooled across periods",
                         note=None if pooled else NOT_POOLED)
 
 
-__all__ = ["fit_list_trend", "fit_trend"]
+__all__ = ["fit_list_trend", "fit_trend", "list_trend_result"]

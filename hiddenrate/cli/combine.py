@@ -66,6 +66,6 @@ def combine_command(spec: str | None, example: str | None, checks: bool, out: Ou
     setup_logging(out.quiet)
     path, name, entry = input_source(spec, example, "combine", what="SPEC file")
     parsed = read_spec(str(path)) if entry is None else replace(read_spec(path), source=name)
-    result = fit_combined(parsed, levels=out.levels, seed=sampling.seed, interval=out.interval, draws=sampling.draws,
-                          tune=sampling.tune, chains=sampling.chains, checks=checks)
+    result = fit_combined(parsed, levels=out.levels, seed=sampling.seed, interval=out.interval,
+                          sampling=sampling.mcmc(), checks=checks)
     emit(labelled(result, entry), out)

@@ -9,7 +9,8 @@ import click
 from hiddenrate.api.lists import fit_lists
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
-from hiddenrate.cli.parsing import parse_names, parse_pair, parse_priors
+from hiddenrate.cli.parsing import parse_names, parse_pair
+from hiddenrate.core.priors import parse_prior_option
 from hiddenrate.models.lists.registry import CAPTURE_COUNT_MODELS, LIST_MODELS
 
 MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
@@ -79,7 +80,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
         "prior_n": prior_n,
         "n_max": n_max,
         "log_odds_ratio": parse_pair(dependence, "--dependence", "0.7,0.35"),
-        "priors": parse_priors(priors),
+        "priors": parse_prior_option(priors),
         "classes": classes,
         "bootstrap": bootstrap,
         "pthresh": pthresh,
@@ -97,7 +98,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
         levels=out.levels,
         seed=sampling.seed,
         interval=out.interval,
-        sampling={"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains},
+        sampling=sampling.mcmc(),
         **options,
     )
     emit(labelled(result, entry), out)

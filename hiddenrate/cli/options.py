@@ -9,8 +9,16 @@ from typing import Any
 
 import click
 
-from hiddenrate.core.distributions import INTERVAL_KINDS
-from hiddenrate.core.settings import DEFAULT_SEED
+from hiddenrate.core.settings import (
+    DEFAULT_CHAINS,
+    DEFAULT_DRAWS,
+    DEFAULT_INTERVAL,
+    DEFAULT_LEVELS,
+    DEFAULT_SEED,
+    DEFAULT_TUNE,
+    INTERVAL_KINDS,
+    SAMPLING_MINIMUM,
+)
 from hiddenrate.render import FORMATS
 
 
@@ -44,6 +52,10 @@ class SamplingOptions:
     tune: int
     chains: int
 
+    def mcmc(self) -> dict[str, int]:
+        """``{"draws", "tune", "chains"}``: the ``sampling`` argument of every ``fit_*``."""
+        return {"draws": self.draws, "tune": self.tune, "chains": self.chains}
+
 
 def publication_options(command: Callable[..., Any], population_alias: bool = False) -> Callable[..., Any]:
     """Add ``--suppress-below --claim --population-size`` (for :func:`output_options` and ``report``).
@@ -75,9 +87,9 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
                   help="Write the output to this file instead of stdout.")
     @click.option("--save", type=click.Path(dir_okay=False, writable=True), default=None,
                   help="Also save the full result (data, priors, options, seed, versions) as netCDF, e.g. result.nc.")
-    @click.option("--level", "levels", type=float, multiple=True, default=(0.95,), show_default=True,
+    @click.option("--level", "levels", type=float, multiple=True, default=DEFAULT_LEVELS, show_default=True,
                   help="Interval level; repeat for several, e.g. --level 0.8 --level 0.95.")
-    @click.option("--interval", type=click.Choice(INTERVAL_KINDS), default="equal-tailed", show_default=True,
+    @click.option("--interval", type=click.Choice(INTERVAL_KINDS), default=DEFAULT_INTERVAL, show_default=True,
                   help="Kind of Bayesian interval: equal-tailed quantiles or highest density (hdi).")
     @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
     @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -102,11 +114,14 @@ def sampling_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
                   help="Random seed: the same data and seed give the same numbers.")
-    @click.option("--draws", type=click.IntRange(min=100), default=1000, show_default=True,
+    @click.option("--draws", type=click.IntRange(min=SAMPLING_MINIMUM["draws"]), default=DEFAULT_DRAWS,
+                  show_default=True,
                   help="Posterior draws per chain (MCMC models).")
-    @click.option("--tune", type=click.IntRange(min=100), default=1000, show_default=True,
+    @click.option("--tune", type=click.IntRange(min=SAMPLING_MINIMUM["tune"]), default=DEFAULT_TUNE,
+                  show_default=True,
                   help="Tuning (warm-up) iterations per chain (MCMC models).")
-    @click.option("--chains", type=click.IntRange(min=1), default=4, show_default=True,
+    @click.option("--chains", type=click.IntRange(min=SAMPLING_MINIMUM["chains"]), default=DEFAULT_CHAINS,
+                  show_default=True,
                   help="Number of chains (MCMC models); 4 lets R-hat compare them.")
     @functools.wraps(command)
     def wrapper(*args: Any, seed: int, draws: int, tune: int, chains: int, **kwargs: Any) -> Any:

@@ -1,4 +1,7 @@
-"""Parse option values given as text (pairs, priors), with messages that say the right form."""
+"""Parse option values given as text (pairs, names), with messages that say the right form.
+
+``--prior`` is read by :func:`hiddenrate.core.priors.parse_prior_option`, the one prior parser.
+"""
 
 from __future__ import annotations
 
@@ -29,19 +32,3 @@ def parse_names(text: str | None) -> list[str] | None:
         return None
     names = [p.strip() for p in text.split(",") if p.strip()]
     return names or None
-
-
-def parse_priors(items: tuple[str, ...]) -> dict[str, dict[str, float]] | None:
-    """``("main=0,5", "interaction:0,1=0.5,0.3")`` -> ``{"main": {"mu": 0, "sigma": 5}, ...}``."""
-    if not items:
-        return None
-    out: dict[str, dict[str, float]] = {}
-    for item in items:
-        if "=" not in item:
-            raise click.BadParameter(f"'{item}' should be NAME=MU,SIGMA, e.g. main=0,5", param_hint="--prior")
-        name, _, value = item.rpartition("=")
-        pair = parse_pair(value, "--prior", "main=0,5")
-        if pair is None:
-            continue
-        out[name.strip()] = {"mu": pair[0], "sigma": pair[1]}
-    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 import click
 
@@ -11,6 +10,7 @@ from hiddenrate.cli.parsing import two_numbers
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.reporting import UNITS, read_reporting
 from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.priors import parse_prior_option
 from hiddenrate.models.reporting.model import MODELS, fit_reporting
 
 
@@ -45,25 +45,6 @@ def parse_prevalence(text: str | None) -> tuple[int, int] | None:
     if victimized > respondents:
         raise DataError(f"--prevalence {text}: {int(victimized)} victimised out of {int(respondents)} respondents is impossible")
     return int(victimized), int(respondents)
-
-
-def parse_reporting_priors(items: tuple[str, ...]) -> dict[str, Any] | None:
-    """``("reporting_rate=0.5,0.5", "log_incidence_mean=flat")`` -> ``{"reporting_rate": [0.5, 0.5], ...}``."""
-    if not items:
-        return None
-    out: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise DataError(f"--prior '{item}' should be NAME=NUMBERS, e.g. reporting_rate=0.5,0.5 or logit_rate_sd=0.5")
-        if value.strip() == "flat":
-            out[name.strip()] = "flat"
-            continue
-        try:
-            out[name.strip()] = [float(v) for v in value.split(",")]
-        except ValueError:
-            raise DataError(f"--prior '{item}': '{value}' is not numbers separated by commas (or 'flat')") from None
-    return out
 
 
 @click.command("reporting")
@@ -128,7 +109,7 @@ def reporting_command(file: str | None, example: str | None, by: tuple[str, ...]
         levels=out.levels,
         seed=sampling.seed,
         interval=out.interval,
-        priors=parse_reporting_priors(priors),
-        sampling={"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains},
+        priors=parse_prior_option(priors),
+        sampling=sampling.mcmc(),
     )
     emit(labelled(result, entry), out)

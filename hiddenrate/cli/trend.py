@@ -8,7 +8,7 @@ import click
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names
-from hiddenrate.cli.reporting import parse_reporting_priors
+from hiddenrate.core.priors import parse_prior_option
 from hiddenrate.data.reporting import UNITS
 from hiddenrate.core.exceptions import DataError
 from hiddenrate.api.trend import fit_trend
@@ -104,13 +104,13 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
         by=by,
         unit=unit,
         lists=parse_names(lists_),
-        priors=parse_reporting_priors(priors),
+        priors=parse_prior_option(priors),
         compare=compare,
         default_changes=not only_compare,
         levels=out.levels,
         seed=sampling.seed,
         interval=out.interval,
-        sampling={"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains},
+        sampling=sampling.mcmc(),
         name=name,
         **({"terms": terms} if terms else {}),
     )

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.core.settings import INTERVAL_KINDS
+from hiddenrate.core.settings import EXACT_DRAWS, INTERVAL_KINDS
 
 Interval = tuple[float | None, float | None]
 
@@ -232,7 +232,7 @@ def format_level(level: float) -> str:
     return f"{level:g}"
 
 
-def sum_independent(parts: list[Distribution], rng: np.random.Generator, size: int = 20_000) -> Distribution | None:
+def sum_independent(parts: list[Distribution], rng: np.random.Generator, size: int = EXACT_DRAWS) -> Distribution | None:
     """Distribution of a sum of independent totals (strata).
 
     Draws are added draw by draw (after resampling to a common size); exact grids are

@@ -23,7 +23,9 @@ DEFAULT_LEVELS: tuple[float, ...] = (0.95,)
 INTERVAL_KINDS = ("equal-tailed", "hdi")
 DEFAULT_INTERVAL = "equal-tailed"
 #: NUTS / Gibbs-HMC settings: 4 chains so R-hat can compare them; 1,000 draws each after 1,000 warm-up
-DEFAULT_SAMPLING: Mapping[str, int] = MappingProxyType({"draws": 1000, "tune": 1000, "chains": 4})
+DEFAULT_DRAWS, DEFAULT_TUNE, DEFAULT_CHAINS = 1000, 1000, 4
+DEFAULT_SAMPLING: Mapping[str, int] = MappingProxyType({"draws": DEFAULT_DRAWS, "tune": DEFAULT_TUNE,
+                                                       "chains": DEFAULT_CHAINS})
 SAMPLING_KEYS = ("draws", "tune", "chains", "target_accept")
 #: draws from an exact posterior (no chains, no warm-up): enough for 3-digit quantiles
 EXACT_DRAWS = 20_000
@@ -71,12 +73,30 @@ def stratum_seeds(seed: int, n: int) -> list[int]:
     return [int(child.generate_state(1)[0]) for child in children]
 
 
+#: the smallest value of each MCMC setting (fewer draws or warm-up iterations say nothing about convergence)
+SAMPLING_MINIMUM = {"draws": 100, "tune": 100, "chains": 1}
+
+
 def check_sampling(sampling: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The MCMC settings given (``draws``, ``tune``, ``chains``, ``target_accept``); others are an error."""
+    """The MCMC settings given (``draws``, ``tune``, ``chains``, ``target_accept``); others are an error.
+
+    Every problem is reported at once: unknown names, and values that are not whole numbers at
+    least :data:`SAMPLING_MINIMUM` (``target_accept`` in [0.5, 1)).
+    """
     given = {k: v for k, v in dict(sampling or {}).items() if v is not None}
+    errors = []
     unknown = sorted(set(given) - set(SAMPLING_KEYS))
     if unknown:
-        raise ModelError(f"unknown sampling setting(s) {', '.join(unknown)}; use {', '.join(SAMPLING_KEYS)}")
+        errors.append(f"unknown sampling setting(s) {', '.join(unknown)}; use {', '.join(SAMPLING_KEYS)}")
+    for name, low in SAMPLING_MINIMUM.items():
+        value = given.get(name)
+        if value is not None and (isinstance(value, bool) or int(value) != value or value < low):
+            errors.append(f"{name} must be a whole number >= {low}, got {value!r}")
+    target = given.get("target_accept")
+    if target is not None and not 0.5 <= float(target) < 1:
+        errors.append(f"target_accept must be in [0.5, 1), got {target}")
+    if errors:
+        raise ModelError("; ".join(errors))
     return given
 
 
@@ -89,11 +109,18 @@ class FitSettings:
 
     levels: tuple[float, ...] = DEFAULT_LEVELS
     interval: str = DEFAULT_INTERVAL
-    seed: int | None = DEFAULT_SEED
+    seed: int = DEFAULT_SEED
     sampling: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, levels: Sequence[float] = DEFAULT_LEVELS, interval: str = DEFAULT_INTERVAL,
+           seed: int | None = DEFAULT_SEED, sampling: Mapping[str, Any] | None = None) -> FitSettings:
+        """Settings from what a public ``fit_*`` was given (any sequence of levels; ``seed=None``
+        draws one; ``sampling=None`` for the defaults)."""
+        return cls(tuple(levels), interval, draw_seed(seed), sampling or {})
+
     def __post_init__(self) -> None:
-        object.__setattr__(self, "levels", check_levels(self.levels))
+        object.__setattr__(self, "levels", check_levels(tuple(self.levels)))
         object.__setattr__(self, "interval", check_interval(self.interval))
         object.__setattr__(self, "seed", draw_seed(self.seed))
         object.__setattr__(self, "sampling", MappingProxyType(check_sampling(self.sampling)))
@@ -112,6 +139,8 @@ class FitSettings:
         return replace(self, seed=seed)
 
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_LEVELS", "DEFAULT_SAMPLING", "DEFAULT_SEED", "EXACT_DRAWS", "INTERVAL_KINDS",
-           "FitSettings", "check_interval", "check_levels", "check_sampling", "draw_seed", "headline_level",
+__all__ = ["DEFAULT_CHAINS", "DEFAULT_DRAWS", "DEFAULT_INTERVAL", "DEFAULT_LEVELS", "DEFAULT_SAMPLING", "DEFAULT_SEED",
+           "DEFAULT_TUNE", "EXACT_DRAWS", "INTERVAL_KINDS",
+           "SAMPLING_MINIMUM", "FitSettings", "check_interval", "check_levels", "check_sampling", "draw_seed",
+           "headline_level",
            "stratum_seeds"]

@@ -14,6 +14,7 @@ from hiddenrate.data.lists import ListData, read_lists
 from hiddenrate.data.reporting import PopulationRoute
 from hiddenrate.data.table import RawTable, read_table
 from hiddenrate.core.exceptions import DataError, ModelError
+from hiddenrate.core.priors import numbers_to_fields
 from hiddenrate.core.design import Terms, all_pairs, normalize_terms, parse_terms
 
 UNITS = ("victims", "incidents")
@@ -395,10 +396,14 @@ def priors_section(problems: Problems, spec: Mapping[str, Any]) -> dict[str, dic
             continue
         fields = _PRIOR_FIELDS[name]
         where = f"[priors] {name}"
-        if isinstance(value, list) and len(value) == 2:
-            value = dict(zip(fields, value, strict=True))
-        if not isinstance(value, Mapping):
+        if not isinstance(value, (Mapping, list)):
             problems.add(where, f"give {{ {fields[0]} = ..., {fields[1]} = ... }} or [{fields[0]}, {fields[1]}], got {value!r}")
+            continue
+        errors: list[str] = []
+        value = numbers_to_fields(name, value, fields, errors)  # the rule every --prior and Python override follows
+        if value is None:
+            problems.add(where, f"give {{ {fields[0]} = ..., {fields[1]} = ... }} or [{fields[0]}, {fields[1]}]: "
+                                + "; ".join(errors))
             continue
         problems.unknown_keys(where, value, fields)
         for key in fields:

@@ -18,6 +18,8 @@ import pandas as pd
 
 from hiddenrate.core.diagnostics import Diagnostics
 from hiddenrate.core.distributions import Distribution, Interval, format_level, summarise
+from hiddenrate.core.provenance import provenance
+from hiddenrate.core.settings import FitSettings
 
 QUANTITIES = ("total", "hidden", "observed_share")
 
@@ -84,6 +86,20 @@ class StratumEstimate:
 
 
 @dataclass(frozen=True)
+class ModelCard:
+    """What a model says about itself in every result: command, name, description, assumptions and
+    what its estimate and interval are (``posterior median`` / ``credible interval`` unless told)."""
+
+    command: str
+    model: str
+    model_name: str
+    description: str
+    assumptions: tuple[str, ...]
+    estimate_type: str = "posterior median"
+    interval_type: str = "credible interval"
+
+
+@dataclass(frozen=True)
 class Result:
     """Result of fitting one model to one data set.
 
@@ -129,6 +145,32 @@ class Result:
     warnings: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     unit: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        settings: FitSettings,
+        card: ModelCard,
+        overall: StratumEstimate,
+        strata: Sequence[StratumEstimate] = (),
+        *,
+        input: Mapping[str, Any],
+        priors: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        warnings: Sequence[str] = (),
+        extra: Mapping[str, Any] | None = None,
+        unit: str | None = None,
+    ) -> Result:
+        """The one way a model makes its Result: levels, interval kind and seed come from the fit's
+        ``settings``; provenance from the input summary's ``source`` and ``sha256``."""
+        return cls(
+            command=card.command, model=card.model, model_name=card.model_name, description=card.description,
+            assumptions=tuple(card.assumptions), estimate_type=card.estimate_type, interval_type=card.interval_type,
+            levels=settings.levels, interval_kind=settings.interval, overall=overall, strata=tuple(strata),
+            seed=settings.seed, priors=dict(priors or {}), options=dict(options or {}), input=input,
+            provenance=provenance(input.get("source"), input.get("sha256")), warnings=tuple(warnings),
+            extra=dict(extra or {}), unit=unit,
+        )
 
     # ------------------------------------------------------------------ access
     @property

@@ -120,6 +120,7 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import gammaln, xlogy
 from scipy.stats import chi2, norm
 
+from hiddenrate.core.settings import DEFAULT_LEVELS
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
 
 CAPTURE_COUNT_METHODS: tuple[str, ...] = ("chao", "chao-loglinear", "zelterman", "ztpoisson")
@@ -219,7 +220,7 @@ def capture_frequencies(frequencies: Mapping[int, int] | np.ndarray | Sequence[i
 def estimate_capture_counts(
     frequencies: Mapping[int, int] | np.ndarray | Sequence[int],
     method: str = "chao",
-    levels: Sequence[float] = (0.95,),
+    levels: Sequence[float] = DEFAULT_LEVELS,
     *,
     bias_corrected: bool | None = None,
 ) -> CaptureCountEstimate:

@@ -6,17 +6,18 @@ answer into the standard :class:`~hiddenrate.result.value.Result`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import CaptureCountData
 from hiddenrate.core.distributions import PointEstimate
 from hiddenrate.core.exceptions import EstimationError, ModelError
-from hiddenrate.core.settings import check_levels
+from hiddenrate.core.options import flag
+from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings
 from hiddenrate.models.capture_counts.core import CAPTURE_COUNT_METHODS, estimate_capture_counts
-from hiddenrate.core.provenance import provenance
-from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 
 DEFAULT_METHOD = "chao-loglinear"
 
@@ -44,8 +45,10 @@ def fit_capture_counts(
     data: CaptureCountData,
     model: str = "auto",
     *,
-    levels: Sequence[float] = (0.95,),
-    seed: int | None = None,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    seed: int | None = DEFAULT_SEED,
+    interval: str = DEFAULT_INTERVAL,
+    sampling: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> Result:
     """Estimate the total from number-of-captures data.
@@ -56,9 +59,16 @@ def fit_capture_counts(
         Frequencies of capture counts (see :func:`hiddenrate.read_capture_counts`).
     model
         ``auto`` (= ``chao-loglinear``), ``chao``, ``chao-loglinear``, ``zelterman`` or ``ztpoisson``.
-    levels
-        Interval levels.
+    levels, seed, interval, sampling
+        As every ``fit_*``; the estimators are closed forms, so the intervals are always
+        equal-tailed confidence intervals and nothing is sampled.
     """
+    return capture_counts_result(data, model, FitSettings.of(levels, interval, seed, sampling), options)
+
+
+def capture_counts_result(data: CaptureCountData, model: str, settings: FitSettings,
+                          options: Mapping[str, Any]) -> Result:
+    """:func:`fit_capture_counts` with its settings already validated (what ``fit_lists`` calls)."""
     method = DEFAULT_METHOD if model == "auto" else model
     if method not in CAPTURE_COUNT_METHODS:
         raise ModelError(
@@ -66,8 +76,8 @@ def fit_capture_counts(
         )
     given = sorted(key for key, value in options.items() if value not in (None, (), []))
     if given:
-        raise ModelError(f"--{given[0].replace('_', '-')} does not apply to number-of-captures data")
-    levels = check_levels(levels)
+        raise ModelError(f"{flag(given[0])} does not apply to number-of-captures data")
+    levels = settings.levels
     observed = data.observed
     method_diag = diag.exact(f"closed form / maximum likelihood ({TITLES[method]})")
     try:
@@ -93,20 +103,11 @@ def fit_capture_counts(
             details={"standard_error": estimate.standard_error, **dict(estimate.details)},
         )
     frequencies = {str(k): int(f) for k, f in enumerate(data.frequencies) if k > 0}
-    return Result(
-        command="lists",
-        model=method,
-        model_name=TITLES[method],
-        description=description or TITLES[method],
-        assumptions=ASSUMPTIONS["common"] + ASSUMPTIONS[method],
-        estimate_type="lower-bound estimate" if method.startswith("chao") else "point estimate",
-        interval_type=interval_method or "confidence interval",
-        levels=levels,
-        interval_kind="equal-tailed",
-        overall=overall,
-        seed=seed,
-        options={"method": method},
-        input={"source": data.source, "sha256": data.sha256, "format": "number of captures", "frequencies": frequencies},
-        provenance=provenance(data.source, data.sha256),
-        warnings=warnings,
-    )
+    card = ModelCard("lists", method, TITLES[method], description or TITLES[method],
+                     ASSUMPTIONS["common"] + ASSUMPTIONS[method],
+                     "lower-bound estimate" if method.startswith("chao") else "point estimate",
+                     interval_method or "confidence interval")
+    return Result.build(replace(settings, interval="equal-tailed"), card, overall,
+                        input={"source": data.source, "sha256": data.sha256, "format": "number of captures",
+                               "frequencies": frequencies},
+                        options={"method": method}, warnings=warnings)

@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.lists.bayes_loglinear_core import term_coord
 from hiddenrate.core.design import Terms, design_matrix, n_cells, normalize_terms, patterns
@@ -190,10 +191,10 @@ class JointSampler:
         *,
         route: RouteData | None = None,
         priors: dict[str, dict[str, float]] | None = None,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
-        seed: int = 0,
+        draws: int = DEFAULT_DRAWS,
+        tune: int = DEFAULT_TUNE,
+        chains: int = DEFAULT_CHAINS,
+        seed: int = DEFAULT_SEED,
     ) -> JointFit:
         """Sample the posterior for one table.
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.models.combine.core import JointFit, RouteData
 from hiddenrate.core.design import patterns
 from hiddenrate.core.exceptions import ModelError
@@ -47,8 +48,8 @@ class LatentJointSampler:
         return f"latent classes, {gibbs_method(chains, draws, THIN, tune)}"
 
     def sample(self, counts: np.ndarray, surveyed: np.ndarray, reported: np.ndarray, *, route: RouteData | None = None,
-               priors: dict[str, dict[str, float]] | None = None, draws: int = 1000, tune: int = 1000,
-               chains: int = 4, seed: int = 0) -> JointFit:
+               priors: dict[str, dict[str, float]] | None = None, draws: int = DEFAULT_DRAWS, tune: int = DEFAULT_TUNE,
+               chains: int = DEFAULT_CHAINS, seed: int = DEFAULT_SEED) -> JointFit:
         """Fit one table with its surveys (``surveyed[j] > 0`` marks a survey of list j).
 
         ``priors`` (the combine spec's) do not apply: the latent-class model has LCMCR's priors.

@@ -37,7 +37,7 @@ from hiddenrate.core.design import term_label
 from hiddenrate.models.reporting.exact import SourceEvidence, combine
 from hiddenrate.models.lists.two_list import lognormal_interval
 from hiddenrate.result.value import StratumEstimate
-from hiddenrate.core.settings import headline_level
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE, headline_level
 from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
 MONITORED = ["log_observed_mean", "main_effect", "log_odds_ratio", "prevalence", "total", "log_odds_unseen"]
@@ -47,9 +47,9 @@ MONITORED = ["log_observed_mean", "main_effect", "log_odds_ratio", "prevalence",
 class Settings:
     """NUTS settings and what to compute."""
 
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
+    draws: int = DEFAULT_DRAWS
+    tune: int = DEFAULT_TUNE
+    chains: int = DEFAULT_CHAINS
     checks: bool = True
 
 

@@ -43,16 +43,14 @@ import numpy as np
 
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.spec import CombineSpec, read_spec
-from hiddenrate.core.distributions import INTERVAL_KINDS, DrawsDistribution, format_level
-from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.distributions import DrawsDistribution, format_level
 from hiddenrate.models.lists.base import input_summary
-from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels, stratum_seeds
+from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, stratum_seeds
 from hiddenrate.models.combine.checks import CONFLICT_LEVEL, ROUTE_LABEL, StratumFit, resample
 from hiddenrate.models.combine.counts import fit_counts_stratum
 from hiddenrate.models.combine.lists import Settings, fit_lists_stratum
 from hiddenrate.core.design import model_label
-from hiddenrate.core.provenance import provenance
-from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 from hiddenrate.core.settings import headline_level
 
 logger = logging.getLogger("hiddenrate")
@@ -72,10 +70,8 @@ def fit_combined(
     *,
     levels: Sequence[float] = DEFAULT_LEVELS,
     seed: int | None = DEFAULT_SEED,
-    interval: str = "equal-tailed",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    interval: str = DEFAULT_INTERVAL,
+    sampling: Mapping[str, Any] | None = None,
     checks: bool = True,
     base_dir: str | Path | None = None,
 ) -> Result:
@@ -89,9 +85,10 @@ def fit_combined(
     levels, seed, interval
         Interval levels, seed of every random draw (``None``: random, recorded), ``equal-tailed``
         or ``hdi``.
-    draws, tune, chains
-        NUTS settings for matched lists (``draws`` is also the number of exact draws of the
-        capture probabilities for unlinked counts, at least 4,000).
+    sampling
+        ``{"draws", "tune", "chains"}``: NUTS settings for matched lists (``draws x chains`` is
+        also the number of exact draws of the capture probabilities for unlinked counts, at
+        least 4,000).
     checks
         Compute the conflict check, the posterior predictive check and, for matched lists, the
         total from the lists alone (several extra fits for matched lists). ``False`` skips them;
@@ -111,68 +108,59 @@ def fit_combined(
         check.
     """
     parsed = spec if isinstance(spec, CombineSpec) else read_spec(spec, base_dir=base_dir)
-    levels = check_levels(levels)
-    if interval not in INTERVAL_KINDS:
-        raise ModelError(f"unknown interval kind '{interval}'; use one of {', '.join(INTERVAL_KINDS)}")
-    for name, value, minimum in (("draws", draws, 100), ("tune", tune, 100), ("chains", chains, 1)):
-        if int(value) != value or value < minimum:
-            raise ModelError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    seeds = stratum_seeds(int(seed), len(parsed.strata) + 1)
-    fits: list[StratumFit] = []
-    if parsed.list_names:
-        from hiddenrate.models.combine.core import JointSampler, _COMPILED
-        from hiddenrate.models.combine.latent import LatentJointSampler
+    return combined_result(parsed, FitSettings.of(levels, interval, seed, sampling), checks)
 
-        sampler: JointSampler | LatentJointSampler
-        if parsed.dependence == "latent-class":
-            sampler = LatentJointSampler(len(parsed.list_names))
-            logger.info("latent-class joint model for %d lists (the first fit compiles for about 10 s)", sampler.k)
-        else:
-            sampler = JointSampler(len(parsed.list_names), parsed.terms)
-            if (sampler.k, sampler.terms) not in _COMPILED:
-                logger.info("compiling the joint model for %d lists (once per process; about 10-30 s)", sampler.k)
-        settings = Settings(int(draws), int(tune), int(chains), checks)
-        for evidence, child in zip(parsed.strata, seeds, strict=False):
-            if parsed.stratified:
-                logger.info("fitting stratum %s", evidence.label())
-            fits.append(fit_lists_stratum(evidence, parsed, sampler, settings, levels, child))
+
+def combined_result(parsed: CombineSpec, settings: FitSettings, checks: bool = True) -> Result:
+    """:func:`fit_combined` on a read spec with validated settings: fit every stratum, then the Result."""
+    mcmc = settings.mcmc()
+    seeds = stratum_seeds(settings.seed, len(parsed.strata) + 1)
+    if parsed.list_names:
+        fits = _fit_matched(parsed, Settings(int(mcmc["draws"]), int(mcmc["tune"]), int(mcmc["chains"]), checks),
+                            settings.levels, seeds)
         model, title = "joint-lists", "Joint model of matched lists" + _evidence_words(parsed)
     else:
-        exact_draws = max(int(draws) * int(chains), 4000)
-        for evidence, child in zip(parsed.strata, seeds, strict=False):
-            fits.append(fit_counts_stratum(evidence, parsed, exact_draws, levels, child, checks))
+        exact_draws = max(int(mcmc["draws"]) * int(mcmc["chains"]), 4000)
+        fits = [fit_counts_stratum(evidence, parsed, exact_draws, settings.levels, child, checks)
+                for evidence, child in zip(parsed.strata, seeds, strict=False)]
         model, title = "joint-counts", "Exact joint model of unlinked counts" + _evidence_words(parsed)
     overall = fits[0].estimate if not parsed.stratified else _overall(fits, seeds[-1])
-    return Result(
-        command="combine",
-        model=model,
-        model_name=title,
-        description=_description(parsed),
-        assumptions=_assumptions(parsed),
-        estimate_type="posterior median",
-        interval_type="credible interval",
-        levels=levels,
-        interval_kind=interval,
-        overall=overall,
-        strata=tuple(f.estimate for f in fits) if parsed.stratified else (),
-        seed=int(seed),
-        priors=_priors(parsed),
-        options={"dependence": parsed.dependence,
-                 "terms": (None if not parsed.list_names or parsed.dependence == "latent-class"
-                           else model_label(parsed.terms, parsed.list_names)),
-                 "draws": int(draws), "tune": int(tune), "chains": int(chains), "checks": checks,
-                 "conflict_level": CONFLICT_LEVEL,
-                 "sampler": ("exact" if not parsed.list_names else
-                             "gibbs-hmc" if parsed.dependence == "latent-class" else "nutpie")},
-        input=_input(parsed),
-        provenance=provenance(parsed.source, parsed.sha256),
-        warnings=tuple(parsed.lists_data.notes) if parsed.lists_data is not None else (),
-        extra={"tables": _tables(parsed, fits, levels), "spec": {"title": parsed.title, "description": parsed.description,
-                                                                "sources": dict(parsed.descriptions)}},
-        unit=parsed.unit,
-    )
+    card = ModelCard("combine", model, title, _description(parsed), _assumptions(parsed))
+    options = {"dependence": parsed.dependence,
+               "terms": (None if not parsed.list_names or parsed.dependence == "latent-class"
+                         else model_label(parsed.terms, parsed.list_names)),
+               "draws": int(mcmc["draws"]), "tune": int(mcmc["tune"]), "chains": int(mcmc["chains"]), "checks": checks,
+               "conflict_level": CONFLICT_LEVEL,
+               "sampler": ("exact" if not parsed.list_names else
+                           "gibbs-hmc" if parsed.dependence == "latent-class" else "nutpie")}
+    extra = {"tables": _tables(parsed, fits, settings.levels),
+             "spec": {"title": parsed.title, "description": parsed.description, "sources": dict(parsed.descriptions)}}
+    return Result.build(settings, card, overall, [f.estimate for f in fits] if parsed.stratified else (),
+                        input=_input(parsed), priors=_priors(parsed), options=options,
+                        warnings=parsed.lists_data.notes if parsed.lists_data is not None else (), extra=extra,
+                        unit=parsed.unit)
+
+
+def _fit_matched(parsed: CombineSpec, settings: Settings, levels: tuple[float, ...],
+                 seeds: list[int]) -> list[StratumFit]:
+    """Each stratum's joint model of matched lists (log-linear or latent-class), compiled once."""
+    from hiddenrate.models.combine.core import JointSampler, _COMPILED
+    from hiddenrate.models.combine.latent import LatentJointSampler
+
+    sampler: JointSampler | LatentJointSampler
+    if parsed.dependence == "latent-class":
+        sampler = LatentJointSampler(len(parsed.list_names))
+        logger.info("latent-class joint model for %d lists (the first fit compiles for about 10 s)", sampler.k)
+    else:
+        sampler = JointSampler(len(parsed.list_names), parsed.terms)
+        if (sampler.k, sampler.terms) not in _COMPILED:
+            logger.info("compiling the joint model for %d lists (once per process; about 10-30 s)", sampler.k)
+    fits = []
+    for evidence, child in zip(parsed.strata, seeds, strict=False):
+        if parsed.stratified:
+            logger.info("fitting stratum %s", evidence.label())
+        fits.append(fit_lists_stratum(evidence, parsed, sampler, settings, levels, child))
+    return fits
 
 
 def _overall(fits: list[StratumFit], seed: int) -> StratumEstimate:
@@ -376,4 +364,4 @@ def _tables(spec: CombineSpec, fits: list[StratumFit], levels: tuple[float, ...]
     return tables
 
 
-__all__ = ["fit_combined", "read_spec"]
+__all__ = ["combined_result", "fit_combined", "read_spec"]

@@ -22,11 +22,10 @@ import pandas as pd
 
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable, read_lists
-from hiddenrate.core.distributions import INTERVAL_KINDS, PointEstimate, sum_independent
+from hiddenrate.core.distributions import PointEstimate, sum_independent
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels, stratum_seeds
-from hiddenrate.core.provenance import provenance
-from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, stratum_seeds
+from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 
 logger = logging.getLogger("hiddenrate")
 
@@ -132,7 +131,8 @@ class ListModel(ABC):
         *,
         levels: Sequence[float] = DEFAULT_LEVELS,
         seed: int | None = DEFAULT_SEED,
-        interval: str = "equal-tailed",
+        interval: str = DEFAULT_INTERVAL,
+        settings: FitSettings | None = None,
     ) -> Result:
         """Fit the model to every stratum and to their total.
 
@@ -140,58 +140,37 @@ class ListModel(ABC):
         ----------
         data
             List data (see :func:`hiddenrate.read_lists`), a DataFrame or a CSV path.
-        levels
-            Interval levels, e.g. ``(0.8, 0.95)``.
-        seed
-            Seed for every random draw (same data + same seed = same numbers). ``None`` picks
-            one at random and records it.
-        interval
-            ``"equal-tailed"`` (default) or ``"hdi"``.
+        levels, seed, interval
+            Interval levels (e.g. ``(0.8, 0.95)``); seed of every random draw (same data + same
+            seed = same numbers; ``None`` picks one and records it); ``"equal-tailed"`` or ``"hdi"``.
+        settings
+            The same, already validated (what :func:`hiddenrate.fit_lists` passes); overrides the three.
 
         Returns
         -------
         Result
         """
         list_data = as_list_data(data)
-        levels = check_levels(levels)
-        if interval not in INTERVAL_KINDS:
-            raise ModelError(f"unknown interval kind '{interval}'; use one of {', '.join(INTERVAL_KINDS)}")
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        settings = settings or FitSettings.of(levels, interval, seed)
         for table in list_data.tables:
             self.check_table(table)
-        seeds = stratum_seeds(seed, len(list_data.tables) + 1)
+        seeds = stratum_seeds(settings.seed, len(list_data.tables) + 1)
         estimates = []
         for table, child in zip(list_data.tables, seeds, strict=False):
             if list_data.stratified:
                 logger.info("fitting stratum %s", table.label())
-            estimates.append(self.fit_table(table, levels=levels, seed=child, interval_kind=interval))
+            estimates.append(self.fit_table(table, levels=settings.levels, seed=child, interval_kind=settings.interval))
         extra, run_warnings = self.run_extra(list_data, estimates)
         if list_data.stratified:
-            overall = self._combine(estimates, list_data.tables, seeds[-1], levels)
+            overall = self._combine(estimates, list_data.tables, seeds[-1], settings.levels)
             strata = tuple(estimates)
         else:
             overall, strata = estimates[0], ()
-        return Result(
-            command="lists",
-            model=self.name,
-            model_name=self.title,
-            description=self.describe(list_data),
-            assumptions=self.assumptions,
-            estimate_type=self.estimate_type,
-            interval_type=self.interval_type,
-            levels=levels,
-            interval_kind=interval,
-            overall=overall,
-            strata=strata,
-            seed=seed,
-            priors=self.priors_for(list_data),
-            options=self.options(),
-            input=input_summary(list_data),
-            provenance=provenance(list_data.source, list_data.sha256),
-            warnings=tuple(list_data.notes) + tuple(run_warnings),
-            extra=extra,
-        )
+        card = ModelCard("lists", self.name, self.title, self.describe(list_data), self.assumptions,
+                         self.estimate_type, self.interval_type)
+        return Result.build(settings, card, overall, strata, input=input_summary(list_data),
+                            priors=self.priors_for(list_data), options=self.options(),
+                            warnings=(*list_data.notes, *run_warnings), extra=extra)
 
     def _combine(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...], seed: int,
                  levels: tuple[float, ...]) -> StratumEstimate:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.distributions import DrawsDistribution
@@ -57,7 +58,7 @@ class BayesLoglinearModel(ListModel):
     )
 
     def __init__(self, terms: str | Terms | None = None, priors: dict[str, Any] | None = None,
-                 draws: int = 1000, tune: int = 1000, chains: int = 4) -> None:
+                 draws: int = DEFAULT_DRAWS, tune: int = DEFAULT_TUNE, chains: int = DEFAULT_CHAINS) -> None:
         self.terms_spec = terms
         self.prior_overrides = dict(priors or {})
         if draws < 100 or tune < 100 or chains < 1:
@@ -84,9 +85,9 @@ class BayesLoglinearModel(ListModel):
         return {"overrides": self.prior_overrides}
 
     def priors_for(self, data: ListData) -> dict[str, Any]:
-        from hiddenrate.models.lists.bayes_loglinear_core import merge_priors
+        from hiddenrate.models.lists.bayes_loglinear_core import loglinear_priors
 
-        return merge_priors(data.k, self._terms_for(data.names), self.prior_overrides)
+        return loglinear_priors(data.k, self._terms_for(data.names), self.prior_overrides)
 
     def options(self) -> dict[str, Any]:
         return {"terms": self.terms_spec if isinstance(self.terms_spec, str) else self.terms_spec,

@@ -89,7 +89,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
+from hiddenrate.core.priors import merge_priors, numbers_to_fields
 from hiddenrate.core.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
 from hiddenrate.models.sampling.bayes_loglinear_kernel import install_kernel, kernel_installed
 from hiddenrate.models.sampling.nuts import compile_once, public_posterior, sample_nuts
@@ -97,7 +99,7 @@ from hiddenrate.models.sampling.nuts import compile_once, public_posterior, samp
 if TYPE_CHECKING:
     import arviz
 
-__all__ = ["DEFAULT_PRIORS", "LoglinearSampler", "merge_priors", "term_coord"]
+__all__ = ["DEFAULT_PRIORS", "LoglinearSampler", "loglinear_priors", "term_coord"]
 
 #: Default priors, keyed by parameter group; see the module docstring.
 DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
@@ -143,10 +145,12 @@ def _canonical_key(key: str, k: int, terms: Terms) -> str | None:
     return "interaction:" + ",".join(map(str, term)) if term in terms else None
 
 
-def _merge_entry(base: Mapping[str, Any], override: Any, key: str, errors: list[str]) -> dict[str, Any]:
-    """Merge one user prior entry onto its base entry, checking its fields."""
-    if not isinstance(override, Mapping):
-        errors.append(f"prior '{key}' must be a dict such as {{'mu': 0.0, 'sigma': 1.0}}, got {override!r}")
+def _merge_entry(key: str, base: Mapping[str, Any], value: Any, errors: list[str]) -> dict[str, Any]:
+    """Merge one user prior entry (a dict, ``mu, sigma`` as two numbers, or ``"flat"``) onto its base entry."""
+    if isinstance(value, str) and value.strip() == "flat":
+        value = {"dist": "flat"}
+    override = numbers_to_fields(key, value, ("mu", "sigma"), errors)
+    if override is None:
         return dict(base)
     unknown = sorted(set(override) - {"dist", "mu", "sigma"})
     if unknown:
@@ -179,8 +183,9 @@ def _merge_entry(base: Mapping[str, Any], override: Any, key: str, errors: list[
     return merged
 
 
-def merge_priors(k: int, terms: Terms = (), priors: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Merge user prior overrides onto :data:`DEFAULT_PRIORS` and check them.
+def loglinear_priors(k: int, terms: Terms = (), priors: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Merge user prior overrides onto :data:`DEFAULT_PRIORS` and check them
+    (:func:`hiddenrate.core.priors.merge_priors`).
 
     Parameters
     ----------
@@ -192,9 +197,9 @@ def merge_priors(k: int, terms: Terms = (), priors: Mapping[str, Any] | None = N
     priors : mapping, optional
         Overrides. Group keys ``"intercept"``, ``"main"``, ``"interaction"``; per-term
         keys ``"main:j"`` and ``"interaction:i,j[,...]"`` (list indices, 0-based, any
-        order). Values are dicts with ``mu`` and ``sigma`` (``sigma = 0`` fixes the
-        term at ``mu``); fields not given are taken from the group entry. The
-        intercept also accepts ``{"dist": "flat"}`` (the default).
+        order). Values are dicts with ``mu`` and ``sigma`` or the two numbers (``sigma = 0``
+        fixes the term at ``mu``); fields not given are taken from the group entry. The
+        intercept also accepts ``{"dist": "flat"}`` or ``"flat"`` (the default).
 
     Returns
     -------
@@ -209,31 +214,8 @@ def merge_priors(k: int, terms: Terms = (), priors: Mapping[str, Any] | None = N
         valid ones), unknown fields, non-numeric or negative values.
     """
     terms = normalize_terms(terms)
-    merged: dict[str, dict[str, Any]] = copy.deepcopy(DEFAULT_PRIORS)
-    errors: list[str] = []
-    overrides: dict[str, Any] = {}
-    unknown: list[str] = []
-    for raw_key, value in dict(priors or {}).items():
-        key = _canonical_key(str(raw_key), k, terms)
-        if key is None:
-            unknown.append(str(raw_key))
-        elif key in overrides:
-            errors.append(f"prior '{raw_key}' is given twice (as '{key}')")
-        else:
-            overrides[key] = value
-    if unknown:
-        errors.append(
-            f"unknown prior name(s) {', '.join(repr(u) for u in unknown)}; valid names for this model: "
-            + ", ".join(_valid_prior_names(k, terms))
-        )
-    for key in ("intercept", "main", "interaction"):  # groups first, then the per-term keys on top
-        if key in overrides:
-            merged[key] = _merge_entry(merged[key], overrides[key], key, errors)
-    for key in sorted(set(overrides) - {"intercept", "main", "interaction"}):
-        merged[key] = _merge_entry(merged[key.partition(":")[0]], overrides[key], key, errors)
-    if errors:
-        raise ModelError("invalid priors:\n  " + "\n  ".join(errors))
-    return merged
+    return merge_priors(DEFAULT_PRIORS, priors, _merge_entry, model="bayes-loglinear",
+                        valid=_valid_prior_names(k, terms), canonical=lambda name: _canonical_key(name, k, terms))
 
 
 def _term_priors(group: str, labels: list[str], priors: Mapping[str, Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -350,7 +332,7 @@ class LoglinearSampler:
         Interaction terms (0-based list indices); ``()`` is the independence model.
         The model must be hierarchical (see :mod:`hiddenrate.core.design`).
     priors : dict, optional
-        Overrides of :data:`DEFAULT_PRIORS`; see :func:`merge_priors`.
+        Overrides of :data:`DEFAULT_PRIORS`; see :func:`loglinear_priors`.
 
     Notes
     -----
@@ -379,7 +361,7 @@ class LoglinearSampler:
                 f"the model {list(self._terms)} is not hierarchical: every sub-interaction of a term must "
                 "also be a term (use hiddenrate.core.design.hierarchical_closure)"
             )
-        self._priors = merge_priors(self._k, self._terms, priors)
+        self._priors = loglinear_priors(self._k, self._terms, priors)
 
     @property
     def k(self) -> int:
@@ -400,10 +382,10 @@ class LoglinearSampler:
         self,
         counts: np.ndarray,
         *,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
-        seed: int = 0,
+        draws: int = DEFAULT_DRAWS,
+        tune: int = DEFAULT_TUNE,
+        chains: int = DEFAULT_CHAINS,
+        seed: int = DEFAULT_SEED,
         progress: bool = False,
     ) -> arviz.InferenceData:
         r"""Sample the posterior for one count vector.

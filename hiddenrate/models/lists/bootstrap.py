@@ -71,6 +71,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import ndtr, ndtri, pdtr, pdtrc
 
+from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.distributions import PointEstimate
@@ -313,8 +314,8 @@ def bca_interval(replicates: np.ndarray, estimate: float, acceleration: float, l
 
 
 def selection_bootstrap(counts: np.ndarray, k: int, *, replicates: int = DEFAULT_REPLICATES,
-                        pthresh: float = DEFAULT_PTHRESH, levels: tuple[float, ...] = (0.95,),
-                        seed: int = 1) -> BootstrapResult:
+                        pthresh: float = DEFAULT_PTHRESH, levels: tuple[float, ...] = DEFAULT_LEVELS,
+                        seed: int = DEFAULT_SEED) -> BootstrapResult:
     """Stepwise log-linear estimate with the selection-aware BCa bootstrap (module docstring).
 
     Parameters

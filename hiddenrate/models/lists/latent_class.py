@@ -37,6 +37,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.distributions import DrawsDistribution
@@ -44,7 +45,7 @@ from hiddenrate.core.exceptions import EstimationError, ModelError
 from hiddenrate.models.lists.base import ListModel
 from hiddenrate.models.sampling.latent_class_gibbs import TARGET_ACCEPT as GIBBS_TARGET_ACCEPT
 from hiddenrate.models.lists.latent_class_core import (DEFAULT_CLASSES, DEFAULT_SAMPLER, LEAPFROG, TARGET_ACCEPT,
-                                                 TEMPERING_LADDER, THIN, check_sampler, merge_priors)
+                                                 TEMPERING_LADDER, THIN, check_sampler, latent_priors)
 from hiddenrate.result.value import StratumEstimate
 from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
@@ -106,8 +107,9 @@ class LatentClassModel(ListModel):
         "the answer, by how much is set by the priors, and a fragility warning says so.",
     )
 
-    def __init__(self, classes: int | None = None, priors: dict[str, Any] | None = None, draws: int = 1000,
-                 tune: int = 1000, chains: int = 4, sampler: str = DEFAULT_SAMPLER, thin: int = THIN,
+    def __init__(self, classes: int | None = None, priors: dict[str, Any] | None = None, draws: int = DEFAULT_DRAWS,
+                 tune: int = DEFAULT_TUNE, chains: int = DEFAULT_CHAINS, sampler: str = DEFAULT_SAMPLER,
+                 thin: int = THIN,
                  tempering: str = "auto") -> None:
         self.classes = int(classes) if classes is not None else DEFAULT_CLASSES
         self.auto_classes = classes is None
@@ -116,7 +118,7 @@ class LatentClassModel(ListModel):
         if draws < 100 or tune < 100 or chains < 1:
             raise ModelError("draws and tune must be at least 100, chains at least 1")
         self.prior_overrides = dict(priors or {})
-        self.merged_priors = merge_priors(self.prior_overrides)
+        self.merged_priors = latent_priors(self.prior_overrides)
         self.draws, self.tune, self.chains = int(draws), int(tune), int(chains)
         if int(thin) != thin or thin < 1:
             raise ModelError(f"thin must be a whole number >= 1, got {thin!r}")

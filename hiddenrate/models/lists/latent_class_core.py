@@ -112,7 +112,6 @@ Ishwaran, H. & James, L. F. (2001). Gibbs sampling methods for stick-breaking pr
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import threading
@@ -121,7 +120,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
+from hiddenrate.core.priors import merge_priors, numbers_to_fields
 from hiddenrate.models.sampling.nuts import compile_once
 from hiddenrate.core.design import n_cells, patterns
 from hiddenrate.models.sampling.latent_class_kernel import install_kernel, kernel_installed
@@ -131,7 +132,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_CLASSES", "DEFAULT_PRIORS", "DEFAULT_SAMPLER", "LEAPFROG", "SAMPLERS", "TARGET_ACCEPT",
            "LAST_CLASS_WEIGHT", "TEMPERING_LADDER", "THIN", "LatentClassSampler", "check_sampler", "last_class_share",
-           "merge_priors", "prior_log_odds_unseen"]
+           "latent_priors", "prior_log_odds_unseen"]
 
 DEFAULT_CLASSES = 10
 #: LCMCR's defaults: Gamma(shape 0.25, rate 0.25) on the concentration, Beta(1, 1) capture probabilities
@@ -158,47 +159,44 @@ _COMPILED: dict[tuple[int, int, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
 
 
-def merge_priors(priors: Mapping[str, Any] | None = None) -> dict[str, dict[str, float]]:
-    """Merge user overrides onto :data:`DEFAULT_PRIORS`, reporting every problem at once.
+def latent_priors(priors: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Merge user overrides onto :data:`DEFAULT_PRIORS` (:func:`hiddenrate.core.priors.merge_priors`).
 
-    ``{"alpha": {"shape": 1, "rate": 1}, "capture": {"a": 1, "b": 2}}``; a pair given as
-    ``{"mu": x, "sigma": y}`` (the CLI's ``--prior alpha=0.25,0.25``) is read as the two numbers
-    in that order. All values must be finite and positive.
+    ``{"alpha": {"shape": 1, "rate": 1}, "capture": {"a": 1, "b": 2}}``, or the two numbers in
+    that order (the CLI's ``--prior alpha=0.25,0.25``); a pair given as ``{"mu": x, "sigma": y}``
+    is read as the two numbers in that order. All values must be finite and positive.
 
     Raises
     ------
     ModelError
-        Unknown prior names (the message lists the valid ones), unknown fields, bad values.
+        Unknown prior names (the message lists the valid ones), unknown fields, bad values; all at once.
     """
-    merged = copy.deepcopy(DEFAULT_PRIORS)
-    errors: list[str] = []
-    for name, value in dict(priors or {}).items():
-        if name not in _FIELDS:
-            errors.append(f"unknown prior '{name}'; the latent-class model's priors are: {', '.join(_FIELDS)}")
+    return merge_priors(DEFAULT_PRIORS, priors, _latent_entry, model="latent-class")
+
+
+def _latent_entry(name: str, base: Mapping[str, Any], value: Any, errors: list[str]) -> dict[str, Any]:
+    """One override of ``alpha`` or ``capture`` merged onto its default."""
+    fields = _FIELDS[name]
+    entry = numbers_to_fields(name, value, fields, errors)
+    if entry is None:
+        return dict(base)
+    if set(entry) <= {"mu", "sigma"} and entry:
+        entry = {fields[0]: entry.get("mu"), fields[1]: entry.get("sigma")}
+    unknown = sorted(set(entry) - set(fields))
+    if unknown:
+        errors.append(f"prior '{name}' has unknown field(s) {unknown}; valid: {', '.join(fields)}")
+    merged = dict(base)
+    for field in fields:
+        raw = entry.get(field, base[field])
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            errors.append(f"prior '{name}': {field} must be a number, got {raw!r}")
             continue
-        fields = _FIELDS[name]
-        if not isinstance(value, Mapping):
-            errors.append(f"prior '{name}' must be a dict with {fields[0]} and {fields[1]}")
+        if not math.isfinite(number) or number <= 0:
+            errors.append(f"prior '{name}': {field} must be finite and > 0, got {raw!r}")
             continue
-        entry = dict(value)
-        if set(entry) <= {"mu", "sigma"} and entry:
-            entry = {fields[0]: entry.get("mu"), fields[1]: entry.get("sigma")}
-        unknown = sorted(set(entry) - set(fields))
-        if unknown:
-            errors.append(f"prior '{name}' has unknown field(s) {unknown}; valid: {', '.join(fields)}")
-        for field in fields:
-            raw = entry.get(field, merged[name][field])
-            try:
-                number = float(raw)
-            except (TypeError, ValueError):
-                errors.append(f"prior '{name}': {field} must be a number, got {raw!r}")
-                continue
-            if not math.isfinite(number) or number <= 0:
-                errors.append(f"prior '{name}': {field} must be finite and > 0, got {raw!r}")
-                continue
-            merged[name][field] = number
-    if errors:
-        raise ModelError("invalid priors:\n  " + "\n  ".join(errors))
+        merged[field] = number
     return merged
 
 
@@ -300,7 +298,7 @@ class LatentClassSampler:
     classes : int
         Truncation :math:`K` of the stick-breaking prior (default 10, as LCMCR).
     priors : dict, optional
-        Overrides of :data:`DEFAULT_PRIORS` (see :func:`merge_priors`).
+        Overrides of :data:`DEFAULT_PRIORS` (see :func:`latent_priors`).
 
     Notes
     -----
@@ -320,10 +318,10 @@ class LatentClassSampler:
         if int(classes) != classes or classes < 1:
             raise ModelError(f"the number of classes must be a whole number >= 1, got {classes!r}")
         self.k, self.classes = int(k), int(classes)
-        self.priors = merge_priors(priors)
+        self.priors = latent_priors(priors)
 
-    def sample(self, counts: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-               sampler: str = DEFAULT_SAMPLER, target_accept: float | None = None, thin: int = THIN,
+    def sample(self, counts: Any, *, draws: int = DEFAULT_DRAWS, tune: int = DEFAULT_TUNE, chains: int = DEFAULT_CHAINS,
+               seed: int = DEFAULT_SEED, sampler: str = DEFAULT_SAMPLER, target_accept: float | None = None, thin: int = THIN,
                leapfrog: int = LEAPFROG, surveys: Mapping[int, tuple[int, int]] | None = None,
                tempering: Sequence[float] | None = None, progress: bool = False) -> arviz.InferenceData:
         """Sample the posterior for one count vector (cell order of :mod:`hiddenrate.core.design`).

@@ -6,9 +6,11 @@ Classes are imported lazily so that a run of a closed-form model never imports P
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.options import flags
 
 #: name -> (module, class, one-line description)
 LIST_MODELS: dict[str, tuple[str, str, str]] = {
@@ -96,8 +98,8 @@ def list_model_class(name: str) -> type:
     return getattr(importlib.import_module(module), cls)
 
 
-def make_list_model(name: str, k: int, options: dict[str, Any] | None = None,
-                    sampling: dict[str, Any] | None = None) -> Any:
+def make_list_model(name: str, k: int, options: Mapping[str, Any] | None = None,
+                    sampling: Mapping[str, Any] | None = None) -> Any:
     """Build a list model.
 
     Parameters
@@ -123,8 +125,7 @@ def make_list_model(name: str, k: int, options: dict[str, Any] | None = None,
     report = {key: given.pop(key) for key in REPORT_OPTIONS if key in given}
     unused = sorted(set(given) - accepted)
     if unused:
-        flags = ", ".join("--" + u.replace("_", "-") for u in unused)
-        raise ModelError(f"{flags} does not apply to --model {name}")
+        raise ModelError(f"{flags(unused)} does not apply to --model {name}")
     given.update({key: value for key, value in (sampling or {}).items() if key in accepted})
     model = cls(**given)
     if report:

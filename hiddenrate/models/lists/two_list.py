@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hiddenrate.core.settings import EXACT_DRAWS
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListTable
 from hiddenrate.core.distributions import DrawsDistribution, PointEstimate
@@ -194,7 +195,7 @@ class BayesTwoList(ListModel):
     min_lists = 2
     max_lists = 2
 
-    def __init__(self, log_odds_ratio: tuple[float, float] | None = None, draws: int = 20_000) -> None:
+    def __init__(self, log_odds_ratio: tuple[float, float] | None = None, draws: int = EXACT_DRAWS) -> None:
         mu, sigma = log_odds_ratio if log_odds_ratio is not None else (0.0, 0.0)
         if not np.isfinite(mu) or not np.isfinite(sigma) or sigma < 0:
             raise ModelError(f"the log odds ratio prior needs a finite mean and a standard deviation >= 0, got ({mu}, {sigma})")

@@ -23,12 +23,10 @@ import pandas as pd
 from hiddenrate.data.reporting import ReportingData, ReportingStratum, read_reporting
 from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages
 from hiddenrate.models.sampling.diagnostics import rank_diagnostics
-from hiddenrate.core.distributions import INTERVAL_KINDS
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
-from hiddenrate.core.provenance import provenance
-from hiddenrate.result.value import Result, StratumEstimate
-from hiddenrate.core.settings import headline_level
+from hiddenrate.core.priors import merge_priors
+from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, headline_level
+from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 
 logger = logging.getLogger("hiddenrate")
 
@@ -121,40 +119,15 @@ def prior_fields(name: str, family: str, allowed: Sequence[str], fields: Mapping
     return merged
 
 
-def merge_priors(defaults: Mapping[str, Mapping[str, Any]], overrides: Mapping[str, Any] | None, model: str) -> dict[str, dict[str, Any]]:
-    """Merge user overrides onto a model's default priors, reporting every problem at once.
+def reporting_priors(defaults: Mapping[str, Mapping[str, Any]], overrides: Mapping[str, Any] | None,
+                     model: str) -> dict[str, dict[str, Any]]:
+    """A reporting model's default priors with ``overrides`` merged in (:func:`hiddenrate.core.priors.merge_priors`).
 
-    Parameters
-    ----------
-    defaults
-        ``{name: {"dist": family, **parameters}}``; families are in :data:`FAMILIES`.
-    overrides
-        ``{name: value}`` where the value is a dict of fields (``{"alpha": 2}``), the numbers
-        in the family's order (``(2, 5)`` for a Beta's alpha and beta, ``0.5`` for a
-        half-normal's sigma) or ``"flat"`` where a flat prior is allowed.
-    model
-        The model's name, for messages.
-
-    Raises
-    ------
-    ModelError
-        Unknown prior names (the message lists the valid ones), wrong fields or values.
+    An override is a dict of fields (``{"alpha": 2}``), the numbers in the family's order
+    (``(2, 5)`` for a Beta's alpha and beta, ``0.5`` for a half-normal's sigma) or ``"flat"``
+    where a flat prior is allowed; every problem is reported at once.
     """
-    merged = copy.deepcopy({k: dict(v) for k, v in defaults.items()})
-    if not overrides:
-        return merged
-    if not defaults:
-        raise ModelError(f"the {model} model has no priors; --prior does not apply")
-    errors: list[str] = []
-    unknown = [str(k) for k in overrides if k not in defaults]
-    if unknown:
-        errors.append(f"unknown prior name(s) {', '.join(repr(u) for u in unknown)}; valid names for the {model} model: {', '.join(defaults)}")
-    for name, value in overrides.items():
-        if name in defaults:
-            merged[name] = _entry(name, defaults[name], value, errors)
-    if errors:
-        raise ModelError("invalid priors: " + "; ".join(errors))
-    return merged
+    return merge_priors(defaults, overrides, _entry, model=model)
 
 
 def as_reporting_data(
@@ -318,7 +291,7 @@ class ReportingModel(ABC):
     default_priors: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init__(self, priors: Mapping[str, Any] | None = None) -> None:
-        self._priors = merge_priors(self.default_priors, priors, self.name)
+        self._priors = reporting_priors(self.default_priors, priors, self.name)
 
     def priors(self) -> dict[str, Any]:
         """The merged priors (a copy, JSON-ready)."""
@@ -343,7 +316,8 @@ class ReportingModel(ABC):
         unit: str | None = None,
         levels: Sequence[float] = DEFAULT_LEVELS,
         seed: int | None = DEFAULT_SEED,
-        interval: str = "equal-tailed",
+        interval: str = DEFAULT_INTERVAL,
+        settings: FitSettings | None = None,
     ) -> Result:
         """Fit the model to every stratum and to their total.
 
@@ -357,36 +331,19 @@ class ReportingModel(ABC):
         levels, seed, interval
             Interval levels; seed of every random draw (``None``: a random one, recorded);
             ``equal-tailed`` (default) or ``hdi``.
+        settings
+            The same, already validated (what :func:`fit_reporting` passes); overrides the three.
         """
         parsed = as_reporting_data(data, by=by, unit=unit)
-        levels = check_levels(levels)
-        if interval not in INTERVAL_KINDS:
-            raise ModelError(f"unknown interval kind '{interval}'; use one of {', '.join(INTERVAL_KINDS)}")
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        settings = settings or FitSettings.of(levels, interval, seed)
         self.check(parsed)
-        fitted = self.fit_data(parsed, levels=levels, seed=int(seed), interval=interval)
-        return Result(
-            command="reporting",
-            model=self.name,
-            model_name=self.title,
-            description=self.description,
-            assumptions=tuple(self.assumptions),
-            estimate_type=self.estimate_type,
-            interval_type=self.interval_type,
-            levels=levels,
-            interval_kind=interval,
-            overall=fitted.overall,
-            strata=tuple(fitted.strata) if parsed.stratified else (),
-            seed=int(seed),
-            priors=self.priors(),
-            options=self.options(),
-            input=input_summary(parsed),
-            provenance=provenance(parsed.source, parsed.sha256),
-            warnings=tuple(parsed.notes) + tuple(fitted.warnings),
-            extra={**fitted.extra, "tables": fitted.tables},
-            unit=parsed.unit,
-        )
+        fitted = self.fit_data(parsed, levels=settings.levels, seed=settings.seed, interval=settings.interval)
+        card = ModelCard("reporting", self.name, self.title, self.description, tuple(self.assumptions),
+                         self.estimate_type, self.interval_type)
+        return Result.build(settings, card, fitted.overall, fitted.strata if parsed.stratified else (),
+                            input=input_summary(parsed), priors=self.priors(), options=self.options(),
+                            warnings=(*parsed.notes, *fitted.warnings), extra={**fitted.extra, "tables": fitted.tables},
+                            unit=parsed.unit)
 
 
 __all__ = [
@@ -397,7 +354,7 @@ __all__ = [
     "input_summary",
     "main_level",
     "mcmc_diagnostics",
-    "merge_priors",
+    "reporting_priors",
     "rate_table",
     "survey_text",
 ]

@@ -39,7 +39,16 @@ from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.reporting import ReportingData, ReportingStratum
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, stratum_seeds
+from hiddenrate.core.options import flag
+from hiddenrate.core.settings import (
+    DEFAULT_INTERVAL,
+    DEFAULT_LEVELS,
+    DEFAULT_SEED,
+    EXACT_DRAWS,
+    FitSettings,
+    check_sampling,
+    stratum_seeds,
+)
 from hiddenrate.models.reporting.base import (
     BAYES_ASSUMPTIONS,
     Fitted,
@@ -98,7 +107,7 @@ class ExactReporting(ReportingModel):
     assumptions = (*BAYES_ASSUMPTIONS, "Strata are independent (nothing is borrowed between them).")
     default_priors = EXACT_PRIORS
 
-    def __init__(self, priors: Mapping[str, Any] | None = None, draws: int = 20_000) -> None:
+    def __init__(self, priors: Mapping[str, Any] | None = None, draws: int = EXACT_DRAWS) -> None:
         super().__init__(priors)
         if int(draws) != draws or draws < 1000:
             raise ModelError(f"draws must be a whole number >= 1000, got {draws}")
@@ -292,12 +301,12 @@ def make_model(name: str, data: ReportingData, priors: Mapping[str, Any] | None 
     if chosen not in MODELS:
         raise ModelError(f"unknown model '{name}'; use one of auto, {', '.join(MODELS)}")
     if chosen == "pooled":
-        settings = {k: v for k, v in dict(sampling or {}).items() if k in ("draws", "tune", "chains", "target_accept")}
-        return PooledReporting(priors, **settings)
+        return PooledReporting(priors, **check_sampling(sampling))
     if chosen == "exact":
         return ExactReporting(priors)
     if priors:
-        raise ModelError("the classical multiplier has no priors; --prior does not apply to --model multiplier")
+        raise ModelError(f"the classical multiplier has no priors; {flag('priors')} does not apply to "
+                         "--model multiplier")
     return ClassicalMultiplier()
 
 
@@ -309,9 +318,9 @@ def fit_reporting(
     unit: str | None = None,
     levels: Sequence[float] = DEFAULT_LEVELS,
     seed: int | None = DEFAULT_SEED,
-    interval: str = "equal-tailed",
-    priors: Mapping[str, Any] | None = None,
+    interval: str = DEFAULT_INTERVAL,
     sampling: Mapping[str, Any] | None = None,
+    priors: Mapping[str, Any] | None = None,
     population: tuple[float, float] | None = None,
     prevalence: tuple[int, int] | None = None,
 ) -> Result:
@@ -346,9 +355,10 @@ def fit_reporting(
         ``total`` = true count, ``hidden`` = never recorded, ``observed_share`` = recorded /
         total, and the quantity ``reporting_rate``.
     """
+    settings = FitSettings.of(levels, interval, seed, sampling)
     parsed = as_reporting_data(data, by=by, unit=unit, population=population, prevalence=prevalence)
-    estimator = make_model(model, parsed, priors, sampling)
-    return estimator.fit(parsed, levels=levels, seed=seed, interval=interval)
+    estimator = make_model(model, parsed, priors, settings.sampling)
+    return estimator.fit(parsed, settings=settings)
 
 
 __all__ = ["EXACT_PRIORS", "MODELS", "ExactReporting", "PooledReporting", "choose_model", "fit_reporting", "make_model"]

@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import expit, logit
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import EstimationError, ModelError
 from hiddenrate.models.sampling.nuts import compile_once, sample_nuts
 from hiddenrate.models.sampling.reporting_kernel import install_kernel, kernel_installed
@@ -306,10 +307,10 @@ class PooledSampler:
         surveyed: np.ndarray,
         reported: np.ndarray,
         *,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
-        seed: int = 0,
+        draws: int = DEFAULT_DRAWS,
+        tune: int = DEFAULT_TUNE,
+        chains: int = DEFAULT_CHAINS,
+        seed: int = DEFAULT_SEED,
         labels: list[str] | None = None,
         target_accept: float = TARGET_ACCEPT,
     ) -> arviz.InferenceData:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE, check_sampling
 from hiddenrate.data.reporting import ReportingData
 from hiddenrate.core.distributions import DrawsDistribution
 from hiddenrate.core.exceptions import ModelError
@@ -50,14 +51,10 @@ class PooledReporting(ReportingModel):
     )
     default_priors = POOLED_PRIORS
 
-    def __init__(self, priors: Mapping[str, Any] | None = None, draws: int = 1000, tune: int = 1000, chains: int = 4,
-                 target_accept: float = TARGET_ACCEPT) -> None:
+    def __init__(self, priors: Mapping[str, Any] | None = None, draws: int = DEFAULT_DRAWS, tune: int = DEFAULT_TUNE,
+                 chains: int = DEFAULT_CHAINS, target_accept: float = TARGET_ACCEPT) -> None:
         super().__init__(priors)
-        for name, value, low in (("draws", draws, 100), ("tune", tune, 100), ("chains", chains, 1)):
-            if int(value) != value or value < low:
-                raise ModelError(f"{name} must be a whole number >= {low}, got {value}")
-        if not 0.5 <= target_accept < 1:
-            raise ModelError(f"target_accept must be in [0.5, 1), got {target_accept}")
+        check_sampling({"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept})
         self.draws, self.tune, self.chains = int(draws), int(tune), int(chains)
         self.target_accept = float(target_accept)
 

@@ -16,14 +16,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hiddenrate.data.periods import PERIOD_NAMES, parse_periods
 from hiddenrate.data.spec import CombineSpec, read_spec
 from hiddenrate.data.table import read_table
 from hiddenrate.core.exceptions import DataError
-from hiddenrate.core.settings import DEFAULT_SEED
+from hiddenrate.core.settings import FitSettings
 from hiddenrate.models.trend.lists import period_trend
 from hiddenrate.result.value import Result
 
@@ -40,14 +39,11 @@ def is_spec(data: Any) -> bool:
 
 def fit_combined_trend(
     spec: CombineSpec | Mapping[str, Any] | str | Path,
+    settings: FitSettings,
     *,
     period: str | None = None,
     compare: Sequence[str] = (),
     default_changes: bool = True,
-    levels: Sequence[float] = (0.95,),
-    seed: int | None = DEFAULT_SEED,
-    interval: str = "equal-tailed",
-    sampling: Mapping[str, Any] | None = None,
     base_dir: str | Path | None = None,
 ) -> Result:
     """Fit a combine spec period by period and compute the changes between periods.
@@ -58,10 +54,10 @@ def fit_combined_trend(
         A ``hiddenrate combine`` spec (path, dict or read spec) whose ``by`` includes the period.
     period
         The period column (default: the first of ``period``, ``year``, ``quarter``, ``month`` in ``by``).
-    compare, default_changes, levels, seed, interval
+    settings
+        Levels, interval kind, seed and the joint model's MCMC settings.
+    compare, default_changes
         As :func:`hiddenrate.models.trend.model.fit_trend`.
-    sampling
-        ``{"draws", "tune", "chains"}`` for the joint model.
     base_dir
         Where relative paths of a dict spec point.
 
@@ -70,7 +66,7 @@ def fit_combined_trend(
     DataError
         The spec has no period among its strata, or its periods cannot be ordered, or there is one only.
     """
-    from hiddenrate.models.combine.model import fit_combined
+    from hiddenrate.models.combine.model import combined_result
 
     parsed = spec if isinstance(spec, CombineSpec) else read_spec(spec, base_dir=base_dir)
     if period is not None and period not in parsed.by:
@@ -82,12 +78,8 @@ def fit_combined_trend(
                         f"(now by = {list(parsed.by)}), with that column in the lists or [evidence] file")
     frame = pd.DataFrame([{k: str(v) for k, v in s.stratum.items()} for s in parsed.strata], dtype=str)
     axis, _ = parse_periods(read_table(frame, name=f"{parsed.source} (its strata)"), column)
-    settings = dict(sampling or {})
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    result = fit_combined(parsed, levels=levels, seed=seed, interval=interval, draws=int(settings.get("draws", 1000)),
-                          tune=int(settings.get("tune", 1000)), chains=int(settings.get("chains", 4)))
-    return period_trend(result, column=column, axis=axis, by=tuple(b for b in parsed.by if b != column), seed=int(seed),
+    result = combined_result(parsed, settings)
+    return period_trend(result, column=column, axis=axis, by=tuple(b for b in parsed.by if b != column), seed=settings.seed,
                         compare=compare, default_changes=default_changes, source=parsed.source,
                         structure="not pooled across periods (one joint model per period)", note=NOT_POOLED)
 

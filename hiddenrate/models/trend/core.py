@@ -87,6 +87,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import logit
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.models.sampling.nuts import compile_once, sample_nuts
 from hiddenrate.models.reporting.pooled import unrecorded_mean
@@ -307,10 +308,10 @@ class TrendSampler:
         reported: np.ndarray,
         times: np.ndarray | None = None,
         *,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
-        seed: int = 0,
+        draws: int = DEFAULT_DRAWS,
+        tune: int = DEFAULT_TUNE,
+        chains: int = DEFAULT_CHAINS,
+        seed: int = DEFAULT_SEED,
         target_accept: float = TARGET_ACCEPT,
     ) -> arviz.InferenceData:
         r"""Sample the posterior and draw the unrecorded counts.

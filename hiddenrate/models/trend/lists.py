@@ -36,13 +36,13 @@ import numpy as np
 from hiddenrate.data.periods import PeriodAxis, parse_period
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
-from hiddenrate.core.settings import stratum_seeds
+from hiddenrate.core.settings import EXACT_DRAWS, stratum_seeds
 from hiddenrate.models.trend.changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
 from hiddenrate.models.trend.lists_pooled import POOLED
 from hiddenrate.result.value import Result, StratumEstimate
 
 #: draws per period taken from exact (grid) posteriors
-GRID_DRAWS = 20_000
+GRID_DRAWS = EXACT_DRAWS
 NOT_POOLED = ("Periods are fitted separately with the list model: capture structure is not pooled across periods, and "
               "each period's estimate uses only that period's lists.")
 POOLED_STRUCTURE = "pooled across periods (shared interactions; main effects follow a random walk)"

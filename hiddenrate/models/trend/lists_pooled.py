@@ -22,13 +22,12 @@ from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData
 from hiddenrate.data.periods import PeriodAxis, parse_period
 from hiddenrate.core.distributions import DrawsDistribution
-from hiddenrate.core.exceptions import DataError, ModelError
+from hiddenrate.core.exceptions import DataError
 from hiddenrate.models.lists.base import input_summary
-from hiddenrate.core.settings import stratum_seeds
+from hiddenrate.core.settings import DEFAULT_TUNE, FitSettings, stratum_seeds
 from hiddenrate.core.design import Terms, model_label, parse_terms
 from hiddenrate.models.trend.lists_pooled_core import DEFAULT_PRIORS, PooledLoglinearSampler, default_terms
-from hiddenrate.core.provenance import provenance
-from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
 logger = logging.getLogger("hiddenrate")
@@ -46,8 +45,7 @@ ASSUMPTIONS = (
 OPTION_NAMES = ("terms", "priors")
 
 
-def fit_pooled_lists(data: ListData, column: str, axis: PeriodAxis, by: Sequence[str], *,
-                     levels: tuple[float, ...], seed: int, interval: str, sampling: Mapping[str, Any] | None = None,
+def fit_pooled_lists(data: ListData, column: str, axis: PeriodAxis, by: Sequence[str], settings: FitSettings, *,
                      terms: str | Terms | None = None, priors: Mapping[str, Any] | None = None) -> Result:
     """Fit the pooled model to each series of ``data`` (stratified by ``(*by, column)``).
 
@@ -59,25 +57,11 @@ def fit_pooled_lists(data: ListData, column: str, axis: PeriodAxis, by: Sequence
     DataError
         A series missing a period, or a period with no records.
     ModelError
-        Bad terms, priors or sampler settings; fewer than 2 or more than 6 lists.
+        Bad terms or priors; fewer than 2 or more than 6 lists.
     """
-    settings = {k: v for k, v in dict(sampling or {}).items()
-                if k in ("draws", "tune", "chains", "target_accept") and v is not None}
-    for setting in ("draws", "tune"):
-        if setting in settings and int(settings[setting]) < 100:
-            raise ModelError("draws and tune must be at least 100")
-    groups: dict[tuple[str, ...], dict[int, Any]] = {}
-    for table in data.tables:
-        key = tuple(str(table.stratum[b]) for b in by)
-        parsed = parse_period(str(table.stratum[column]))
-        label = parsed.label if parsed is not None else str(table.stratum[column])
-        position = axis.index(label)
-        if position in groups.setdefault(key, {}):
-            raise DataError(f"{data.source}: period {label} is written in two ways in column '{column}'; write each "
-                            "period one way")
-        groups[key][position] = table
+    groups = _series(data, column, axis, by)
     times = np.asarray(axis.times, dtype=float)
-    seeds = stratum_seeds(int(seed), len(groups) + 1)
+    seeds = stratum_seeds(settings.seed, len(groups) + 1)
     strata: list[StratumEstimate] = []
     chosen: Terms = ()
     used_priors: dict[str, Any] = {}
@@ -97,49 +81,58 @@ def fit_pooled_lists(data: ListData, column: str, axis: PeriodAxis, by: Sequence
         sampler = PooledLoglinearSampler(data.k, len(tables), chosen, priors)
         used_priors = sampler.priors
         logger.info("sampling the pooled log-linear model over %d periods (the first compile takes ~15 s)", len(tables))
-        idata: Any = sampler.sample(counts, times, seed=child, **settings)
-        chains, draws = int(idata.posterior.sizes["chain"]), int(idata.posterior.sizes["draw"])
-        method = f"NUTS (nutpie), {chains} chains x {draws} draws after {settings.get('tune', 1000)} tuning, periods jointly"
-        monitored = [v for v in ("intercept", "main_effect", "interaction", "total") if v in idata.posterior]
-        diagnostics = mcmc_diagnostics(idata, monitored, method)
-        total = np.asarray(idata.posterior["total"].values).astype(float).reshape(chains * draws, len(tables))
-        label = model_label(sampler.terms, data.names)
-        for t, table in enumerate(tables):
-            warnings = []
-            zero = table.zero_overlap_pairs()
-            if zero:
-                warnings.append("lists that never overlap in this period (" + ", ".join(f"{a}-{b}" for a, b in zero)
-                                + "): their dependence comes from the other periods")
-            strata.append(StratumEstimate(stratum=dict(table.stratum), observed=table.observed,
-                                          total=DrawsDistribution(total[:, t]), diagnostics=diagnostics,
-                                          warnings=tuple(warnings), details={"terms": label, "pooled": True}))
+        idata: Any = sampler.sample(counts, times, seed=child, **settings.sampling)
+        strata.extend(_period_estimates(idata, tables, model_label(sampler.terms, data.names), settings))
     totals = np.sum([np.asarray(s.total.draws) for s in strata if isinstance(s.total, DrawsDistribution)], axis=0)
     overall = StratumEstimate(stratum={}, observed=sum(s.observed for s in strata), total=DrawsDistribution(totals),
                               diagnostics=diag.combine([s.diagnostics for s in strata]),
                               details={"terms": model_label(chosen, data.names)})
-    return Result(
-        command="lists",
-        model=NAME,
-        model_name=TITLE,
-        description=("Poisson log-linear model of the capture patterns of all periods at once: list main effects follow "
-                     "a random walk over the periods, interactions are shared by all periods; sampled with NUTS, each "
-                     f"period's N drawn afterwards. Terms: {model_label(chosen, data.names)}."),
-        assumptions=ASSUMPTIONS,
-        estimate_type="posterior median",
-        interval_type="credible interval",
-        levels=levels,
-        interval_kind=interval,
-        overall=overall,
-        strata=tuple(strata),
-        seed=int(seed),
-        priors=used_priors or dict(DEFAULT_PRIORS),
-        options={"terms": terms if isinstance(terms, str) or terms is None else [list(t) for t in terms],
-                 "sampler": "nutpie", **settings},
-        input=input_summary(data),
-        provenance=provenance(data.source, data.sha256),
-        warnings=tuple(data.notes),
-        extra={},
-    )
+    card = ModelCard(
+        "lists", NAME, TITLE,
+        ("Poisson log-linear model of the capture patterns of all periods at once: list main effects follow "
+         "a random walk over the periods, interactions are shared by all periods; sampled with NUTS, each "
+         f"period's N drawn afterwards. Terms: {model_label(chosen, data.names)}."),
+        ASSUMPTIONS)
+    options = {"terms": terms if isinstance(terms, str) or terms is None else [list(t) for t in terms],
+               "sampler": "nutpie", **settings.sampling}
+    return Result.build(settings, card, overall, strata, input=input_summary(data),
+                        priors=used_priors or dict(DEFAULT_PRIORS), options=options, warnings=data.notes)
+
+
+def _series(data: ListData, column: str, axis: PeriodAxis, by: Sequence[str]) -> dict[tuple[str, ...], dict[int, Any]]:
+    """The tables of ``data`` by series (values of ``by``) and period position; a period written two ways is an error."""
+    groups: dict[tuple[str, ...], dict[int, Any]] = {}
+    for table in data.tables:
+        key = tuple(str(table.stratum[b]) for b in by)
+        parsed = parse_period(str(table.stratum[column]))
+        label = parsed.label if parsed is not None else str(table.stratum[column])
+        position = axis.index(label)
+        if position in groups.setdefault(key, {}):
+            raise DataError(f"{data.source}: period {label} is written in two ways in column '{column}'; write each "
+                            "period one way")
+        groups[key][position] = table
+    return groups
+
+
+def _period_estimates(idata: Any, tables: Sequence[Any], label: str, settings: FitSettings) -> list[StratumEstimate]:
+    """One estimate per period of one series, from the series' joint draws."""
+    chains, draws = int(idata.posterior.sizes["chain"]), int(idata.posterior.sizes["draw"])
+    tune = settings.sampling.get("tune", DEFAULT_TUNE)
+    method = f"NUTS (nutpie), {chains} chains x {draws} draws after {tune} tuning, periods jointly"
+    monitored = [v for v in ("intercept", "main_effect", "interaction", "total") if v in idata.posterior]
+    diagnostics = mcmc_diagnostics(idata, monitored, method)
+    total = np.asarray(idata.posterior["total"].values).astype(float).reshape(chains * draws, len(tables))
+    out = []
+    for t, table in enumerate(tables):
+        warnings = []
+        zero = table.zero_overlap_pairs()
+        if zero:
+            warnings.append("lists that never overlap in this period (" + ", ".join(f"{a}-{b}" for a, b in zero)
+                            + "): their dependence comes from the other periods")
+        out.append(StratumEstimate(stratum=dict(table.stratum), observed=table.observed,
+                                   total=DrawsDistribution(total[:, t]), diagnostics=diagnostics,
+                                   warnings=tuple(warnings), details={"terms": label, "pooled": True}))
+    return out
 
 
 __all__ = ["ASSUMPTIONS", "NAME", "OPTION_NAMES", "POOLED", "TITLE", "fit_pooled_lists"]

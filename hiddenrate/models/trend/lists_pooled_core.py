@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.lists.bayes_loglinear_core import term_coord
 from hiddenrate.core.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
@@ -194,8 +195,8 @@ class PooledLoglinearSampler:
             raise ModelError("the interaction of all lists at once is not identified; leave it out of the terms")
         self.priors = merge_pooled_priors(priors)
 
-    def sample(self, counts: np.ndarray, times: np.ndarray, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
-               seed: int = 0, target_accept: float = TARGET_ACCEPT) -> arviz.InferenceData:
+    def sample(self, counts: np.ndarray, times: np.ndarray, *, draws: int = DEFAULT_DRAWS, tune: int = DEFAULT_TUNE,
+               chains: int = DEFAULT_CHAINS, seed: int = DEFAULT_SEED, target_accept: float = TARGET_ACCEPT) -> arviz.InferenceData:
         """Sample the posterior for a (periods x 2**K) count table (column 0, the unobserved cell, ignored).
 
         Returns an InferenceData whose posterior has ``intercept`` (period), ``main_effect``

@@ -32,18 +32,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hiddenrate.core.distributions import INTERVAL_KINDS, DrawsDistribution
+from hiddenrate.core.distributions import DrawsDistribution
 from hiddenrate.core.exceptions import EstimationError, ModelError
-from hiddenrate.core.settings import DEFAULT_LEVELS, DEFAULT_SEED, check_levels
+from hiddenrate.core.options import flags
+from hiddenrate.core.settings import (
+    DEFAULT_CHAINS,
+    DEFAULT_DRAWS,
+    DEFAULT_INTERVAL,
+    DEFAULT_LEVELS,
+    DEFAULT_SEED,
+    DEFAULT_TUNE,
+    FitSettings,
+    check_sampling,
+)
 from hiddenrate.models.reporting.base import BAYES_ASSUMPTIONS, input_summary, logger, main_level
 from hiddenrate.models.trend.changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
 from hiddenrate.models.trend.core import PROCESSES, TARGET_ACCEPT, TrendSampler
 from hiddenrate.models.trend.combine import fit_combined_trend, is_spec
 from hiddenrate.data.trend import TrendData, is_reporting_input, read_trend
-from hiddenrate.models.trend.priors import described, merge_priors
-from hiddenrate.core.provenance import provenance
+from hiddenrate.models.trend.priors import described, trend_priors
 from hiddenrate.render import numbers as fmt
-from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
 TITLES = {
@@ -70,17 +79,13 @@ class TrendModel:
     estimate_type = "posterior median"
     interval_type = "credible interval"
 
-    def __init__(self, process: str = "rw-drift", priors: Mapping[str, Any] | None = None, draws: int = 1000,
-                 tune: int = 1000, chains: int = 4, target_accept: float = TARGET_ACCEPT) -> None:
+    def __init__(self, process: str = "rw-drift", priors: Mapping[str, Any] | None = None, draws: int = DEFAULT_DRAWS,
+                 tune: int = DEFAULT_TUNE, chains: int = DEFAULT_CHAINS, target_accept: float = TARGET_ACCEPT) -> None:
         if process not in PROCESSES:
             raise ModelError(f"unknown trend model '{process}'; use one of {', '.join(PROCESSES)}")
-        for name, value, low in (("draws", draws, 100), ("tune", tune, 100), ("chains", chains, 1)):
-            if int(value) != value or value < low:
-                raise ModelError(f"{name} must be a whole number >= {low}, got {value}")
-        if not 0.5 <= target_accept < 1:
-            raise ModelError(f"target_accept must be in [0.5, 1), got {target_accept}")
+        check_sampling({"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept})
         self.process = process
-        self.priors = merge_priors(process, priors)
+        self.priors = trend_priors(process, priors)
         self.stated = frozenset(priors or ())  # the priors the user set (not the defaults)
         self.draws, self.tune, self.chains, self.target_accept = int(draws), int(tune), int(chains), float(target_accept)
 
@@ -111,7 +116,7 @@ class TrendModel:
 
     def fit(self, data: TrendData, *, compare: Sequence[str] = (), default_changes: bool = True,
             levels: Sequence[float] = DEFAULT_LEVELS, seed: int | None = DEFAULT_SEED,
-            interval: str = "equal-tailed") -> Result:
+            interval: str = DEFAULT_INTERVAL, settings: FitSettings | None = None) -> Result:
         """Fit the periods jointly and compute the changes between them.
 
         Parameters
@@ -123,24 +128,15 @@ class TrendModel:
             instead of) first to last and each consecutive pair.
         levels, seed, interval
             Interval levels; seed (``None``: a random one, recorded); ``equal-tailed`` or ``hdi``.
+        settings
+            The same, already validated (what :func:`fit_trend` passes); overrides the three.
         """
-        levels = check_levels(levels)
-        if interval not in INTERVAL_KINDS:
-            raise ModelError(f"unknown interval kind '{interval}'; use one of {', '.join(INTERVAL_KINDS)}")
+        settings = settings or FitSettings.of(levels, interval, seed)
         pairs = (default_pairs(len(data.axis.labels)) if default_changes else []) + parse_pairs(compare, data.axis)
         if not pairs:
             raise ModelError("no changes to compute: give --compare FROM:TO or keep the default changes")
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1)[0])
         n_series, n_periods = data.shape
-        unsurveyed = [data.series_label(g) for g in range(n_series) if data.surveyed[g].sum() == 0]
-        if unsurveyed and "logit_rate_level" not in self.stated:
-            where = "the file has" if unsurveyed == ["all"] else f"{', '.join(unsurveyed)}: has"
-            raise EstimationError(
-                f"{data.reporting.source}: {where} no survey in any period, so nothing in the data measures the "
-                "reporting rate and every total would come from the prior alone; add a survey for at least one "
-                "period, or state what you believe the rate to be with --prior logit_rate_level=MU,SIGMA (log-odds "
-                "scale; e.g. -0.85,0.5 for about 0.3 give or take)")
+        self._check_surveys(data)
         started = time.perf_counter()
         logger.info("trend model (%s): %d series x %d periods, %d chains x %d draws (compiling takes ~15 s the first time)",
                     self.process, n_series, n_periods, self.chains, self.draws)
@@ -148,13 +144,23 @@ class TrendModel:
 
         idata = TrendSampler(n_series, n_periods, self.process, self.priors).sample(
             data.recorded, data.surveyed, data.reported, times_array(data.axis), draws=self.draws, tune=self.tune,
-            chains=self.chains, seed=int(seed), target_accept=self.target_accept)
+            chains=self.chains, seed=settings.seed, target_accept=self.target_accept)
         logger.info("sampled in %.1f s", time.perf_counter() - started)
-        return self._result(data, idata, pairs, levels, int(seed), interval)
+        return self._result(data, idata, pairs, settings)
+
+    def _check_surveys(self, data: TrendData) -> None:
+        """A series without any survey needs a stated prior on its reporting rate; else an error says how."""
+        unsurveyed = [data.series_label(g) for g in range(data.shape[0]) if data.surveyed[g].sum() == 0]
+        if unsurveyed and "logit_rate_level" not in self.stated:
+            where = "the file has" if unsurveyed == ["all"] else f"{', '.join(unsurveyed)}: has"
+            raise EstimationError(
+                f"{data.reporting.source}: {where} no survey in any period, so nothing in the data measures the "
+                "reporting rate and every total would come from the prior alone; add a survey for at least one "
+                "period, or state what you believe the rate to be with --prior logit_rate_level=MU,SIGMA (log-odds "
+                "scale; e.g. -0.85,0.5 for about 0.3 give or take)")
 
     # ------------------------------------------------------------------ the Result
-    def _result(self, data: TrendData, idata: Any, pairs: list[tuple[int, int, str]], levels: tuple[float, ...],
-                seed: int, interval: str) -> Result:
+    def _result(self, data: TrendData, idata: Any, pairs: list[tuple[int, int, str]], settings: FitSettings) -> Result:
         post = idata.posterior
         n_series, n_periods = data.shape
         monitored = [v for v in ("log_incidence_level", "logit_rate_level", "log_incidence_drift", "logit_rate_drift",
@@ -168,6 +174,48 @@ class TrendModel:
             return values.reshape(-1, *values.shape[2:])
 
         total, rate, incidence = flat("total"), flat("reporting_rate"), flat("incidence")
+        strata, series_draws, warnings = self._periods(data, diagnostics, total, rate, incidence, settings.levels)
+        if not diagnostics.converged:
+            warnings.insert(0, "THE SAMPLER DID NOT CONVERGE: " + "; ".join(diagnostics.messages)
+                            + " -- do not use these numbers as they stand")
+        for before, after, distance in data.axis.gaps:
+            warnings.append(f"no data between {before} and {after} ({distance} {data.axis.kind}s apart): the step between "
+                            "them is scaled by the time between them")
+        changes = compute_changes(series_draws, data.axis, pairs, settings.levels, settings.interval)
+        all_total = total.reshape(total.shape[0], -1).sum(axis=1)
+        all_rate = (incidence * rate).reshape(total.shape[0], -1).sum(axis=1) / incidence.reshape(total.shape[0], -1).sum(axis=1)
+        overall = StratumEstimate(stratum={}, observed=int(data.recorded.sum()), total=DrawsDistribution(all_total),
+                                  diagnostics=diagnostics, quantities={"reporting_rate": DrawsDistribution(all_rate)},
+                                  details={"how": f"sum over all {n_periods} periods"
+                                                  + (f" and {n_series} series" if n_series > 1 else "")
+                                                  + " of the joint posterior draws"}, idata=idata)
+        steps = {name: float(np.median(post[name].values)) for name in ("log_incidence_step", "logit_rate_step")}
+        extra = {
+            "periods": data.axis.to_dict(),
+            "changes": changes,
+            "figure": "trend",
+            "step_sizes_median": steps,
+            "tables": [periods_table(data, strata, settings.levels, settings.interval),
+                       changes_table(changes, settings.levels)],
+        }
+        summary = input_summary(data.reporting)
+        summary["by"] = [*data.by, data.axis.column]
+        summary["periods"] = data.axis.to_dict()
+        card = ModelCard(
+            "trend", self.process, self.title,
+            ("Recorded counts over survey reporting rates, period by period, with the log incidence and the "
+             f"logit reporting rate following a {TITLES[self.process]} across periods (NUTS, nutpie); the "
+             "unrecorded counts are drawn from their exact conditional. Changes between periods come from "
+             "the joint draws."),
+            self.assumptions(), self.estimate_type, self.interval_type)
+        return Result.build(settings, card, overall, strata, input=summary, priors=described(self.priors),
+                            options=self.options(), warnings=(*data.reporting.notes, *warnings), extra=extra,
+                            unit=data.reporting.unit)
+
+    def _periods(self, data: TrendData, diagnostics: Any, total: np.ndarray, rate: np.ndarray, incidence: np.ndarray,
+                 levels: tuple[float, ...]) -> tuple[list[StratumEstimate], list[SeriesDraws], list[str]]:
+        """One estimate per (series, period), each series' draws for the changes, and the no-survey warnings."""
+        n_series, n_periods = data.shape
         level = main_level(levels)
         widths = rate_widths(rate, level)
         strata: list[StratumEstimate] = []
@@ -198,43 +246,7 @@ class TrendModel:
             expected = incidence.sum(axis=1)
             series_draws.append(SeriesDraws(label="all", recorded=data.recorded.sum(axis=0), total=total.sum(axis=1),
                                             rate=(incidence * rate).sum(axis=1) / expected, incidence=expected))
-        if not diagnostics.converged:
-            warnings.insert(0, "THE SAMPLER DID NOT CONVERGE: " + "; ".join(diagnostics.messages)
-                            + " -- do not use these numbers as they stand")
-        for before, after, distance in data.axis.gaps:
-            warnings.append(f"no data between {before} and {after} ({distance} {data.axis.kind}s apart): the step between "
-                            "them is scaled by the time between them")
-        changes = compute_changes(series_draws, data.axis, pairs, levels, interval)
-        all_total = total.reshape(total.shape[0], -1).sum(axis=1)
-        all_rate = (incidence * rate).reshape(total.shape[0], -1).sum(axis=1) / incidence.reshape(total.shape[0], -1).sum(axis=1)
-        overall = StratumEstimate(stratum={}, observed=int(data.recorded.sum()), total=DrawsDistribution(all_total),
-                                  diagnostics=diagnostics, quantities={"reporting_rate": DrawsDistribution(all_rate)},
-                                  details={"how": f"sum over all {n_periods} periods"
-                                                  + (f" and {n_series} series" if n_series > 1 else "")
-                                                  + " of the joint posterior draws"}, idata=idata)
-        steps = {name: float(np.median(post[name].values)) for name in ("log_incidence_step", "logit_rate_step")}
-        extra = {
-            "periods": data.axis.to_dict(),
-            "changes": changes,
-            "figure": "trend",
-            "step_sizes_median": steps,
-            "tables": [periods_table(data, strata, levels, interval), changes_table(changes, levels)],
-        }
-        summary = input_summary(data.reporting)
-        summary["by"] = [*data.by, data.axis.column]
-        summary["periods"] = data.axis.to_dict()
-        return Result(
-            command="trend", model=self.process, model_name=self.title,
-            description=("Recorded counts over survey reporting rates, period by period, with the log incidence and the "
-                         f"logit reporting rate following a {TITLES[self.process]} across periods (NUTS, nutpie); the "
-                         "unrecorded counts are drawn from their exact conditional. Changes between periods come from "
-                         "the joint draws."),
-            assumptions=self.assumptions(), estimate_type=self.estimate_type, interval_type=self.interval_type,
-            levels=levels, interval_kind=interval, overall=overall, strata=tuple(strata), seed=seed,
-            priors=described(self.priors), options=self.options(), input=summary,
-            provenance=provenance(data.reporting.source, data.reporting.sha256),
-            warnings=tuple(data.reporting.notes) + tuple(warnings), extra=extra, unit=data.reporting.unit,
-        )
+        return strata, series_draws, warnings
 
 
 def rate_widths(rate: np.ndarray, level: float) -> np.ndarray:
@@ -290,6 +302,10 @@ def fit_trend(
     data: TrendData | pd.DataFrame | str | Path,
     model: str = "auto",
     *,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    seed: int | None = DEFAULT_SEED,
+    interval: str = DEFAULT_INTERVAL,
+    sampling: Mapping[str, Any] | None = None,
     period: str | None = None,
     by: Sequence[str] = (),
     unit: str | None = None,
@@ -297,10 +313,6 @@ def fit_trend(
     priors: Mapping[str, Any] | None = None,
     compare: Sequence[str] = (),
     default_changes: bool = True,
-    levels: Sequence[float] = DEFAULT_LEVELS,
-    seed: int | None = DEFAULT_SEED,
-    interval: str = "equal-tailed",
-    sampling: Mapping[str, Any] | None = None,
     name: str | None = None,
     **options: Any,
 ) -> Result:
@@ -319,6 +331,10 @@ def fit_trend(
         a list model fitted period by period (``auto`` = ``bma``, or ``bayes-2list`` with 2 lists;
         ``bayes-loglinear``, ``latent-class`` ...) or ``pooled`` (all periods jointly, list
         interactions shared by all periods; slow mixing: use more draws).
+    levels, seed, interval
+        Interval levels, random seed, ``equal-tailed`` or ``hdi``.
+    sampling
+        ``{"draws", "tune", "chains", "target_accept"}`` for NUTS.
     period
         The period column (default: ``period``, else ``year``, ``quarter`` or ``month``): years,
         quarters (``2020Q1``), months (``2020-03``) or whole numbers.
@@ -331,10 +347,6 @@ def fit_trend(
         Overrides of the trend priors, e.g. ``{"log_incidence_step": 0.2}`` (reporting data).
     compare, default_changes
         Pairs ``"FROM:TO"`` to compare; whether to include first to last and each consecutive pair.
-    levels, seed, interval
-        Interval levels, random seed, ``equal-tailed`` or ``hdi``.
-    sampling
-        ``{"draws", "tune", "chains", "target_accept"}`` for NUTS.
     **options
         Options of the list model (list data only), e.g. ``delta=1.0``; ``pooled`` takes ``terms``
         (e.g. ``"a:b,a:c"``) and ``priors`` (e.g. ``{"main_step": {"scale": 0.5}}``).
@@ -347,15 +359,24 @@ def fit_trend(
         ``incidence``); ``extra["periods"]`` the ordered periods and ``extra["changes"]`` the
         changes (in JSON under ``details``).
     """
-    settings = {k: v for k, v in dict(sampling or {}).items() if k in ("draws", "tune", "chains", "target_accept")}
+    settings = FitSettings.of(levels, interval, seed, sampling)
+    return trend_result(data, model, settings, period=period, by=by, unit=unit, lists=lists, priors=priors,
+                        compare=compare, default_changes=default_changes, name=name, **options)
+
+
+def trend_result(data: TrendData | pd.DataFrame | str | Path, model: str, settings: FitSettings, *,
+                 period: str | None = None, by: Sequence[str] = (), unit: str | None = None,
+                 lists: Sequence[str] | None = None, priors: Mapping[str, Any] | None = None,
+                 compare: Sequence[str] = (), default_changes: bool = True, name: str | None = None,
+                 **options: Any) -> Result:
+    """:func:`fit_trend` of reporting data or a combine spec, with validated ``settings``."""
     if not isinstance(data, (TrendData, pd.DataFrame)) and is_spec(data):
-        extra = [n for n, v in (("unit", unit), ("lists", lists), ("priors", priors), ("by", tuple(by)))
-                 if v not in (None, (), {})] + sorted(options) + ([] if model == "auto" else ["model"])
+        given = {"unit": unit, "lists": lists, "priors": priors, "by": tuple(by), **options}
+        extra = [n for n, v in given.items() if v not in (None, (), {})] + ([] if model == "auto" else ["model"])
         if extra:
-            raise ModelError(f"{', '.join(extra)}: set these in the combine spec; a spec takes period, compare, "
-                             "levels, seed, interval and sampling here")
-        return fit_combined_trend(data, period=period, compare=compare, default_changes=default_changes, levels=levels,
-                                  seed=seed, interval=interval, sampling=settings)
+            raise ModelError(f"{flags(extra)}: set these in the combine spec; a spec takes --period, --compare, "
+                             "--level, --seed, --interval and the sampling options here")
+        return fit_combined_trend(data, settings, period=period, compare=compare, default_changes=default_changes)
     if isinstance(data, TrendData):
         parsed = data
     elif not is_reporting_input(data, name=name):
@@ -364,13 +385,13 @@ def fit_trend(
     else:
         parsed = read_trend(data, period=period, by=by, unit=unit, name=name)
     if lists is not None or options:
-        raise ModelError("list options (lists, model options) apply to list data; this is reporting data")
+        list_options = [*(["lists"] if lists is not None else []), *options]
+        raise ModelError(f"list options ({flags(list_options)}) apply to list data; this is reporting data")
     process = "rw-drift" if model == "auto" else model
     if process not in PROCESSES:
         raise ModelError(f"unknown model '{model}' for reporting data; use one of auto, {', '.join(PROCESSES)}")
-    estimator = TrendModel(process, priors, **settings)
-    return estimator.fit(parsed, compare=compare, default_changes=default_changes, levels=levels, seed=seed,
-                         interval=interval)
+    estimator = TrendModel(process, priors, **settings.sampling)
+    return estimator.fit(parsed, compare=compare, default_changes=default_changes, settings=settings)
 
 
-__all__ = ["TITLES", "TrendModel", "fit_trend", "no_survey_note", "periods_table", "rate_widths"]
+__all__ = ["TITLES", "TrendModel", "fit_trend", "trend_result", "no_survey_note", "periods_table", "rate_widths"]

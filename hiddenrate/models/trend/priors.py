@@ -19,11 +19,10 @@ that lists the valid names of the chosen process.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
-from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.priors import merge_priors
 from hiddenrate.models.reporting.base import prior_fields
 from hiddenrate.models.trend.core import default_priors
 
@@ -70,7 +69,7 @@ def _entry(name: str, base: Mapping[str, Any], value: Any, errors: list[str]) ->
     return prior_fields(name, family, allowed, fields, base, FAMILIES, _POSITIVE, errors)
 
 
-def merge_priors(process: str, overrides: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+def trend_priors(process: str, overrides: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     """The default priors of ``process`` with ``overrides`` merged in (see the module docstring).
 
     Raises
@@ -81,24 +80,10 @@ def merge_priors(process: str, overrides: Mapping[str, Any] | None) -> dict[str,
 
     Examples
     --------
-    >>> merge_priors("rw-drift", {"log_incidence_step": 0.2})["log_incidence_step"]
+    >>> trend_priors("rw-drift", {"log_incidence_step": 0.2})["log_incidence_step"]
     {'dist': 'scaled_inv_chi2', 'scale': 0.2, 'dof': 4.0}
     """
-    defaults = default_priors(process)
-    merged = copy.deepcopy(defaults)
-    if not overrides:
-        return merged
-    errors: list[str] = []
-    unknown = [str(k) for k in overrides if k not in defaults]
-    if unknown:
-        errors.append(f"unknown prior name(s) {', '.join(repr(u) for u in unknown)}; valid names for the {process} trend "
-                      f"model: {', '.join(defaults)}")
-    for name, value in overrides.items():
-        if name in defaults:
-            merged[name] = _entry(name, defaults[name], value, errors)
-    if errors:
-        raise ModelError("invalid priors: " + "; ".join(errors))
-    return merged
+    return merge_priors(default_priors(process), overrides, _entry, model=f"{process} trend")
 
 
 def described(priors: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -106,4 +91,4 @@ def described(priors: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, An
     return {name: {**dict(spec), "meaning": MEANINGS.get(name, "")} for name, spec in priors.items()}
 
 
-__all__ = ["FAMILIES", "MEANINGS", "described", "merge_priors"]
+__all__ = ["FAMILIES", "MEANINGS", "described", "trend_priors"]
