@@ -29,6 +29,8 @@ SAMPLING_KEYS = ("draws", "tune", "chains", "target_accept")
 EXACT_DRAWS = 20_000
 #: the level a report leads with when it was computed: the one readers expect
 PREFERRED_LEVEL = 0.95
+#: levels every model table carries besides the fit's own, so a saved result reports at any of them
+REPORT_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99)
 
 
 def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
@@ -112,6 +114,6 @@ class FitSettings:
         return replace(self, seed=seed)
 
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_LEVELS", "DEFAULT_SAMPLING", "DEFAULT_SEED", "EXACT_DRAWS", "INTERVAL_KINDS",
+__all__ = ["DEFAULT_INTERVAL", "DEFAULT_LEVELS", "DEFAULT_SAMPLING", "DEFAULT_SEED", "EXACT_DRAWS", "INTERVAL_KINDS", "REPORT_LEVELS",
            "FitSettings", "check_interval", "check_levels", "check_sampling", "draw_seed", "headline_level",
            "stratum_seeds"]
