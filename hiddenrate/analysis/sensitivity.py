@@ -182,7 +182,10 @@ def _model_averaging(table: ListTable, level: float, ladder: Sequence[float] = (
 
     posterior = bma_posterior(table.counts, table.k, delta=2.0 ** -table.k)
     lower, upper = posterior.interval(level)
-    intervals = {x: tuple(float(e) for e in posterior.interval(x)) for x in ladder}
+    intervals: dict[float, tuple[float | None, float | None]] = {}
+    for other in ladder:
+        other_lower, other_upper = posterior.interval(other)
+        intervals[other] = (float(other_lower), float(other_upper))
     return Row("model averaging (decomposable graphs)", float(posterior.median), float(lower), float(upper),
                f"posterior median, δ = 2^-{table.k}", True, "bma", intervals)
 

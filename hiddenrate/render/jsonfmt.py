@@ -32,7 +32,7 @@ def _worded_changes(changes: list[Any], tables: Any, result: Result) -> list[Any
     from hiddenrate.render.changes import change_level, change_sentence
     from hiddenrate.render.tables import report_level
 
-    facts = next((t.get("facts", {}) for t in tables if isinstance(t, dict) and t.get("key") == "changes"), {})
+    facts: dict[str, Any] = next((t.get("facts", {}) for t in tables if isinstance(t, dict) and t.get("key") == "changes"), {})
     out = []
     for change in changes:
         if isinstance(change, dict) and "sentence" not in change and "incidence_ratio" in change:

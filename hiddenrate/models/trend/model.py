@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -278,8 +279,8 @@ def periods_table(data: TrendData, strata: Sequence[StratumEstimate], levels: Se
         share = estimate.quantity("observed_share")
         rows.append([estimate.label, int(data.recorded[g, t]),
                      f"{data.reported[g, t]}/{data.surveyed[g, t]}" if data.surveyed[g, t] else "none",
-                     interval_cell(rate.median(), lambda x, d=rate: d.interval(x, kind), ladder),
-                     interval_cell(total.median(), lambda x, d=total: d.interval(x, kind), ladder),
+                     interval_cell(rate.median(), functools.partial(rate.interval, kind=kind), ladder),
+                     interval_cell(total.median(), functools.partial(total.interval, kind=kind), ladder),
                      share.median() if share is not None else None])
     columns = [Column("stratum"), Column("recorded", "count"), Column("survey"),
                Column("reporting rate", "share", "split", ("rate {level} low", "high")),
