@@ -62,3 +62,17 @@ def test_an_old_table_of_strings_still_lays_out() -> None:
     shown = lay_out(old, 0.8)
     assert shown.columns == ["model", "estimate", "95% lower"] and shown.rows == [["a", 1.0, 0.5]]
     assert shown.note == "n"
+
+
+def test_suppression_hides_small_counts_inside_interval_cells() -> None:
+    """An estimate column's median and ends below k are hidden at every level; an inline ratio
+    (never a count) is left alone, as its text cell always was."""
+    from hiddenrate.analysis.suppression import suppress_table
+    from hiddenrate.result.table import Column, build
+
+    table = build("t", [Column("model"), Column("estimate", "count", "split"), Column("r ({level})", "number", "inline")],
+                  [["a", {"median": 3.0, "intervals": {"0.8": [2.0, 40.0], "0.95": [1.0, 60.0]}},
+                    {"median": 0.5, "intervals": {"0.95": [0.2, 0.9]}}]])
+    (row,) = suppress_table(table, 5)["rows"]
+    assert row[1] == {"median": "<5", "intervals": {"0.8": ["<5", 40.0], "0.95": ["<5", 60.0]}}
+    assert row[2] == {"median": 0.5, "intervals": {"0.95": [0.2, 0.9]}}
