@@ -76,3 +76,17 @@ def test_suppression_hides_small_counts_inside_interval_cells() -> None:
     (row,) = suppress_table(table, 5)["rows"]
     assert row[1] == {"median": "<5", "intervals": {"0.8": ["<5", 40.0], "0.95": ["<5", 60.0]}}
     assert row[2] == {"median": 0.5, "intervals": {"0.95": [0.2, 0.9]}}
+
+
+def test_profile_ends_at_several_levels_match_one_profile_per_level() -> None:
+    """One fit, one root-finding per level and end: the same ends as profile_likelihood at each
+    level (Cormack 1992 profile interval; agreement to root-finding tolerance)."""
+    from hiddenrate.data.examples import get_example
+    from hiddenrate.data.lists import read_lists
+    from hiddenrate.models.lists.loglinear_profile import profile_ends, profile_likelihood
+
+    table = read_lists(get_example("spina-bifida").path()).tables[0]
+    ends = profile_ends(table.counts, table.k, (), (0.5, 0.8, 0.99))
+    for level, (lower, upper) in ends.items():
+        one = profile_likelihood(table.counts, table.k, (), level)
+        assert lower == pytest.approx(one.lower, rel=1e-10) and upper == pytest.approx(one.upper, rel=1e-10)

@@ -109,14 +109,11 @@ def _row_from_estimate(label: str, estimate: StratumEstimate, level: float, how:
 
 def _profiles(table: ListTable, terms: Any, level: float, ladder: Sequence[float]) -> tuple[Any, dict[float, Any]]:
     """The profile likelihood at ``level`` and the (lower, upper) ends at every ``ladder`` level."""
-    from hiddenrate.models.lists.loglinear_profile import profile_likelihood
+    from hiddenrate.models.lists.loglinear_profile import profile_ends, profile_likelihood
 
     main = profile_likelihood(table.counts, table.k, terms, level, names=table.names)
-    ends = {level: (main.lower, main.upper)}
-    for other in ladder:
-        if other not in ends:
-            profile = profile_likelihood(table.counts, table.k, terms, other, names=table.names)
-            ends[other] = (profile.lower, profile.upper)
+    others = [x for x in ladder if x != level]
+    ends = {level: (main.lower, main.upper), **profile_ends(table.counts, table.k, terms, others, names=table.names)}
     return main, ends
 
 
