@@ -10,6 +10,8 @@ import pytest
 
 from hiddenrate import fit_lists, fit_trend
 from hiddenrate.models.trend.lists import NOT_POOLED
+from hiddenrate.render.jsonfmt import payload
+from hiddenrate.render.tables import lay_out
 
 # two lists, three years; 2019 and 2020 identical, 2021 a larger total (see test_changes_use_the_share_recorded)
 FRAME = pd.DataFrame({"police": [1, 0, 1] * 3, "ngo": [0, 1, 1] * 3, "year": [2019] * 3 + [2020] * 3 + [2021] * 3,
@@ -49,11 +51,12 @@ def test_changes_use_the_share_recorded(trend) -> None:
     assert first["recorded_ratio"] == pytest.approx(750 / 400)
     assert first["reporting_ratio"]["intervals"]["0.95"][1] < 1  # the share recorded fell
     assert first["attribution"] == "both"
-    assert "share recorded" in first["sentence"] and "The total changed" in first["sentence"]
+    sentence = payload(trend)["details"]["changes"][0]["sentence"]  # worded by the renderer
+    assert "share recorded" in sentence and "The total changed" in sentence
     low, high = same["total_ratio"]["intervals"]["0.95"]
     assert low < 1 < high and 0.3 < same["prob_decrease"] < 0.7
     table = trend.extra["tables"][-1]
-    assert table["title"] == "Change between periods" and "share recorded x (95%)" in table["columns"]
+    assert table["title"] == "Change between periods" and "share recorded x (95%)" in lay_out(table, 0.95).columns
 
 
 def test_list_trend_from_the_cli_with_its_figure(run_cli, write_csv, tmp_path) -> None:

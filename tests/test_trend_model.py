@@ -17,6 +17,7 @@ from hiddenrate.core.exceptions import ModelError
 from hiddenrate.models.trend import core as trend_core
 from hiddenrate.models.trend.changes import SeriesDraws, change, default_pairs
 from hiddenrate.models.trend.core import TrendSampler
+from hiddenrate.render.changes import change_sentence
 
 SMALL = {"draws": 500, "tune": 500, "chains": 4}
 YEARS = list(range(2009, 2018))
@@ -192,7 +193,7 @@ def test_changes_come_from_the_joint_draws() -> None:
     # incidence truly unchanged, reporting halved (0.4 -> 0.2): the fall is put on reporting
     assert out["attribution"] == "reporting"
     assert out["reporting_ratio"]["intervals"]["0.95"][1] < 1 < out["incidence_ratio"]["intervals"]["0.95"][1]
-    assert "reflects a change in the reporting rate" in out["sentence"]
+    assert "reflects a change in the reporting rate" in change_sentence(out, 0.95, "the incidence", "reporting rate")
 
 
 def test_default_pairs_are_first_to_last_then_each_consecutive_pair() -> None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ from hiddenrate.analysis import fragility
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.exceptions import HiddenrateError
 from hiddenrate.core.design import model_label
+from hiddenrate.result.table import Column, build, interval_cell, report_levels
 from hiddenrate.result.value import Result, StratumEstimate
 from hiddenrate.core.settings import headline_level
 
@@ -66,9 +67,16 @@ class Row:
     how: str
     supported: bool = True
     key: str = ""
+    #: (lower, upper) at every report level; ``lower``/``upper`` are those at the headline level
+    intervals: Mapping[float, tuple[float | None, float | None]] = field(default_factory=dict)
 
     def as_list(self) -> list[Any]:
         return [self.model, self.estimate, self.lower, self.upper, self.how]
+
+    def cells(self) -> list[Any]:
+        """The row of the stored table: the estimate as an interval cell at every report level."""
+        ends = self.intervals or {}
+        return [self.model, interval_cell(self.estimate, lambda x: ends.get(x, (None, None)), ends), self.how]
 
 
 def _level(levels: Sequence[float]) -> float:
@@ -84,29 +92,46 @@ def _interval(estimate: StratumEstimate, level: float, kind: str = "equal-tailed
         return None, None
 
 
-def _row_from_estimate(label: str, estimate: StratumEstimate, level: float, how: str, key: str) -> Row:
+def _row_from_estimate(label: str, estimate: StratumEstimate, level: float, how: str, key: str,
+                       ladder: Sequence[float] = ()) -> Row:
     if estimate.total is None:
         return Row(label, None, None, None, f"no estimate: {estimate.reason}", supported=False, key=key)
     lower, upper = _interval(estimate, level)
     median = estimate.total.median()
-    return Row(label, None if median is None else float(median), lower, upper, how, key=key)
+    intervals = {}
+    for other in ladder:  # a maximum-likelihood fit knows only its own levels: the rest stay not computed
+        try:
+            intervals[other] = estimate.total.interval(other, "equal-tailed")
+        except HiddenrateError:
+            continue
+    return Row(label, None if median is None else float(median), lower, upper, how, key=key, intervals=intervals)
 
 
-def _independence(table: ListTable, level: float, best_bic: float | None, independence_bic: float | None) -> Row:
-    from hiddenrate.models.lists.loglinear_profile import profile_likelihood
+def _profiles(table: ListTable, terms: Any, level: float, ladder: Sequence[float]) -> tuple[Any, dict[float, Any]]:
+    """The profile likelihood at ``level`` and the (lower, upper) ends at every ``ladder`` level."""
+    from hiddenrate.models.lists.loglinear_profile import profile_ends, profile_likelihood
 
-    profile = profile_likelihood(table.counts, table.k, (), level, names=table.names)
+    main = profile_likelihood(table.counts, table.k, terms, level, names=table.names)
+    others = [x for x in ladder if x != level]
+    ends = {level: (main.lower, main.upper), **profile_ends(table.counts, table.k, terms, others, names=table.names)}
+    return main, ends
+
+
+def _independence(table: ListTable, level: float, best_bic: float | None, independence_bic: float | None,
+                  ladder: Sequence[float] = ()) -> Row:
+    profile, ends = _profiles(table, (), level, ladder)
     delta = None if best_bic is None or independence_bic is None else independence_bic - best_bic
     how = "maximum likelihood, profile interval"
     if delta is not None:
         how += f"; ΔBIC {delta:.1f}"
     supported = delta is not None and delta <= CLOSE_BIC
-    return Row("independence (log-linear)", profile.total, profile.lower, profile.upper, how, supported, "independence")
+    return Row("independence (log-linear)", profile.total, profile.lower, profile.upper, how, supported, "independence",
+               ends)
 
 
-def _best_bic(table: ListTable, level: float) -> tuple[list[Row], float | None, float | None]:
+def _best_bic(table: ListTable, level: float,
+              ladder: Sequence[float] = ()) -> tuple[list[Row], float | None, float | None]:
     """Best-BIC row, the close-models range row, and (best BIC, independence BIC)."""
-    from hiddenrate.models.lists.loglinear_profile import profile_likelihood
     from hiddenrate.models.lists.ranking import rank_models, stepwise
 
     names = table.names
@@ -126,36 +151,43 @@ def _best_bic(table: ListTable, level: float) -> tuple[list[Row], float | None, 
         searched = "stepwise BIC search"
         if not best.valid:
             return [Row("best BIC (log-linear)", None, None, None, best.message, False, "best-bic")], None, None
-    profile = profile_likelihood(table.counts, table.k, best.terms, level, names=names)
+    profile, ends = _profiles(table, best.terms, level, ladder)
     label = f"best BIC: {model_label(best.terms, names)}"
     rows = [Row(label, profile.total, profile.lower, profile.upper,
-                f"{searched}; profile interval ignores the model choice", True, "best-bic")]
+                f"{searched}; profile interval ignores the model choice", True, "best-bic", ends)]
     totals = [float(fit.total) for fit in close if fit.total is not None]
-    if len(totals) > 1:
+    if len(totals) > 1:  # a range of estimates, the same at every level
+        span = (min(totals), max(totals))
         rows.append(Row(f"{len(totals)} log-linear models within {CLOSE_BIC:g} BIC of the best", None,
-                        min(totals), max(totals), "range of their estimates (lowest, highest)", True, "close-range"))
+                        *span, "range of their estimates (lowest, highest)", True, "close-range",
+                        {x: span for x in ladder}))
     return rows, best.bic, (independence.bic if independence is not None else None)
 
 
-def _stepwise_bootstrap(table: ListTable, level: float, seed: int) -> Row:
+def _stepwise_bootstrap(table: ListTable, level: float, seed: int, ladder: Sequence[float] = ()) -> Row:
     from hiddenrate.models.lists.bootstrap import selection_bootstrap
 
-    boot = selection_bootstrap(table.counts, table.k, levels=(level,), seed=seed)
+    boot = selection_bootstrap(table.counts, table.k, levels=tuple(dict.fromkeys((level, *ladder))), seed=seed)
     lower, upper = boot.intervals[level]
     return Row(f"stepwise + bootstrap: {model_label(boot.terms, table.names)}", boot.estimate, lower, upper,
-               f"BCa, selection re-run in {boot.replicates.size:,} replicates", True, "stepwise")
+               f"BCa, selection re-run in {boot.replicates.size:,} replicates", True, "stepwise",
+               {x: boot.intervals[x] for x in ladder})
 
 
-def _model_averaging(table: ListTable, level: float) -> Row:
+def _model_averaging(table: ListTable, level: float, ladder: Sequence[float] = ()) -> Row:
     from hiddenrate.models.lists.bma_core import bma_posterior
 
     posterior = bma_posterior(table.counts, table.k, delta=2.0 ** -table.k)
     lower, upper = posterior.interval(level)
+    intervals: dict[float, tuple[float | None, float | None]] = {}
+    for other in ladder:
+        other_lower, other_upper = posterior.interval(other)
+        intervals[other] = (float(other_lower), float(other_upper))
     return Row("model averaging (decomposable graphs)", float(posterior.median), float(lower), float(upper),
-               f"posterior median, δ = 2^-{table.k}", True, "bma")
+               f"posterior median, δ = 2^-{table.k}", True, "bma", intervals)
 
 
-def _latent_class(table: ListTable, level: float, seed: int, classes: int | None) -> Row:
+def _latent_class(table: ListTable, level: float, seed: int, classes: int | None, ladder: Sequence[float] = ()) -> Row:
     from hiddenrate.models.lists.latent_class import LatentClassModel
 
     model = LatentClassModel(classes=classes)
@@ -164,7 +196,7 @@ def _latent_class(table: ListTable, level: float, seed: int, classes: int | None
     if not estimate.diagnostics.converged:
         how += "; DID NOT CONVERGE"
     used = estimate.details.get("classes", model.classes)
-    return _row_from_estimate(f"latent classes (K = {used})", estimate, level, how, "latent-class")
+    return _row_from_estimate(f"latent classes (K = {used})", estimate, level, how, "latent-class", ladder)
 
 
 MAIN_KEYS = {"independence": "independence", "bma": "bma", "stepwise": "stepwise", "latent-class": "latent-class"}
@@ -172,11 +204,13 @@ MAIN_KEYS = {"independence": "independence", "bma": "bma", "stepwise": "stepwise
 
 def model_rows(table: ListTable, *, level: float, seed: int, main_name: str | None = None,
                main: StratumEstimate | None = None, latent_class: bool = False,
-               classes: int | None = None) -> tuple[list[Row], list[str]]:
+               classes: int | None = None, ladder: Sequence[float] = ()) -> tuple[list[Row], list[str]]:
     """Every model's row for one table, and the notes on what was not run.
 
     The fitted model's own estimate (``main_name``, ``main``) is reused instead of refitting.
+    Each row's interval is at ``level`` and, for the stored table, at every ``ladder`` level.
     """
+    ladder = tuple(ladder) or (level,)
     rows: list[Row] = []
     notes: list[str] = []
     reuse = MAIN_KEYS.get(main_name or "")
@@ -193,42 +227,50 @@ def model_rows(table: ListTable, *, level: float, seed: int, main_name: str | No
 
     bics: tuple[float | None, float | None] = (None, None)
     try:
-        best_rows, best_bic, independence_bic = _best_bic(table, level)
+        best_rows, best_bic, independence_bic = _best_bic(table, level, ladder)
         bics = (best_bic, independence_bic)
     except _FAILURES as err:
         best_rows = [Row("best BIC (log-linear)", None, None, None, f"failed: {err}", False, "best-bic")]
     if reuse == "independence" and main is not None:
-        rows.append(_row_from_estimate("independence (log-linear; this fit)", main, level,
-                                       "maximum likelihood, profile interval", "independence"))
+        row = _row_from_estimate("independence (log-linear; this fit)", main, level,
+                                 "maximum likelihood, profile interval", "independence", ladder)
+        missing = [x for x in ladder if x not in row.intervals]
+        if missing and row.estimate is not None:  # the fit's own levels, then the profile at the others
+            row = replace(row, intervals={**row.intervals, **_profiles(table, (), missing[0], missing)[1]})
+        rows.append(row)
     else:
-        rows += attempt("independence (log-linear)", "independence", lambda: _independence(table, level, *bics))
+        rows += attempt("independence (log-linear)", "independence",
+                        lambda: _independence(table, level, *bics, ladder=ladder))
     selecting = main_name == "loglinear" and main is not None and "selection" in main.details
     if selecting:
         best_rows = [replace(r, model=r.model + " (this fit)") if r.key == "best-bic" else r for r in best_rows]
     rows += best_rows
     if reuse == "stepwise" and main is not None:
         rows.append(_row_from_estimate("stepwise + bootstrap (this fit)", main, level,
-                                       "BCa, selection re-run in every replicate", "stepwise"))
+                                       "BCa, selection re-run in every replicate", "stepwise", ladder))
     else:
-        rows += attempt("stepwise + bootstrap", "stepwise", lambda: _stepwise_bootstrap(table, level, boot_seed))
+        rows += attempt("stepwise + bootstrap", "stepwise",
+                        lambda: _stepwise_bootstrap(table, level, boot_seed, ladder))
     if BMA_LISTS[0] <= table.k <= BMA_LISTS[1]:
         if reuse == "bma" and main is not None:
             rows.append(_row_from_estimate("model averaging (decomposable graphs; this fit)", main, level,
-                                           "posterior median", "bma"))
+                                           "posterior median", "bma", ladder))
         else:
-            rows += attempt("model averaging (decomposable graphs)", "bma", lambda: _model_averaging(table, level))
+            rows += attempt("model averaging (decomposable graphs)", "bma",
+                            lambda: _model_averaging(table, level, ladder))
     else:
         notes.append(f"model averaging handles {BMA_LISTS[0]}-{BMA_LISTS[1]} lists; not run for {table.k}")
     if reuse == "latent-class" and main is not None:
         rows.append(_row_from_estimate("latent classes (this fit)", main, level, "posterior median (MCMC)",
-                                       "latent-class"))
+                                       "latent-class", ladder))
     elif latent_class:
-        rows += attempt("latent classes", "latent-class", lambda: _latent_class(table, level, lc_seed, classes))
+        rows += attempt("latent classes", "latent-class",
+                        lambda: _latent_class(table, level, lc_seed, classes, ladder))
     else:
         notes.append("latent classes not run (MCMC, several seconds; add --sensitivity-classes or fit "
                      "--model latent-class)")
     if reuse is None and not selecting and main is not None:
-        rows.append(_row_from_estimate(f"{main_name} (this fit)", main, level, "as reported above", "main"))
+        rows.append(_row_from_estimate(f"{main_name} (this fit)", main, level, "as reported above", "main", ladder))
     return rows, notes
 
 
@@ -254,13 +296,12 @@ def disagreement(rows: Sequence[Row]) -> str | None:
             "the answer (see the sensitivity table)")
 
 
-def rows_table(rows: Sequence[Row], level: float, title: str, notes: Sequence[str]) -> dict[str, Any]:
-    """The table in the ``details["tables"]`` layout the renderers read."""
-    tag = f"{100 * level:g}%"
+def rows_table(rows: Sequence[Row], title: str, notes: Sequence[str]) -> dict[str, Any]:
+    """The stored table (:mod:`hiddenrate.result.table`): each row's interval at every report level."""
     note = ("Intervals: profile likelihood (conditional on the model), BCa bootstrap, or equal-tailed posterior. "
             + " ".join(f"{n[0].upper()}{n[1:]}." for n in notes))
-    return {"title": title, "columns": ["model", "estimate", f"{tag} lower", f"{tag} upper", "how"],
-            "rows": [row.as_list() for row in rows], "note": note.strip()}
+    return build(title, [Column("model"), Column("estimate", "count", "split"), Column("how")],
+                 [row.cells() for row in rows], note.strip())
 
 
 # ----------------------------------------------------------------------------- variants
@@ -322,11 +363,11 @@ def leave_one_out_table(table: ListTable, level: float) -> dict[str, Any]:
             except _FAILURES:
                 row.append(None)
         rows.append(row)
-    return {"title": "Leave one list out (people found only on that list become unobserved)",
-            "columns": ["list left out", "observed", "independence", "best BIC", "model averaging"],
-            "rows": rows,
-            "note": "A list whose removal moves the estimate a lot carries much of the answer; model averaging "
-                    f"needs {BMA_LISTS[0]}-{BMA_LISTS[1]} lists."}
+    return build("Leave one list out (people found only on that list become unobserved)",
+                 [Column("list left out"), Column("observed", "count"), Column("independence", "count"),
+                  Column("best BIC", "count"), Column("model averaging", "count")], rows,
+                 "A list whose removal moves the estimate a lot carries much of the answer; model averaging "
+                 f"needs {BMA_LISTS[0]}-{BMA_LISTS[1]} lists.")
 
 
 # ----------------------------------------------------------------------------- the hook
@@ -360,9 +401,10 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
     logger.info("model-sensitivity table (independence, best BIC, stepwise bootstrap, model averaging%s)",
                 ", latent classes" if latent else "")
     main_estimate = None if data.stratified else overall
+    ladder = report_levels(levels)
     rows, notes = model_rows(table, level=level, seed=seed, main_name=getattr(model, "name", None),
-                             main=main_estimate, latent_class=latent, classes=classes)
-    tables = [rows_table(rows, level, f"Model sensitivity{where}: the same data under other models", notes)]
+                             main=main_estimate, latent_class=latent, classes=classes, ladder=ladder)
+    tables = [rows_table(rows, f"Model sensitivity{where}: the same data under other models", notes)]
     warnings = []
     message = disagreement(rows)
     if message:
@@ -374,8 +416,8 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
         members = small_lists(table, int(threshold))
         if len(members) >= 2 and table.k - len(members) + 1 >= 2:
             merged = merge_lists(table, members)
-            merged_rows, merged_notes = model_rows(merged, level=level, seed=seed, latent_class=False)
-            tables.append(rows_table(merged_rows, level,
+            merged_rows, merged_notes = model_rows(merged, level=level, seed=seed, latent_class=False, ladder=ladder)
+            tables.append(rows_table(merged_rows,
                                      f"Model sensitivity with small lists merged into {merged.names[-1]}",
                                      merged_notes))
         else:

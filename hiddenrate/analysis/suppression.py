@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from hiddenrate.core.exceptions import ModelError
+from hiddenrate.result.table import Column, Table
 from hiddenrate.result.value import QUANTITIES, Result
 
 #: marker of a count hidden because it is below k is ``f"<{k}"``; this marks secondary hiding
@@ -366,31 +367,53 @@ def suppress_table(table: Mapping[str, Any], k: int, hidden_strata: Mapping[str,
     """
     mark = primary_mark(k)
     hidden_strata = hidden_strata or {}
-    columns = list(table.get("columns", []))
-    kinds = _column_kinds(columns)
+    stored = Table.from_dict(table)
+    labels, spans = _flat_labels(stored.columns)
+    kinds = _column_kinds(labels)
+
+    def hide(cell: Any, i: int, row_mark: str | None) -> Any:
+        kind = kinds[i] if i < len(kinds) else "other"
+        if kind == "other":
+            return cell
+        if isinstance(cell, str):
+            match = _FRACTION.match(cell)
+            return mark if match and (int(match.group(1)) < k or int(match.group(2)) < k) else cell
+        if not _is_count(cell):
+            return cell
+        if float(cell) < k:
+            return mark
+        if kind == "observation" and float(cell) in hidden_values:
+            return SECONDARY
+        if row_mark is not None and _RECORDED.search(labels[i] if i < len(labels) else ""):
+            return row_mark
+        return cell
+
     rows = []
     for row in table.get("rows", []):
         cells = list(row)
         row_mark = hidden_strata.get(str(cells[0])) if cells else None
-        for i, cell in enumerate(cells):
-            kind = kinds[i] if i < len(kinds) else "other"
-            if kind == "other":
-                continue
-            if isinstance(cell, str):
-                match = _FRACTION.match(cell)
-                if match and (int(match.group(1)) < k or int(match.group(2)) < k):
-                    cells[i] = mark
-                continue
-            if not _is_count(cell):
-                continue
-            if float(cell) < k:
-                cells[i] = mark
-            elif kind == "observation" and float(cell) in hidden_values:
-                cells[i] = SECONDARY
-            elif row_mark is not None and _RECORDED.search(str(columns[i]) if i < len(columns) else ""):
-                cells[i] = row_mark
+        for position, cell in enumerate(cells):
+            first, layout = spans[position] if position < len(spans) else (len(labels), None)
+            if layout == "split" and isinstance(cell, Mapping):  # estimate, lower and upper: hidden as their columns
+                ends = {level: [hide(e, first + 1 + j, row_mark) for j, e in enumerate(pair)]
+                        for level, pair in dict(cell.get("intervals", {})).items()}
+                cells[position] = {**cell, "median": hide(cell.get("median"), first, row_mark), "intervals": ends}
+            elif layout != "inline":  # an inline ratio (``0.63 (0.44 to 0.91)``) is never a count
+                cells[position] = hide(cell, first, row_mark)
         rows.append(cells)
     return {**dict(table), "rows": rows}
+
+
+def _flat_labels(columns: Sequence[Column]) -> tuple[list[str], list[tuple[int, str | None]]]:
+    """The printed labels (at 95%, for recognising count columns) and, per stored column, the
+    index of its first printed label and its layout."""
+    labels: list[str] = []
+    spans: list[tuple[int, str | None]] = []
+    for column in columns:
+        spans.append((len(labels), column.layout))
+        names = [column.label, *column.ends] if column.layout == "split" else [column.label]
+        labels.extend(name.replace("{level}", "95%") for name in names)
+    return labels, spans
 
 
 _ESTIMATE_KEYS = ("estimate", "median", "lower", "upper", "total")

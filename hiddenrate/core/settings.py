@@ -31,6 +31,8 @@ SAMPLING_KEYS = ("draws", "tune", "chains", "target_accept")
 EXACT_DRAWS = 20_000
 #: the level a report leads with when it was computed: the one readers expect
 PREFERRED_LEVEL = 0.95
+#: levels every model table carries besides the fit's own, so a saved result reports at any of them
+REPORT_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99)
 
 
 def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
@@ -140,7 +142,7 @@ class FitSettings:
 
 
 __all__ = ["DEFAULT_CHAINS", "DEFAULT_DRAWS", "DEFAULT_INTERVAL", "DEFAULT_LEVELS", "DEFAULT_SAMPLING", "DEFAULT_SEED",
-           "DEFAULT_TUNE", "EXACT_DRAWS", "INTERVAL_KINDS",
+           "DEFAULT_TUNE", "EXACT_DRAWS", "INTERVAL_KINDS", "REPORT_LEVELS",
            "SAMPLING_MINIMUM", "FitSettings", "check_interval", "check_levels", "check_sampling", "draw_seed",
            "headline_level",
            "stratum_seeds"]

@@ -8,6 +8,8 @@ import json
 import pandas as pd
 
 from hiddenrate.core.exceptions import ModelError
+from hiddenrate.render.tables import LaidOut
+from hiddenrate.render.tables import model_tables as laid_out_tables
 from hiddenrate.result.value import Result
 
 
@@ -44,9 +46,9 @@ def render_csv(result: Result) -> str:
     return table.to_csv(index=False, lineterminator="\n")
 
 
-def model_tables(result: Result) -> list[dict]:
-    """The model tables a report shows, in order (as the text and HTML formats print them)."""
-    return result.model_tables()
+def model_tables(result: Result) -> list[LaidOut]:
+    """The model tables a report shows, in order, at the report's level (as text and HTML print them)."""
+    return laid_out_tables(result)
 
 
 def render_table_csv(result: Result, which: str) -> str:
@@ -61,7 +63,7 @@ def render_table_csv(result: Result, which: str) -> str:
         singular or plural, e.g. ``"sources"`` or ``"what each source"``.
     """
     tables = model_tables(result)
-    titles = [str(t.get("title", "")) for t in tables]
+    titles = [t.title for t in tables]
     if not tables:
         raise ModelError("--table: this result has no model tables; the summary table is plain --format csv")
     if which.strip().isdigit():
@@ -76,7 +78,7 @@ def render_table_csv(result: Result, which: str) -> str:
         problem = "matches several tables" if chosen else "matches no table"
         raise ModelError(f"--table '{which}' {problem}; give a number or words from one title: {listing}")
     table = tables[chosen[0]]
-    frame = pd.DataFrame([list(row) for row in table["rows"]], columns=_unique([str(c) for c in table["columns"]]))
+    frame = pd.DataFrame([list(row) for row in table.rows], columns=_unique([str(c) for c in table.columns]))
     return frame.to_csv(index=False, lineterminator="\n")
 
 

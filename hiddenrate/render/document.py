@@ -14,6 +14,7 @@ from typing import Any
 
 from hiddenrate.render import numbers as fmt
 from hiddenrate.render import words
+from hiddenrate.render.tables import model_tables
 from hiddenrate.result.value import Result
 
 
@@ -79,17 +80,45 @@ def _cell(value: Any) -> str:
 
 def build_document(result: Result, figures: bool = True) -> list[Section]:
     """The sections of the report of ``result`` (figures drawn unless ``figures=False``)."""
-    sections: list[Section] = []
-    summary: list[Block] = []
     note = words.suppression_note(result)
+    sections = [_summary(result, note), _estimate(result)]
+    if words.claims(result):
+        blocks: list[Block] = [Paragraph(line, "claim") for line in words.claim_lines(result)]
+        blocks.append(Paragraph(_bands_note(), "note"))
+        sections.append(Section("claims", "Checking a claimed figure", tuple(blocks)))
+    if figures:
+        from hiddenrate.render.figures import report_figures
+
+        sections.append(Section("figures", "Figures", tuple(Figure(f) for f in report_figures(result))))
+    observed = _observed(result)
+    if observed:
+        sections.append(Section("input", "What was observed", tuple(observed)))
+    sections.append(_model(result))
+    tables = model_tables(result)
+    if tables:
+        details = tuple(_table(t.columns, [[_cell(c) for c in row] for row in t.rows], title=t.title,
+                               note=t.note or None) for t in tables)
+        sections.append(Section("details", "Model details and sensitivity", details))
+    sections.append(_diagnostics(result))
+    provenance: list[Block] = [_table(["", ""], words.provenance_rows(result), key="provenance")]
+    if note:
+        provenance.append(Paragraph(note, "note"))
+    sections.append(Section("provenance", "Provenance", tuple(provenance)))
+    return sections
+
+
+def _summary(result: Result, note: str | None) -> Section:
+    summary: list[Block] = []
     if note:
         summary.append(Paragraph(note, "alert"))
     if not result.converged:
         summary.append(Paragraph("Warning: the fit did not converge. Do not use these numbers as they stand.", "alert"))
         summary.extend(Paragraph(m, "alert") for m in result.overall.diagnostics.messages)
     summary.append(Paragraph(words.sentence(result, result.overall), "summary"))
-    sections.append(Section("summary", "Summary", tuple(summary)))
+    return Section("summary", "Summary", tuple(summary))
 
+
+def _estimate(result: Result) -> Section:
     estimate: list[Block] = []
     rows = words.headline_rows(result, result.overall)
     columns = ["", "estimate"] + [f"{fmt.level(level)} interval" for level in result.levels]
@@ -104,28 +133,20 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
         for stratum in result.strata:
             if stratum.reason:
                 estimate.append(Paragraph(f"{stratum.label}: {stratum.reason}", "note"))
-    sections.append(Section("estimate", "The estimate", tuple(estimate)))
+    return Section("estimate", "The estimate", tuple(estimate))
 
-    checks = words.claims(result)
-    if checks:
-        blocks: list[Block] = [Paragraph(line, "claim") for line in words.claim_lines(result)]
-        blocks.append(Paragraph(_bands_note(), "note"))
-        sections.append(Section("claims", "Checking a claimed figure", tuple(blocks)))
 
-    if figures:
-        from hiddenrate.render.figures import report_figures
-
-        sections.append(Section("figures", "Figures", tuple(Figure(f) for f in report_figures(result))))
-
+def _observed(result: Result) -> list[Block]:
     observed: list[Block] = [Paragraph(n, "note") for n in words.input_notes(result)]
     lists = result.input.get("lists") if hasattr(result.input, "get") else None
     if lists:
         observed.insert(0, Paragraph(f"{len(lists)} lists: {', '.join(str(x) for x in lists)}."))
     for table_title, table_columns, table_rows, table_note in words.input_sections(result):
         observed.append(_table(table_columns, table_rows, title=table_title, note=table_note))
-    if observed:
-        sections.append(Section("input", "What was observed", tuple(observed)))
+    return observed
 
+
+def _model(result: Result) -> Section:
     model: list[Block] = [
         Paragraph(f"{result.model_name} ({result.model}). {result.description}"),
         Paragraph(f"Reported: {words.reported(result)}."),
@@ -136,17 +157,10 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
     if result.priors:
         model.append(Paragraph("Priors (what the model assumed before seeing the data):"))
         model.append(Bullets(tuple(f"{name}: {words.prior_text(spec)}" for name, spec in result.priors.items())))
-    sections.append(Section("model", "Model, priors and assumptions", tuple(model)))
+    return Section("model", "Model, priors and assumptions", tuple(model))
 
-    tables = result.model_tables()
-    if tables:
-        blocks = [
-            _table(list(t.get("columns", [])), [[_cell(c) for c in row] for row in t.get("rows", [])],
-                   title=str(t.get("title", "")), note=t.get("note"))
-            for t in tables
-        ]
-        sections.append(Section("details", "Model details and sensitivity", tuple(blocks)))
 
+def _diagnostics(result: Result) -> Section:
     diagnostics: list[Block] = [Paragraph(words.diagnostics_words(result)),
                                 Paragraph("Diagnostics: " + words.diagnostics_line(result.overall), "note")]
     for stratum in result.strata:
@@ -158,13 +172,7 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
         diagnostics.append(Bullets(tuple(warnings), "warning"))
     else:
         diagnostics.append(Paragraph("No warnings."))
-    sections.append(Section("diagnostics", "Diagnostics and warnings", tuple(diagnostics)))
-
-    provenance: list[Block] = [_table(["", ""], words.provenance_rows(result), key="provenance")]
-    if note:
-        provenance.append(Paragraph(note, "note"))
-    sections.append(Section("provenance", "Provenance", tuple(provenance)))
-    return sections
+    return Section("diagnostics", "Diagnostics and warnings", tuple(diagnostics))
 
 
 def _bands_note() -> str:

@@ -16,12 +16,30 @@ def payload(result: Result) -> dict[str, Any]:
 
     data = result.to_dict()
     details = data.get("details")
+    if isinstance(details, dict) and isinstance(details.get("changes"), list):
+        details["changes"] = _worded_changes(details["changes"], details.get("tables", []), result)
     if isinstance(details, dict) and "claims" in details:
         data["claims"] = details.pop("claims")
     if isinstance(details, dict) and "suppression" in details:
         data = suppress_payload(data)
         data["details"].pop("suppression", None)
     return data
+
+
+def _worded_changes(changes: list[Any], tables: Any, result: Result) -> list[Any]:
+    """A trend's changes, each with its ``sentence`` (at the report's level when the change holds
+    it); a change saved with its sentence by an older version keeps it."""
+    from hiddenrate.render.changes import change_level, change_sentence
+    from hiddenrate.render.tables import report_level
+
+    facts: dict[str, Any] = next((t.get("facts", {}) for t in tables if isinstance(t, dict) and t.get("key") == "changes"), {})
+    out = []
+    for change in changes:
+        if isinstance(change, dict) and "sentence" not in change and "incidence_ratio" in change:
+            level = change_level(change, report_level(result))
+            change = {**change, "sentence": change_sentence(change, level, facts.get("noun"), facts.get("rate_name"))}
+        out.append(change)
+    return out
 
 
 def render_json(result: Result) -> str:

@@ -6,6 +6,7 @@ import textwrap
 from typing import Any
 
 from hiddenrate.render import numbers as fmt
+from hiddenrate.render.tables import LaidOut, model_tables
 from hiddenrate.render.words import (
     claim_lines,
     diagnostics_line,
@@ -48,15 +49,15 @@ def _headline(result: Result, estimate: StratumEstimate) -> list[str]:
     return _grid(columns, body)
 
 
-def _tables(tables: list[dict[str, Any]]) -> list[str]:
+def _tables(tables: list[LaidOut]) -> list[str]:
     lines: list[str] = []
     for table in tables:
         lines.append("")
-        lines.append(table["title"] + ":")
-        rows = [[fmt.number(c) for c in row] for row in table["rows"]]
-        lines.extend(_grid(list(table["columns"]), rows))
-        if table.get("note"):
-            lines.append(_wrap(table["note"], indent="  "))
+        lines.append(table.title + ":")
+        rows = [[fmt.number(c) for c in row] for row in table.rows]
+        lines.extend(_grid(table.columns, rows))
+        if table.note:
+            lines.append(_wrap(table.note, indent="  "))
     return lines
 
 
@@ -113,7 +114,7 @@ def render_text(result: Result) -> str:
         out.append("Priors:")
         for name, spec in result.priors.items():
             out.append(_wrap(f"{name}: {_spec(spec)}", indent="    ", first="  - "))
-    out.extend(_tables(result.model_tables()))
+    out.extend(_tables(model_tables(result)))
     out.append("")
     out.append("Diagnostics: " + diagnostics_line(overall))
     warnings = result.all_warnings()

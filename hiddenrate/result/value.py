@@ -20,6 +20,7 @@ from hiddenrate.core.diagnostics import Diagnostics
 from hiddenrate.core.distributions import Distribution, Interval, format_level, summarise
 from hiddenrate.core.provenance import provenance
 from hiddenrate.core.settings import FitSettings
+from hiddenrate.result.table import is_table
 
 QUANTITIES = ("total", "hidden", "observed_share")
 
@@ -204,9 +205,11 @@ class Result:
     def model_tables(self) -> list[dict[str, Any]]:
         """The model tables every report shows, in order: the result's own (``extra["tables"]``,
         e.g. a trend's changes between periods), then the model's (``overall.details["tables"]``,
-        e.g. a list model's sensitivity table). Each is ``{"title", "columns", "rows", "note"}``."""
+        e.g. a list model's sensitivity table), in their stored form
+        (:meth:`hiddenrate.result.table.Table.to_dict`, or the older dict of strings): numbers at
+        several levels that :mod:`hiddenrate.render.tables` lays out at one."""
         tables = [*self.extra.get("tables", []), *self.overall.details.get("tables", [])]
-        return [dict(t) for t in tables if isinstance(t, Mapping) and "columns" in t and "rows" in t]
+        return [dict(t) for t in tables if is_table(t)]
 
     def summary(self, levels: Sequence[float] | None = None) -> pd.DataFrame:
         """One row per stratum plus the total: observed, and median, mean and interval ends of

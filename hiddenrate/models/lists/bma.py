@@ -27,6 +27,7 @@ from hiddenrate.core.exceptions import ModelError
 from hiddenrate.models.lists.base import ListModel
 from hiddenrate.models.lists.bma_core import bma_posterior, tail_exponents
 from hiddenrate.models.lists.decomposable import cliques_and_separators
+from hiddenrate.result.table import Column, build, interval_cell, report_levels
 from hiddenrate.result.value import StratumEstimate
 from hiddenrate.core.settings import headline_level
 
@@ -122,33 +123,30 @@ class BMAModel(ListModel):
         names = table.names
         warnings: list[str] = []
         rows = [[graph_label(g, names), float(p)] for g, p in zip(posterior.graphs[:TOP_GRAPHS], posterior.graph_probs, strict=False)]
-        tables: list[dict[str, Any]] = [{
-            "title": f"Most probable models (of {posterior.n_graphs:,} decomposable graphs)",
-            "columns": ["model (cliques)", "posterior probability"],
-            "rows": rows,
-            "note": "A clique such as A:B:C means lists A, B and C may all depend on one another.",
-        }]
+        tables: list[dict[str, Any]] = [build(
+            f"Most probable models (of {posterior.n_graphs:,} decomposable graphs)",
+            [Column("model (cliques)"), Column("posterior probability", "probability")], rows,
+            "A clique such as A:B:C means lists A, B and C may all depend on one another.")]
         pairs: list[list[Any]] = [[f"{names[i]} - {names[j]}", float(posterior.edge_probs[i, j])]
                                   for i in range(table.k) for j in range(i + 1, table.k)]
-        tables.append({
-            "title": "Probability that two lists are directly dependent",
-            "columns": ["lists", "probability"],
-            "rows": sorted(pairs, key=lambda r: -float(r[1])),
-        })
+        tables.append(build("Probability that two lists are directly dependent",
+                            [Column("lists"), Column("probability", "probability")],
+                            sorted(pairs, key=lambda r: -float(r[1]))))
         level = headline_level(levels)
         sensitivity = None
         if self.sensitivity_delta is not None and abs(self.sensitivity_delta - delta) > 1e-12:
             other = bma_posterior(table.counts, table.k, delta=self.sensitivity_delta, prior_n=self.prior_n,
                                   n_max=self.n_max)
             lo, hi = other.interval(level)
-            main_lo, main_hi = total.interval(level)
             sensitivity = {"delta": self.sensitivity_delta, "median": other.median, "interval": [lo, hi], "level": level}
-            tables.append({
-                "title": "Sensitivity to the prior weight delta",
-                "columns": ["delta", "median", f"{100 * level:g}% lower", f"{100 * level:g}% upper"],
-                "rows": [[delta, total.median(), main_lo, main_hi], [self.sensitivity_delta, float(other.median), lo, hi]],
-                "note": "delta is the prior count per cell; on sparse tables it can move the answer a lot.",
-            })
+            ladder = report_levels(levels)
+            tables.append(build(
+                "Sensitivity to the prior weight delta",
+                [Column("delta", "number"), Column("median", "count", "split")],
+                [[delta, interval_cell(total.median(), total.interval, ladder)],
+                 [self.sensitivity_delta, interval_cell(float(other.median), other.interval, ladder)]],
+                "delta is the prior count per cell; on sparse tables it can move the answer a lot.",
+            ))
             ratio = max(other.median, total.median()) / max(min(other.median, total.median()), 1)
             if ratio > DISAGREEMENT_RATIO:
                 warnings.append(

@@ -251,27 +251,58 @@ def profile_likelihood(
 
     lower = _lower_end(excess, observed, peak)
     upper = None if unbounded else _upper_end(excess, observed, peak, observed * _HIDDEN_MAX_FACTOR)
-    if fit.valid and not unbounded:
-        total: float | None = observed + peak
+    total: float | None = observed + peak if fit.valid and not unbounded else None
+    message = _message(fit, total, lower, upper, level, unbounded)
+    return ProfileLikelihood(model_terms, fit.status, total, lower, upper, level, fit.total, message)
+
+
+def _message(fit: LoglinearFit, total: float | None, lower: float, upper: float | None, level: float,
+             unbounded: bool) -> str:
+    """What :func:`profile_likelihood` found, in one line."""
+    if total is not None:
         if upper is None:
-            message = (
+            return (
                 f"N = {total:.1f}; the {level:.0%} profile interval has lower end {lower:.1f} and no upper end "
                 "(the data put no upper limit on N)"
             )
-        else:
-            message = f"N = {total:.1f}, {level:.0%} profile-likelihood interval [{lower:.1f}, {upper:.1f}]"
-    else:
-        total = None
-        if unbounded:
-            message = (
-                f"no finite estimate of N: the profile likelihood keeps increasing with N; the {level:.0%} "
-                f"profile region is N >= {lower:.1f}, with no upper end"
-            )
-        else:
-            message = f"no estimate of N ({fit.message}); the {level:.0%} profile region is [{lower:.1f}, {upper:.1f}]"
-            if upper is None:
-                message = f"no estimate of N ({fit.message}); the {level:.0%} profile region is N >= {lower:.1f}"
-    return ProfileLikelihood(model_terms, fit.status, total, lower, upper, level, fit.total, message)
+        return f"N = {total:.1f}, {level:.0%} profile-likelihood interval [{lower:.1f}, {upper:.1f}]"
+    if unbounded:
+        return (
+            f"no finite estimate of N: the profile likelihood keeps increasing with N; the {level:.0%} "
+            f"profile region is N >= {lower:.1f}, with no upper end"
+        )
+    if upper is None:
+        return f"no estimate of N ({fit.message}); the {level:.0%} profile region is N >= {lower:.1f}"
+    return f"no estimate of N ({fit.message}); the {level:.0%} profile region is [{lower:.1f}, {upper:.1f}]"
+
+
+def profile_ends(counts: np.ndarray, k: int, terms: Terms, levels: Sequence[float], *,
+                 names: Sequence[str] | None = None) -> dict[float, tuple[float | None, float | None]]:
+    """The profile-likelihood (lower, upper) ends at several levels from one fit of the model:
+    one root-finding per level and end, the same ends :func:`profile_likelihood` gives."""
+    count_vector = validate_counts(counts, k)
+    model_terms = validate_terms(terms, k)
+    facial_fit = _fit(count_vector, k, model_terms, _names_for(names, k))
+    fit = facial_fit.fit
+    if fit.status == "not-identifiable":
+        return {float(level): (None, None) for level in levels}
+    profile = _profile_for(fit, facial_fit, count_vector, k, model_terms)
+    observed = profile.observed
+    start = fit.hidden if fit.hidden is not None else observed
+    hidden_hat = _profile_maximiser(profile, max(start, _HIDDEN_MIN), observed * _HIDDEN_MAX_FACTOR)
+    peak = observed * _HIDDEN_MAX_FACTOR if hidden_hat is None else hidden_hat
+    max_loglik = profile.loglik(peak)
+    out: dict[float, tuple[float | None, float | None]] = {}
+    for level in levels:
+        threshold = chi2_1_ppf(float(level))
+
+        def excess(hidden: float, threshold: float = threshold) -> float:
+            return 2.0 * (max_loglik - profile.loglik(hidden)) - threshold
+
+        lower = _lower_end(excess, observed, peak)
+        upper = None if hidden_hat is None else _upper_end(excess, observed, peak, observed * _HIDDEN_MAX_FACTOR)
+        out[float(level)] = (lower, upper)
+    return out
 
 
 def _profile_for(

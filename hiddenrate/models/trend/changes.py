@@ -28,7 +28,7 @@ import numpy as np
 from hiddenrate.data.periods import PeriodAxis
 from hiddenrate.core.distributions import DrawsDistribution, summarise
 from hiddenrate.core.exceptions import DataError, ModelError
-from hiddenrate.render import numbers as fmt
+from hiddenrate.result.table import Column, build, report_levels
 from hiddenrate.core.settings import headline_level
 
 ATTRIBUTIONS = ("reporting", "incidence", "both", "neither")
@@ -111,20 +111,6 @@ def _changed(summary: dict[str, Any], level: float) -> bool:
     return (upper is not None and upper < 1) or (lower is not None and lower > 1)
 
 
-def _factor_text(summary: dict[str, Any], level: float) -> str:
-    lower, upper = _ends(summary, level)
-    return f"x{fmt.number(summary['median'])} ({fmt.level(level)} interval {fmt.number(lower)} to " \
-           f"{fmt.number(upper) if upper is not None else 'no upper bound'})"
-
-
-def _movement(ratio: float | None, noun: str) -> str:
-    if ratio is None:
-        return f"{noun} rose from 0"
-    if abs(ratio - 1) < 0.005:
-        return f"{noun} did not change"
-    return f"{noun} {'fell' if ratio < 1 else 'rose'} {fmt.share(abs(1 - ratio))}"
-
-
 def change(series: SeriesDraws, axis: PeriodAxis, start: int, end: int, kind: str, levels: tuple[float, ...],
            interval_kind: str, main_level: float) -> dict[str, Any]:
     """The change from period ``start`` to ``end`` of one series (a JSON-ready dict)."""
@@ -140,23 +126,7 @@ def change(series: SeriesDraws, axis: PeriodAxis, start: int, end: int, kind: st
     reporting_changed = _changed(summaries["reporting_ratio"], main_level)
     attribution = ("both" if incidence_changed and reporting_changed else "incidence" if incidence_changed
                    else "reporting" if reporting_changed else "neither")
-    noun = "the incidence" if series.incidence is not None else "the total"
-    verdict = {
-        "reporting": f"the change in recorded counts reflects a change in the {series.rate_name}; the data show no clear "
-                     f"change in {noun}",
-        "incidence": f"the change reflects a change in {noun}; the data show no clear change in the {series.rate_name}",
-        "both": f"both {noun} and the {series.rate_name} changed",
-        "neither": f"neither {noun} nor the {series.rate_name} changed clearly",
-    }[attribution]
-    where = f"{series.label}: " if series.label != "all" or series.stratum else ""
     p_decrease = float(np.mean(series.total[:, end] < series.total[:, start]))
-    sentence = (
-        f"{where}{_movement(recorded_ratio, 'recorded counts').capitalize()} from {axis.labels[start]} to "
-        f"{axis.labels[end]} ({recorded_from:,} to {recorded_to:,}). {noun.capitalize()} changed by "
-        f"{_factor_text(summaries['incidence_ratio'], main_level)} and the {series.rate_name} by "
-        f"{_factor_text(summaries['reporting_ratio'], main_level)}: {verdict}. Probability that the true total "
-        f"fell: {p_decrease:.2f}."
-    )
     return {
         "series": series.label,
         "stratum": dict(series.stratum),
@@ -172,7 +142,6 @@ def change(series: SeriesDraws, axis: PeriodAxis, start: int, end: int, kind: st
         "prob_incidence_decrease": float(np.mean(incidence < 1)),
         "prob_reporting_decrease": float(np.mean(rate < 1)),
         "attribution": attribution,
-        "sentence": sentence,
     }
 
 
@@ -184,32 +153,47 @@ def compute_changes(series_list: Sequence[SeriesDraws], axis: PeriodAxis, pairs:
             for series in series_list for start, end, kind in pairs]
 
 
-def changes_table(changes: Sequence[dict[str, Any]], levels: tuple[float, ...], rate_name: str = "reporting rate") -> dict[str, Any]:
-    """The ``Change between periods`` table (``details["tables"]``): one row per change."""
-    level = headline_level(levels)
+def changes_table(changes: Sequence[dict[str, Any]], series_list: Sequence[SeriesDraws],
+                  pairs: Sequence[tuple[int, int, str]], levels: tuple[float, ...], interval_kind: str,
+                  rate_name: str = "reporting rate") -> dict[str, Any]:
+    """The ``Change between periods`` table (``details["tables"]``): one row per change, its
+    ratios at every report level (from the same draws as ``changes``, in the same order)."""
+    ladder = report_levels(levels)
     several = len({c["series"] for c in changes}) > 1
-
-    def factor(summary: dict[str, Any]) -> str:
-        lower, upper = _ends(summary, level)
-        return f"{fmt.number(summary['median'])} ({fmt.number(lower)} to {fmt.number(upper) if upper is not None else '∞'})"
-
+    cells = [_ratio_cells(series, start, end, ladder, interval_kind) for series in series_list for start, end, _ in pairs]
     rows = []
-    for c in changes:
+    for c, ratios in zip(changes, cells, strict=True):
         row = [c["series"]] if several else []
-        row += [c["from"], c["to"], c["recorded_from"], c["recorded_to"], factor(c["total_ratio"]), c["prob_decrease"],
-                factor(c["incidence_ratio"]), factor(c["reporting_ratio"]), c["attribution"]]
+        row += [c["from"], c["to"], c["recorded_from"], c["recorded_to"], ratios["total_ratio"], c["prob_decrease"],
+                ratios["incidence_ratio"], ratios["reporting_ratio"], c["attribution"]]
         rows.append(row)
-    tag = fmt.level(level)
-    columns = (["series"] if several else []) + [
-        "from", "to", "recorded from", "recorded to", f"ratio of totals ({tag})", "P(decrease)",
-        f"incidence x ({tag})", f"{rate_name} x ({tag})", "change due to"]
-    first = next((c for c in changes if c["kind"] == "first to last"), changes[0] if changes else None)
-    note = (f"Ratios are to / from: posterior median ({tag} interval), from the joint draws. Recorded counts change by "
+    columns = [Column("series")] if several else []
+    columns += [Column("from"), Column("to"), Column("recorded from", "count"), Column("recorded to", "count"),
+                Column("ratio of totals ({level})", "number", "inline"), Column("P(decrease)", "probability"),
+                Column("incidence x ({level})", "number", "inline"), Column(f"{rate_name} x ({{level}})", "number", "inline"),
+                Column("change due to")]
+    index = next((i for i, c in enumerate(changes) if c["kind"] == "first to last"), 0 if changes else None)
+    facts: dict[str, Any] = {"rate_name": series_list[0].rate_name if series_list else rate_name,
+                             "noun": "the incidence" if series_list and series_list[0].incidence is not None
+                             else "the total"}
+    if index is not None:
+        keys = ("series", "stratum", "from", "to", "recorded_from", "recorded_to", "recorded_ratio", "prob_decrease")
+        facts["first"] = {**{k: changes[index][k] for k in keys}, **cells[index], "rate_name": facts["rate_name"],
+                          "noun": facts["noun"]}
+    note = ("Ratios are to / from: posterior median ({level} interval), from the joint draws. Recorded counts change by "
             f"incidence x {rate_name}; 'change due to' names the factor(s) whose interval excludes 1. P(decrease) is the "
             "probability that the true total fell.")
-    if first is not None:
-        note = f"{first['sentence']} {note}"
-    return {"title": "Change between periods", "columns": columns, "rows": rows, "note": note}
+    return build("Change between periods", columns, rows, note, key="changes", facts=facts)
+
+
+def _ratio_cells(series: SeriesDraws, start: int, end: int, levels: tuple[float, ...],
+                 interval_kind: str) -> dict[str, Any]:
+    """The three ratios of one change as interval cells at ``levels`` (same draws as :func:`change`)."""
+    total = _ratio(series.total[:, end], series.total[:, start])
+    rate = _ratio(series.rate[:, end], series.rate[:, start])
+    incidence = total if series.incidence is None else _ratio(series.incidence[:, end], series.incidence[:, start])
+    return {name: {k: v for k, v in _ratio_summary(draws, levels, interval_kind).items() if k != "mean"}
+            for name, draws in (("total_ratio", total), ("incidence_ratio", incidence), ("reporting_ratio", rate))}
 
 
 __all__ = ["ATTRIBUTIONS", "SeriesDraws", "change", "changes_table", "compute_changes", "default_pairs", "parse_pairs"]

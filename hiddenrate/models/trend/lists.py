@@ -101,7 +101,8 @@ def period_trend(result: Result, *, column: str, axis: PeriodAxis, by: Sequence[
         raise ModelError("no changes to compute: give --compare FROM:TO or keep the default changes")
     changes = compute_changes(series_draws, axis, pairs, result.levels, result.interval_kind)
     tables = [t for t in result.extra.get("tables", []) if isinstance(t, Mapping)]
-    tables.append(changes_table(changes, result.levels, rate_name="share recorded"))
+    tables.append(changes_table(changes, series_draws, pairs, result.levels, result.interval_kind,
+                                rate_name="share recorded"))
     summary = dict(result.input)
     summary["periods"] = axis.to_dict()
     return dataclasses.replace(

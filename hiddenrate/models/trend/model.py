@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -51,7 +52,7 @@ from hiddenrate.models.trend.core import PROCESSES, TARGET_ACCEPT, TrendSampler
 from hiddenrate.models.trend.combine import fit_combined_trend, is_spec
 from hiddenrate.data.trend import TrendData, is_reporting_input, read_trend
 from hiddenrate.models.trend.priors import described, trend_priors
-from hiddenrate.render import numbers as fmt
+from hiddenrate.result.table import Column, build, interval_cell, report_levels
 from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
@@ -196,7 +197,7 @@ class TrendModel:
             "figure": "trend",
             "step_sizes_median": steps,
             "tables": [periods_table(data, strata, settings.levels, settings.interval),
-                       changes_table(changes, settings.levels)],
+                       changes_table(changes, series_draws, pairs, settings.levels, settings.interval)],
         }
         summary = input_summary(data.reporting)
         summary["by"] = [*data.by, data.axis.column]
@@ -266,7 +267,7 @@ def no_survey_note(ratio: float, level: float) -> str:
     how freely the rate may move between periods (trend_core's docstring); with small surveys
     the smooth trend, not any one survey, sets the rates, and the period is hardly wider.
     """
-    tag = fmt.level(level)
+    tag = f"{100 * level:g}%"
     if ratio >= 1.02:
         return (f"no survey in this period: its reporting rate is borrowed from the neighbouring periods, and its {tag} "
                 f"interval for the rate is {ratio:.2f} times as wide as theirs (compared on the log-odds scale)")
@@ -276,9 +277,9 @@ def no_survey_note(ratio: float, level: float) -> str:
 
 
 def periods_table(data: TrendData, strata: Sequence[StratumEstimate], levels: Sequence[float], kind: str) -> dict[str, Any]:
-    """The ``By period`` table: recorded, survey, reporting rate, total and share recorded, with intervals."""
-    level = main_level(levels)
-    tag = fmt.level(level)
+    """The ``By period`` table: recorded, survey, reporting rate, total and share recorded, with
+    intervals at every report level."""
+    ladder = report_levels(levels)
     rows = []
     for index, estimate in enumerate(strata):
         g, t = divmod(index, data.shape[1])
@@ -289,13 +290,15 @@ def periods_table(data: TrendData, strata: Sequence[StratumEstimate], levels: Se
         share = estimate.quantity("observed_share")
         rows.append([estimate.label, int(data.recorded[g, t]),
                      f"{data.reported[g, t]}/{data.surveyed[g, t]}" if data.surveyed[g, t] else "none",
-                     rate.median(), *rate.interval(level, kind), total.median(), *total.interval(level, kind),
+                     interval_cell(rate.median(), functools.partial(rate.interval, kind=kind), ladder),
+                     interval_cell(total.median(), functools.partial(total.interval, kind=kind), ladder),
                      share.median() if share is not None else None])
-    columns = ["stratum", "recorded", "survey", "reporting rate", f"rate {tag} low", "high", "total", f"total {tag} low",
-               "high", "share recorded"]
-    return {"title": "By period: reporting rate and total", "columns": columns, "rows": rows,
-            "note": "Posterior medians and intervals; the periods are fitted jointly, so a period without a survey "
-                    "borrows its reporting rate from its neighbours."}
+    columns = [Column("stratum"), Column("recorded", "count"), Column("survey"),
+               Column("reporting rate", "share", "split", ("rate {level} low", "high")),
+               Column("total", "count", "split", ("total {level} low", "high")), Column("share recorded", "share")]
+    return build("By period: reporting rate and total", columns, rows,
+                 "Posterior medians and intervals; the periods are fitted jointly, so a period without a survey "
+                 "borrows its reporting rate from its neighbours.")
 
 
 def fit_trend(
