@@ -251,6 +251,13 @@ def profile_likelihood(
 
     lower = _lower_end(excess, observed, peak)
     upper = None if unbounded else _upper_end(excess, observed, peak, observed * _HIDDEN_MAX_FACTOR)
+    total, message = _profile_message(fit, level, observed, peak, lower, upper, unbounded)
+    return ProfileLikelihood(model_terms, fit.status, total, lower, upper, level, fit.total, message)
+
+
+def _profile_message(fit: LoglinearFit, level: float, observed: float, peak: float, lower: float, upper: float | None,
+                     unbounded: bool) -> tuple[float | None, str]:
+    """The estimate of N (None without a valid, bounded maximum) and the sentence reporting the interval."""
     if fit.valid and not unbounded:
         total: float | None = observed + peak
         if upper is None:
@@ -271,7 +278,7 @@ def profile_likelihood(
             message = f"no estimate of N ({fit.message}); the {level:.0%} profile region is [{lower:.1f}, {upper:.1f}]"
             if upper is None:
                 message = f"no estimate of N ({fit.message}); the {level:.0%} profile region is N >= {lower:.1f}"
-    return ProfileLikelihood(model_terms, fit.status, total, lower, upper, level, fit.total, message)
+    return total, message
 
 
 def _profile_for(
