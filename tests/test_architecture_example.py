@@ -24,10 +24,13 @@ def test_the_worked_example_adds_a_model_in_two_files(tmp_path: Path) -> None:
     assert set(blocks) == {"my_models.py", "test_my_models.py"}, "the page's example blocks changed"
     for name, code in blocks.items():
         (tmp_path / name).write_text(code, encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", "-W", "error",
+    # a clean child: no xdist worker variables inherited from this run, no benchmark plugin
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "XDIST_"))}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark",
+                          "-p", "no:xdist", "-W", "error",
                           "-W", r"ignore:\s*ArviZ is undergoing a major refactor:FutureWarning",
                           "--rootdir", str(tmp_path), str(tmp_path / "test_my_models.py")],
                          capture_output=True, text=True, cwd=tmp_path, timeout=600,
-                         env={**os.environ, "PYTHONPATH": f"{tmp_path}:{ROOT}"})
+                         env={**env, "PYTHONPATH": f"{tmp_path}:{ROOT}"})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "2 passed" in run.stdout

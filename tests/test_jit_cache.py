@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from hiddenrate.models.sampling import latent_class_gibbs
-from hiddenrate.models.sampling import latent_class_kernel
+from hiddenrate.models.sampling import latent_class_kernel, latent_class_sweep
 from hiddenrate.models.sampling.jit_cache import file_digest, stamp
 
 FIT = """
@@ -37,13 +37,15 @@ def _fit_in_new_process(cache: Path) -> dict:
 
 
 def test_stamp_changes_with_the_structure_and_the_source() -> None:
-    digests = (latent_class_gibbs.SOURCE_DIGEST, latent_class_kernel.SOURCE_DIGEST)
+    digests = (latent_class_gibbs.SOURCE_DIGEST, latent_class_sweep.SOURCE_DIGEST, latent_class_kernel.SOURCE_DIGEST)
     assert stamp(digests, "[2, 3]") == stamp(digests, "[2, 3]")
     assert stamp(digests, "[2, 3]") != stamp(digests, "[3, 3]")
-    assert stamp(digests, "[2, 3]") != stamp((digests[0], "an edited kernel"), "[2, 3]")
-    assert stamp((digests[0], None), "[2, 3]") is None  # a source that could not be read: nothing cached
+    assert stamp(digests, "[2, 3]") != stamp((digests[0], digests[1], "an edited kernel"), "[2, 3]")
+    assert stamp(digests, "[2, 3]") != stamp((digests[0], "an edited sweep", digests[2]), "[2, 3]")
+    assert stamp((digests[0], digests[1], None), "[2, 3]") is None  # a source that could not be read: nothing cached
     # the digest is of the file as it was when the module was imported (the code that is loaded)
     assert latent_class_gibbs.SOURCE_DIGEST == file_digest(latent_class_gibbs.__file__)
+    assert latent_class_sweep.SOURCE_DIGEST == file_digest(latent_class_sweep.__file__)
 
 
 def test_a_second_process_loads_the_sweep_from_the_cache_and_draws_the_same(tmp_path: Path) -> None:

@@ -291,6 +291,36 @@ def _lists_from_raw(raw: RawTable, lists: Sequence[str] | None, by: Sequence[str
     has_count = COUNT in columns
     notes: list[str] = []
     candidates = [c for c in columns if c != COUNT and c not in by]
+    chosen = _chosen_lists(raw, lists, by, candidates, notes)
+    flags, all_flags, counts = _flags_and_counts(raw, chosen, candidates, lists is not None, has_count)
+    cell = (flags.astype(np.int64) << np.arange(flags.shape[1])).sum(axis=1)
+    tables = []
+    for stratum, rows in _split_strata(raw, by):
+        if has_count:
+            _check_patterns_once(raw, stratum, rows, all_flags)
+        table_counts = np.bincount(cell[rows], weights=counts[rows], minlength=n_cells(len(chosen)))
+        set_aside = int(table_counts[0])
+        table_counts[0] = 0
+        table = ListTable(names=tuple(chosen), counts=table_counts.astype(np.int64), stratum=stratum)
+        if table.observed == 0:
+            where = table.label()
+            raise DataError(
+                f"{raw.source}: stratum {where} has nobody on any list; there is nothing to estimate from"
+                if by
+                else f"{raw.source}: every count is zero; there is nothing to estimate from"
+            )
+        if set_aside:
+            notes.append(f"{table.label()}: {set_aside} records on none of the chosen lists were set aside")
+        tables.append(table)
+    return ListData(
+        names=tuple(chosen), by=by, tables=tuple(tables), source=raw.source, notes=tuple(notes), sha256=raw.sha256
+    )
+
+
+def _chosen_lists(raw: RawTable, lists: Sequence[str] | None, by: tuple[str, ...], candidates: list[str],
+                  notes: list[str]) -> list[str]:
+    """The list columns: every 0/1 column (``lists`` None) or the ones named, checked; notes the
+    0/1 columns left out."""
     if lists is None:
         binary = [c for c in candidates if _is_binary(raw, c)]
         unknown = [c for c in candidates if c not in binary]
@@ -333,10 +363,16 @@ def _lists_from_raw(raw: RawTable, lists: Sequence[str] | None, by: Sequence[str
         )
     if len(chosen) > MAX_LISTS:
         raise DataError(f"{raw.source}: {len(chosen)} lists; hiddenrate handles at most {MAX_LISTS}")
+    return chosen
 
+
+def _flags_and_counts(raw: RawTable, chosen: list[str], candidates: list[str], named: bool,
+                      has_count: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flags of the chosen lists, flags of every list column (``named``: lists chosen by name) and
+    each row's count (1 without a count column); no row may be on no list at all."""
     flags = np.column_stack([_parse_binary(raw, c) for c in chosen])
     all_flags = flags
-    if lists is not None:
+    if named:
         extra = [c for c in candidates if c not in chosen]
         all_flags = np.column_stack([flags] + [_parse_binary(raw, c) for c in extra]) if extra else flags
     if has_count:
@@ -353,41 +389,24 @@ def _lists_from_raw(raw: RawTable, lists: Sequence[str] | None, by: Sequence[str
             f"{counts[row]} people with an all-zero pattern (on no list); nobody on no list can be observed, "
             "so remove this row (the all-zero count is what hiddenrate estimates)",
         )
-    cell = (flags.astype(np.int64) << np.arange(flags.shape[1])).sum(axis=1)
+    return flags, all_flags, counts
 
-    tables = []
-    for stratum, rows in _split_strata(raw, by):
-        if has_count:
-            full_cell = (all_flags[rows].astype(np.int64) << np.arange(all_flags.shape[1])).sum(axis=1)
-            seen: dict[int, int] = {}
-            for row, key in zip(rows, full_cell, strict=True):
-                if key in seen:
-                    where = ", ".join(f"{c}={v}" for c, v in stratum.items())
-                    raise raw.error(
-                        int(row),
-                        None,
-                        f"the capture pattern of {raw.where(seen[key])} appears again"
-                        + (f" (stratum {where})" if where else "")
-                        + "; give each pattern once with its total count",
-                    )
-                seen[key] = int(row)
-        table_counts = np.bincount(cell[rows], weights=counts[rows], minlength=n_cells(len(chosen)))
-        set_aside = int(table_counts[0])
-        table_counts[0] = 0
-        table = ListTable(names=tuple(chosen), counts=table_counts.astype(np.int64), stratum=stratum)
-        if table.observed == 0:
-            where = table.label()
-            raise DataError(
-                f"{raw.source}: stratum {where} has nobody on any list; there is nothing to estimate from"
-                if by
-                else f"{raw.source}: every count is zero; there is nothing to estimate from"
+
+def _check_patterns_once(raw: RawTable, stratum: dict[str, str], rows: np.ndarray, all_flags: np.ndarray) -> None:
+    """With a count column each capture pattern (over every list column) comes once per stratum."""
+    full_cell = (all_flags[rows].astype(np.int64) << np.arange(all_flags.shape[1])).sum(axis=1)
+    seen: dict[int, int] = {}
+    for row, key in zip(rows, full_cell, strict=True):
+        if key in seen:
+            where = ", ".join(f"{c}={v}" for c, v in stratum.items())
+            raise raw.error(
+                int(row),
+                None,
+                f"the capture pattern of {raw.where(seen[key])} appears again"
+                + (f" (stratum {where})" if where else "")
+                + "; give each pattern once with its total count",
             )
-        if set_aside:
-            notes.append(f"{table.label()}: {set_aside} records on none of the chosen lists were set aside")
-        tables.append(table)
-    return ListData(
-        names=tuple(chosen), by=by, tables=tuple(tables), source=raw.source, notes=tuple(notes), sha256=raw.sha256
-    )
+        seen[key] = int(row)
 
 
 def read_capture_counts(source: str | Path | pd.DataFrame, *, name: str | None = None) -> CaptureCountData:

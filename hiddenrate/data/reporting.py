@@ -284,7 +284,6 @@ def read_reporting(
     by = tuple(by)
     check_columns(raw, by)
     the_unit = unit_of(raw, unit)
-    has_source = SOURCE in raw.frame.columns
     groups: dict[tuple[str, ...], list[int]] = {}
     for row in range(len(raw.frame)):
         for column in by:
@@ -292,42 +291,7 @@ def read_reporting(
                 raise raw.error(row, column, "the stratum value is missing; fill it in or drop the row")
         groups.setdefault(tuple(raw.frame[c].iloc[row] for c in by), []).append(row)
     names: list[str] = []
-    strata = []
-    for key, rows in groups.items():
-        stratum = dict(zip(by, key, strict=True))
-        sources: list[SourceCounts] = []
-        seen: dict[str, int] = {}
-        route: PopulationRoute | None = None
-        route_row: int | None = None
-        for row in rows:
-            name_here = raw.frame[SOURCE].iloc[row] if has_source else DEFAULT_SOURCE
-            if has_source and name_here == "":
-                raise raw.error(row, SOURCE, "the source name is missing (e.g. police, ngo)")
-            if name_here in seen:
-                where = f" in stratum {', '.join(f'{k}={v}' for k, v in stratum.items())}" if stratum else ""
-                first = raw.where(seen[name_here])
-                if has_source:
-                    what = f"source '{name_here}'{where} already appears on {first}; give each source once per stratum"
-                elif stratum:
-                    what = f"a second row for stratum {where[12:]} (the first is on {first}); give each stratum once"
-                else:
-                    what = (f"a second row (the first is on {first}); without --by the file holds one stratum: pass --by "
-                            "for the columns that name strata, or a 'source' column for several sources")
-                raise raw.error(row, None, what)
-            seen[name_here] = row
-            recorded = whole(raw, row, RECORDED, "counts must be whole numbers >= 0 (incidents or victims in the records)")
-            if recorded is None:
-                raise raw.error(row, RECORDED, "the value is missing; give the recorded count (0 if none)")
-            surveyed, reported = survey(raw, row)
-            sources.append(SourceCounts(name_here, recorded, surveyed, reported))
-            if name_here not in names:
-                names.append(name_here)
-            here = _population(raw, row)
-            if here is not None:
-                if route is not None and here != route:
-                    raise raw.error(row, POP_LOW, f"the population route differs from {raw.where(route_row or 0)} of the same stratum; give it once")
-                route, route_row = here, row
-        strata.append(ReportingStratum(sources=tuple(sources), stratum=stratum, population=route))
+    strata = [_read_stratum(raw, dict(zip(by, key, strict=True)), rows, names) for key, rows in groups.items()]
     if population is not None or prevalence is not None:
         strata = [_with_cli_population(raw.source, strata, population, prevalence)]
     data = ReportingData(
@@ -339,6 +303,50 @@ def read_reporting(
         sha256=raw.sha256,
     )
     return data
+
+
+def _read_stratum(raw: RawTable, stratum: dict[str, str], rows: list[int], names: list[str]) -> ReportingStratum:
+    """One stratum's rows: its sources' counts and surveys and its population route (given once).
+
+    Appends source names not seen before to ``names`` (the order of first appearance in the file).
+    """
+    has_source = SOURCE in raw.frame.columns
+    sources: list[SourceCounts] = []
+    seen: dict[str, int] = {}
+    route: PopulationRoute | None = None
+    route_row: int | None = None
+    for row in rows:
+        name_here = raw.frame[SOURCE].iloc[row] if has_source else DEFAULT_SOURCE
+        if has_source and name_here == "":
+            raise raw.error(row, SOURCE, "the source name is missing (e.g. police, ngo)")
+        if name_here in seen:
+            raise raw.error(row, None, _repeated_row(raw, stratum, name_here, seen[name_here], has_source))
+        seen[name_here] = row
+        recorded = whole(raw, row, RECORDED, "counts must be whole numbers >= 0 (incidents or victims in the records)")
+        if recorded is None:
+            raise raw.error(row, RECORDED, "the value is missing; give the recorded count (0 if none)")
+        surveyed, reported = survey(raw, row)
+        sources.append(SourceCounts(name_here, recorded, surveyed, reported))
+        if name_here not in names:
+            names.append(name_here)
+        here = _population(raw, row)
+        if here is not None:
+            if route is not None and here != route:
+                raise raw.error(row, POP_LOW, f"the population route differs from {raw.where(route_row or 0)} of the same stratum; give it once")
+            route, route_row = here, row
+    return ReportingStratum(sources=tuple(sources), stratum=stratum, population=route)
+
+
+def _repeated_row(raw: RawTable, stratum: dict[str, str], name_here: str, first_row: int, has_source: bool) -> str:
+    """The message for a second row of the same source (or stratum) as ``first_row``."""
+    where = f" in stratum {', '.join(f'{k}={v}' for k, v in stratum.items())}" if stratum else ""
+    first = raw.where(first_row)
+    if has_source:
+        return f"source '{name_here}'{where} already appears on {first}; give each source once per stratum"
+    if stratum:
+        return f"a second row for stratum {where[12:]} (the first is on {first}); give each stratum once"
+    return (f"a second row (the first is on {first}); without --by the file holds one stratum: pass --by "
+            "for the columns that name strata, or a 'source' column for several sources")
 
 
 def _with_cli_population(

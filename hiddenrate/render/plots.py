@@ -259,55 +259,84 @@ def plot_trend_panels(result: Result, ax: Any = None) -> tuple[Any, Any]:
     several = len(groups) > 1
     surveyed: set[float] = set()
     for i, (series, members) in enumerate(groups.items()):
-        color = f"C{i % 10}"
-        name = ", ".join(series)
-        members = sorted(members, key=lambda s: position.get(str(s.stratum[column]), 0.0))
-        total_rows, rate_rows, recorded, survey_points = [], [], [], []
-        for stratum in members:
-            x = position.get(str(stratum.stratum[column]))
-            if x is None:
-                continue
-            if _observed_shown(result, stratum) and not _too_small(result, stratum.observed):
-                recorded.append((x, stratum.observed))
-            total = stratum.quantity("total")
-            if total is not None and not _too_small(result, total.median()):
-                low, high = total.interval(level, result.interval_kind)
-                total_rows.append((x, float(total.median() or 0.0), np.nan if low is None or _too_small(result, low) else low,
-                                   np.nan if high is None else high))
-            rate = stratum.quantity(rate_name)
-            if rate is not None and _observed_shown(result, stratum):
-                low, high = rate.interval(level, result.interval_kind)
-                rate_rows.append((x, float(rate.median() or 0.0), np.nan if low is None else low, np.nan if high is None else high))
-            key = (*series, str(stratum.stratum[column]))
-            if key in surveys:
-                surveyed.add(x)
-                rate_of_survey = surveys[key]
-                if rate_of_survey is not None and _observed_shown(result, stratum):
-                    survey_points.append((x, rate_of_survey))
-        if total_rows:
-            xs, mids, lows, highs = (list(v) for v in zip(*total_rows, strict=True))
-            upper.fill_between(xs, lows, highs, color=color, alpha=0.18, lw=0,
-                               label=None if several else f"{100 * level:g}% interval")
-            upper.plot(xs, mids, "o-", color=color, ms=4, label=name if several else "estimated total")
-        if recorded:
-            xs, ys = (list(v) for v in zip(*recorded, strict=True))
-            upper.plot(xs, ys, "x--", color=color if several else "C3", alpha=0.8, lw=1,
-                       label=None if several else "recorded")
-        if lower is not None and rate_rows:
-            xs, mids, lows, highs = (list(v) for v in zip(*rate_rows, strict=True))
-            lower.fill_between(xs, lows, highs, color=color, alpha=0.18, lw=0)
-            lower.plot(xs, mids, "o-", color=color, ms=4,
-                       label=None if several else "reporting rate" if rate_name == "reporting_rate" else "share recorded")
-        if lower is not None and survey_points:
-            xs, ys = (list(v) for v in zip(*survey_points, strict=True))
-            lower.plot(xs, ys, "o", mfc="none", color=color, ms=6, ls="none", label=None if several else "survey")
+        rows = _trend_series_rows(result, series, members, column, position, rate_name, surveys, level, surveyed)
+        _draw_trend_series(upper, lower, rows, f"C{i % 10}", ", ".join(series), several, level, rate_name)
+    _label_trend_axes(upper, lower, column, labels, times, surveyed, unit, level, rate_name,
+                      ncol=3 if not several else min(len(groups), 4), several=several)
+    return upper, lower
+
+
+_Rows = tuple[list[tuple[float, float, float, float]], list[tuple[float, float, float, float]],
+              list[tuple[float, float]], list[tuple[float, float]]]
+
+
+def _trend_series_rows(result: Result, series: tuple[str, ...], members: list[StratumEstimate], column: str,
+                       position: dict[str, float], rate_name: str, surveys: dict[tuple[str, ...], float | None],
+                       level: float, surveyed: set[float]) -> _Rows:
+    """One series' points, period by period: totals and rates (x, median, low, high), recorded
+    counts and survey rates (x, value). Adds the periods that have a survey to ``surveyed``."""
+    members = sorted(members, key=lambda s: position.get(str(s.stratum[column]), 0.0))
+    total_rows: list[tuple[float, float, float, float]] = []
+    rate_rows: list[tuple[float, float, float, float]] = []
+    recorded: list[tuple[float, float]] = []
+    survey_points: list[tuple[float, float]] = []
+    for stratum in members:
+        x = position.get(str(stratum.stratum[column]))
+        if x is None:
+            continue
+        if _observed_shown(result, stratum) and not _too_small(result, stratum.observed):
+            recorded.append((x, stratum.observed))
+        total = stratum.quantity("total")
+        if total is not None and not _too_small(result, total.median()):
+            low, high = total.interval(level, result.interval_kind)
+            total_rows.append((x, float(total.median() or 0.0), np.nan if low is None or _too_small(result, low) else low,
+                               np.nan if high is None else high))
+        rate = stratum.quantity(rate_name)
+        if rate is not None and _observed_shown(result, stratum):
+            low, high = rate.interval(level, result.interval_kind)
+            rate_rows.append((x, float(rate.median() or 0.0), np.nan if low is None else low, np.nan if high is None else high))
+        key = (*series, str(stratum.stratum[column]))
+        if key in surveys:
+            surveyed.add(x)
+            rate_of_survey = surveys[key]
+            if rate_of_survey is not None and _observed_shown(result, stratum):
+                survey_points.append((x, rate_of_survey))
+    return total_rows, rate_rows, recorded, survey_points
+
+
+def _draw_trend_series(upper: Any, lower: Any, rows: _Rows, color: str, name: str, several: bool, level: float,
+                       rate_name: str) -> None:
+    """Draw one series: total band and line and recorded counts above, rate band and surveys below."""
+    total_rows, rate_rows, recorded, survey_points = rows
+    if total_rows:
+        xs, mids, lows, highs = (list(v) for v in zip(*total_rows, strict=True))
+        upper.fill_between(xs, lows, highs, color=color, alpha=0.18, lw=0,
+                           label=None if several else f"{100 * level:g}% interval")
+        upper.plot(xs, mids, "o-", color=color, ms=4, label=name if several else "estimated total")
+    if recorded:
+        xs, ys = (list(v) for v in zip(*recorded, strict=True))
+        upper.plot(xs, ys, "x--", color=color if several else "C3", alpha=0.8, lw=1,
+                   label=None if several else "recorded")
+    if lower is not None and rate_rows:
+        xs, mids, lows, highs = (list(v) for v in zip(*rate_rows, strict=True))
+        lower.fill_between(xs, lows, highs, color=color, alpha=0.18, lw=0)
+        lower.plot(xs, mids, "o-", color=color, ms=4,
+                   label=None if several else "reporting rate" if rate_name == "reporting_rate" else "share recorded")
+    if lower is not None and survey_points:
+        xs, ys = (list(v) for v in zip(*survey_points, strict=True))
+        lower.plot(xs, ys, "o", mfc="none", color=color, ms=6, ls="none", label=None if several else "survey")
+
+
+def _label_trend_axes(upper: Any, lower: Any, column: str, labels: list[str], times: list[float], surveyed: set[float],
+                      unit: str, level: float, rate_name: str, *, ncol: int, several: bool) -> None:
+    """Axes, titles, period ticks and legends of the trend panels; "no survey" under periods without one."""
     upper.set_ylim(0, None)
     upper.yaxis.set_major_formatter(_thousands())
     upper.set_ylabel(unit)
     upper.set_title(f"Recorded and estimated total by {column} (median and {100 * level:g}% interval)"
                     + (" -- x: recorded" if several else ""), fontsize=10)
     if upper.get_legend_handles_labels()[0]:
-        upper.legend(fontsize=8, frameon=False, loc="best", ncol=3 if not several else min(len(groups), 4))
+        upper.legend(fontsize=8, frameon=False, loc="best", ncol=ncol)
     bottom = lower if lower is not None else upper
     step = max(1, int(np.ceil(len(labels) / 12)))
     bottom.set_xticks(times[::step])
@@ -326,7 +355,6 @@ def plot_trend_panels(result: Result, ax: Any = None) -> tuple[Any, Any]:
                            fontsize=7, color="0.35")
         if not several and lower.get_legend_handles_labels()[0]:
             lower.legend(fontsize=8, frameon=False, loc="best", ncol=2)
-    return upper, lower
 
 
 def _message(ax: Any, text: str) -> Any:

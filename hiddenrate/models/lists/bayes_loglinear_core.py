@@ -423,9 +423,6 @@ class LoglinearSampler:
             If a draw of :math:`e^\alpha` is not finite or exceeds 1e18: the posterior of N is
             then unbounded (typically lists that never overlap, under the flat intercept prior).
         """
-        import arviz
-        import nutpie
-
         table = _check_counts(counts, self._k)
         observed = table[1:]
         n_observed = int(observed.sum())
@@ -455,6 +452,15 @@ class LoglinearSampler:
             hidden=(dims, hidden),
             total=(dims, hidden + np.int64(n_observed)),
         )
+        return self._inference_data(posterior, idata.sample_stats, observed, compiled, seed=seed, draws=draws,
+                                    tune=tune, chains=chains)
+
+    def _inference_data(self, posterior: Any, sample_stats: Any, observed: np.ndarray, compiled: Any, *, seed: int,
+                        draws: int, tune: int, chains: int) -> arviz.InferenceData:
+        """The result: the posterior with its provenance in ``attrs``, nutpie's statistics, the counts."""
+        import arviz
+        import nutpie
+
         posterior.attrs.update(
             {
                 "model": "bayes_loglinear",
@@ -476,6 +482,6 @@ class LoglinearSampler:
         )
         return arviz.InferenceData(
             posterior=posterior,
-            sample_stats=idata.sample_stats,
+            sample_stats=sample_stats,
             observed_data=observed_data.observed_data,
         )

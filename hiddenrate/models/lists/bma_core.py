@@ -71,10 +71,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 from scipy.special import gammaln
 
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
+from hiddenrate.models.lists.bma_grid import MAX_AUTO_GRID, choose_grid_end, coarse_pass, fine_pass, logsumexp
 from hiddenrate.models.lists.decomposable import (
     MAX_LISTS,
     GraphLogJoint,
@@ -100,17 +100,9 @@ GRAPH_PRIOR_CHOICES = ("uniform",)
 
 #: Default bound on the posterior mass beyond the end of an automatic grid.
 DEFAULT_TAIL_TOL = 1e-6
-#: Longest automatic grid (values of N). Past it the tail mass is reported, not forced down.
-MAX_AUTO_GRID = 1 << 21
 #: Longest grid accepted through ``n_max``.
 MAX_GRID = 10_000_000
 
-_INTEGER_NODES = 32  # coarse pass: missing counts 0..31 exactly, then log-spaced nodes
-_TAIL_STEP = 0.02  # trapezoid step in log N of the tail integrals past the grid
-_FAR_STEP = 0.1  # step in log N of the far nodes (where the summand is nearly a power law)
-_FAR_END = 1e10  # last quadrature node (float lgamma keeps ~1e-3 nats there)
-_BLOCK = 1 << 15  # grid values per block (bounded memory)
-_GRAPH_CHUNK = 2048  # graphs per block in the coarse pass
 _PRUNE_SAFETY = 5.0  # nats of slack for the coarse estimate of each graph's mass
 
 
@@ -353,43 +345,6 @@ def tail_exponents(
     return terms.exponents.copy()
 
 
-# -------------------------------------------------------------------- quadrature
-
-
-def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
-    """log(sum(exp(values))) along an axis (-inf where all are -inf), without warnings or
-    scipy's array-API overhead."""
-    peak = values.max(axis=axis, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    total = np.exp(values - peak).sum(axis=axis, keepdims=True)
-    with np.errstate(divide="ignore"):
-        return np.squeeze(np.log(total) + peak, axis=axis)
-
-
-def _trapezoid_weights(u: np.ndarray) -> np.ndarray:
-    weights = np.zeros_like(u)
-    if len(u) > 1:
-        gaps = np.diff(u)
-        weights[:-1] += gaps / 2.0
-        weights[1:] += gaps / 2.0
-    return weights
-
-
-def _log_nodes(start: float, n: int, step: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """Log-spaced nodes from ``start`` outward and their trapezoid weights in ``u = log x``.
-
-    Step ``step`` up to ``reach (n + start)``, then ``_FAR_STEP`` up to ``_FAR_END`` (or
-    100 times further, if that is further). Past ``30 (n + start)`` the summand is a power
-    of ``x`` to within a few per cent, smooth enough for the wide step.
-    """
-    middle = max(start * math.e, reach * (n + start))
-    end = max(_FAR_END, 100.0 * middle)
-    fine = np.arange(0.0, math.log(middle / start), step)
-    far = np.arange(fine[-1] + _FAR_STEP, math.log(end / start) + _FAR_STEP / 2, _FAR_STEP)
-    u = np.concatenate([fine, far])
-    return start * np.exp(u), _trapezoid_weights(u)
-
-
 # ------------------------------------------------------------------------ main API
 
 
@@ -459,26 +414,40 @@ def bma_posterior(
 
     Notes
     -----
-    ``tail_mass`` is accurate to about 1e-4 of itself when the grid ends inside the bulk of
-    the posterior (a small ``n_max``) and better in the far tail (checked against sums over
-    every integer to :math:`10^6` in the tests).
-
-    (1) Coarse pass: every graph on the missing counts 0..31 and on nodes spaced
-    :math:`\\min(0.02, n^{-1/2})` in :math:`\\log N` out to :math:`10^{10}`, giving each
-    graph's total mass and the posterior mass beyond every node. (2) Graphs whose mass is
-    below :math:`e^{-5}\\, 10^{-12} / G` of the total are dropped (together below
-    :math:`10^{-12}`; the node spacing resolves any graph whose posterior of :math:`\\log N`
-    is wider than about a tenth of it). (3) The grid end is the first node with less than ``tail_tol``
-    beyond it. (4) Fine pass: the surviving graphs on the grid (as above) and on nodes
-    from the grid's end outward, which give the mass beyond it. Sums over :math:`N` beyond
-    the exact region use the midpoint rule :math:`\\sum_{m > M} f(m) \\approx
-    \\int_{M + 1/2}^\\infty f`.
+    The computation (coarse pass, dropping negligible graphs, grid end, fine pass) and the
+    accuracy of ``tail_mass`` are set out in :mod:`hiddenrate.models.lists.bma_grid`.
     """
     terms, prior = _prepare(counts, k, delta, prior_n, n_max, graph_prior)
     if not 0.0 < tail_tol < 1.0:
         raise ModelError(f"tail_tol must be between 0 and 1, not {tail_tol}")
-    n = terms.n
+    _check_grid_end(terms, prior, n_max, k)
     bounded = prior.kind == "uniform" and n_max is not None
+    survivors, last_missing, n_graphs = _coarse_grid(terms, n_max, tail_tol, bounded)
+    fine = _fine_grid(terms, survivors, last_missing, n_max, tail_tol, interpolate, bounded)
+    return _posterior(terms, prior, k, survivors, fine, min_graph_prob, n_graphs=n_graphs)
+
+
+def _coarse_grid(terms: GraphLogJoint, n_max: int | None, tail_tol: float, bounded: bool
+                 ) -> tuple[np.ndarray, int, int]:
+    """Steps 1-3 of :mod:`~hiddenrate.models.lists.bma_grid`: the graphs worth evaluating on the
+    fine grid, the grid's last missing count, and how many graphs there are."""
+    n = terms.n
+    bound = int(n_max) - n if bounded and n_max is not None else None
+    log_mass, log_node_total, log_remainder_total, nodes = coarse_pass(terms, min(0.02, 1.0 / math.sqrt(n)), bound)
+    log_evidence = float(logsumexp(log_mass, axis=0))
+    threshold = log_evidence + math.log(1e-12 / len(log_mass)) - _PRUNE_SAFETY
+    survivors = np.flatnonzero(log_mass >= threshold)
+    if n_max is not None:
+        last_missing = int(n_max) - n
+    else:
+        last_missing = choose_grid_end(nodes, log_node_total, log_remainder_total,
+                                       log_evidence + math.log(tail_tol))
+    return survivors, last_missing, len(log_mass)
+
+
+def _check_grid_end(terms: GraphLogJoint, prior: _PriorN, n_max: int | None, k: int) -> None:
+    """Reject an ``n_max`` below the data or too long, and a flat prior whose posterior is improper."""
+    n = terms.n
     if n_max is not None:
         if int(n_max) != n_max or n_max < n:
             raise ModelError(f"n_max must be a whole number >= the {n} people observed, not {n_max}")
@@ -492,36 +461,46 @@ def bma_posterior(
             "which does not sum; give n_max (a flat prior on n..n_max), use prior_n='inverse', "
             "or a larger delta"
         )
-    coarse_step = min(0.02, 1.0 / math.sqrt(n))
+
+
+@dataclass(frozen=True)
+class _FineGrid:
+    """The fine pass on the chosen grid: unnormalised log pmf, each graph's log mass, the
+    normalising constant over all N and the share of it beyond the grid."""
+
+    log_pmf: np.ndarray
+    graph_log_mass: np.ndarray
+    last_missing: int
+    log_total: float
+    tail_mass: float
+
+
+def _fine_grid(terms: GraphLogJoint, survivors: np.ndarray, last_missing: int, n_max: int | None,
+               tail_tol: float, interpolate: bool, bounded: bool) -> _FineGrid:
+    """Evaluate the surviving graphs on missing = 0..last_missing; an automatic grid (no
+    ``n_max``) is lengthened, at most 5 times, until the mass beyond it is below ``tail_tol``."""
+    n = terms.n
     fine_step = min(0.005, 0.25 / math.sqrt(n))
-    bound = int(n_max) - n if bounded and n_max is not None else None
-
-    log_mass, log_node_total, log_remainder_total, nodes = _coarse_pass(terms, coarse_step, bound)
-    n_all = len(log_mass)
-    log_evidence = float(_logsumexp(log_mass, axis=0))
-    threshold = log_evidence + math.log(1e-12 / n_all) - _PRUNE_SAFETY
-    survivors = np.flatnonzero(log_mass >= threshold)
-
-    if n_max is not None:
-        last_missing = int(n_max) - n
-    else:
-        last_missing = _choose_grid_end(nodes, log_node_total, log_remainder_total,
-                                        log_evidence + math.log(tail_tol))
     dense_end = math.ceil(1.0 / fine_step) if interpolate else None
     for _attempt in range(6):
-        log_pmf, graph_log_mass, graph_log_tail = _fine_pass(
+        log_pmf, graph_log_mass, graph_log_tail = fine_pass(
             terms, survivors, last_missing, fine_step, dense_end, with_tail=not bounded
         )
-        log_tail = float(_logsumexp(graph_log_tail, axis=0))
-        log_total = float(np.logaddexp(_logsumexp(log_pmf, axis=0), log_tail))
+        log_tail = float(logsumexp(graph_log_tail, axis=0))
+        log_total = float(np.logaddexp(logsumexp(log_pmf, axis=0), log_tail))
         tail_mass = math.exp(log_tail - log_total)
         if n_max is not None or tail_mass <= tail_tol or last_missing + 1 >= MAX_AUTO_GRID:
             break
         growth = (tail_mass / tail_tol) ** 1.1
         last_missing = min(MAX_AUTO_GRID - 1, math.ceil((last_missing + n) * growth) - n)
+    return _FineGrid(log_pmf, graph_log_mass, last_missing, log_total, tail_mass)
 
-    pmf = np.exp(log_pmf - log_total)
-    graph_probs_all = np.exp(graph_log_mass - _logsumexp(graph_log_mass, axis=0))
+
+def _posterior(terms: GraphLogJoint, prior: _PriorN, k: int, survivors: np.ndarray, fine: _FineGrid,
+               min_graph_prob: float, n_graphs: int) -> BMAPosterior:
+    """Normalise the fine pass into the pmf over N, graph probabilities and edge probabilities."""
+    pmf = np.exp(fine.log_pmf - fine.log_total)
+    graph_probs_all = np.exp(fine.graph_log_mass - logsumexp(fine.graph_log_mass, axis=0))
     order = np.argsort(-graph_probs_all, kind="stable")
     listed = order[graph_probs_all[order] >= min_graph_prob]
     all_graphs = decomposable_graphs(k)
@@ -530,7 +509,7 @@ def bma_posterior(
         for i, j in all_graphs[index]:
             edge_probs[i, j] += prob
     edge_probs = edge_probs + edge_probs.T
-    totals = np.arange(n, n + last_missing + 1, dtype=np.int64)
+    totals = np.arange(terms.n, terms.n + fine.last_missing + 1, dtype=np.int64)
     graph_probs = graph_probs_all[listed]
     for array in (totals, pmf, edge_probs, graph_probs):
         array.setflags(write=False)
@@ -542,133 +521,7 @@ def bma_posterior(
         edge_probs=edge_probs,
         delta=float(terms.alpha_total / (1 << k)),
         prior_n=prior.description,
-        tail_mass=tail_mass,
-        n_graphs=n_all,
+        tail_mass=fine.tail_mass,
+        n_graphs=n_graphs,
         n_evaluated=len(survivors),
     )
-
-
-def _coarse_pass(terms: GraphLogJoint, step: float, bound: int | None
-                 ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
-    """Every graph's log mass, the log of the summed tail integrand at each node and the
-    summed log remainder past the last node. ``bound``: last missing count (flat prior)."""
-    integers = np.arange(_INTEGER_NODES, dtype=float)
-    nodes, weights = _log_nodes(_INTEGER_NODES - 0.5, terms.n, step, 1e3)
-    if bound is not None:
-        integers = integers[integers <= bound]
-        keep = nodes <= bound + 0.5
-        nodes, weights = nodes[keep], _trapezoid_weights(np.log(nodes[keep]))
-    grid = np.concatenate([integers, nodes])
-    n_exact = len(integers)
-    # sum over integers, trapezoid in log x over the nodes: one weight vector
-    quadrature = np.concatenate([np.ones(n_exact), nodes * weights])
-    n_all = terms.coefficients.shape[0]
-    log_mass = np.empty(n_all)
-    node_total = np.zeros(len(nodes))
-    node_reference = -np.inf
-    remainders = np.full(n_all, -np.inf)
-    for first in range(0, n_all, _GRAPH_CHUNK):
-        rows = slice(first, min(first + _GRAPH_CHUNK, n_all))
-        values = terms(grid, rows)
-        peaks = values.max(axis=1)
-        scaled = np.exp(values - peaks[:, None])
-        mass = np.log(scaled @ quadrature) + peaks
-        if bound is not None:
-            log_mass[rows] = mass
-            continue
-        # power-law remainder past the last node, in u = log x: f x / |beta + 1|
-        remainders[rows] = values[:, -1] + math.log(nodes[-1]) - np.log(-(terms.exponents[rows] + 1.0))
-        log_mass[rows] = np.logaddexp(mass, remainders[rows])
-        chunk_reference = float(peaks.max())
-        if chunk_reference > node_reference:
-            node_total *= math.exp(node_reference - chunk_reference) if np.isfinite(node_reference) else 0.0
-            node_reference = chunk_reference
-        node_total += np.exp(peaks - node_reference) @ scaled[:, n_exact:]
-    if bound is not None:
-        return log_mass, np.empty(0), -np.inf, nodes
-    with np.errstate(divide="ignore"):  # nodes far out can underflow to zero
-        log_node_total = np.log(node_total * nodes) + node_reference
-    return log_mass, log_node_total, float(_logsumexp(remainders, axis=0)), nodes
-
-
-def _choose_grid_end(nodes: np.ndarray, log_node_total: np.ndarray,
-                     log_remainder_total: float, log_target: float) -> int:
-    """Smallest coarse node whose tail integral (all graphs) is below the target, as a
-    missing count; capped so that the grid has at most ``MAX_AUTO_GRID`` values."""
-    gaps = np.diff(np.log(nodes))
-    pieces = np.logaddexp(log_node_total[:-1], log_node_total[1:]) + np.log(gaps / 2.0)
-    reversed_pieces = np.concatenate([[log_remainder_total], pieces[::-1]])
-    tails = np.logaddexp.accumulate(reversed_pieces)[::-1]  # tails[i]: integral from nodes[i]
-    below = np.flatnonzero(tails <= log_target)
-    if len(below) == 0:
-        return MAX_AUTO_GRID - 1
-    return int(min(MAX_AUTO_GRID - 1, max(_INTEGER_NODES, math.ceil(nodes[below[0]]))))
-
-
-def _fine_pass(terms: GraphLogJoint, survivors: np.ndarray, last_missing: int, step: float,
-               dense_end: int | None, with_tail: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Log of the unnormalised pmf on missing = 0..last_missing, each survivor's log mass
-    (grid and beyond) and log mass beyond the grid.
-
-    Missing counts below ``dense_end`` (all, if ``None``) are evaluated exactly; the rest
-    by a cubic spline in ``log N`` through nodes ``step`` apart.
-    """
-    n_grid = last_missing + 1
-    n_exact = n_grid if dense_end is None else min(n_grid, dense_end)
-    if n_exact < n_grid:
-        start, stop = n_exact - 0.5, last_missing + 0.5
-        u = np.linspace(math.log(start), math.log(stop), math.ceil(math.log(stop / start) / step) + 1)
-        body_nodes, body_weights = np.exp(u), _trapezoid_weights(u)
-    else:
-        u = body_nodes = body_weights = np.empty(0)
-    if with_tail:
-        tail_nodes, tail_weights = _log_nodes(last_missing + 0.5, terms.n, _TAIL_STEP, 30.0)
-    else:
-        tail_nodes = tail_weights = np.empty(0)
-    n_body = len(body_nodes)
-    # Columns: exact integers (in blocks), then spline nodes, then tail nodes.
-    blocks = [np.arange(b, min(b + _BLOCK, n_exact), dtype=float) for b in range(0, n_exact, _BLOCK)]
-    blocks.append(np.concatenate([body_nodes, tail_nodes]))
-    grid_quadrature = [np.ones(len(b)) for b in blocks[:-1]]
-    grid_quadrature.append(np.concatenate([body_nodes * body_weights, np.zeros(len(tail_nodes))]))
-    tail_quadrature = np.concatenate([np.zeros(n_body), tail_nodes * tail_weights])
-    mixture = [np.zeros(len(b)) for b in blocks]
-    reference = -np.inf
-    graph_grid = np.zeros(len(survivors))
-    graph_tail = np.zeros(len(survivors))
-    graph_peak = np.full(len(survivors), -np.inf)
-    remainders = np.full(len(survivors), -np.inf)
-    chunk = max(1, _GRAPH_CHUNK // 2)
-    for first in range(0, len(survivors), chunk):
-        part = slice(first, min(first + chunk, len(survivors)))
-        rows = survivors[part]
-        for index, columns in enumerate(blocks):
-            if len(columns) == 0:
-                continue
-            values = terms(columns, rows)
-            peaks = values.max(axis=1)
-            new_peak = np.maximum(graph_peak[part], peaks)
-            rescale = np.exp(graph_peak[part] - new_peak)
-            scaled = np.exp(values - new_peak[:, None])
-            graph_grid[part] = graph_grid[part] * rescale + scaled @ grid_quadrature[index]
-            graph_tail[part] = graph_tail[part] * rescale
-            if index == len(blocks) - 1 and with_tail:
-                graph_tail[part] += scaled @ tail_quadrature
-                remainders[part] = values[:, -1] + math.log(tail_nodes[-1]) - np.log(-(terms.exponents[rows] + 1.0))
-            graph_peak[part] = new_peak
-            top = float(new_peak.max())
-            if top > reference:
-                for column_sums in mixture:
-                    column_sums *= math.exp(reference - top) if np.isfinite(reference) else 0.0
-                reference = top
-            mixture[index] += np.exp(new_peak - reference) @ scaled
-    with np.errstate(divide="ignore"):  # masses that underflow are -inf in log
-        graph_log_tail = np.logaddexp(np.log(graph_tail) + graph_peak, remainders)
-        graph_log_mass = np.logaddexp(np.log(graph_grid) + graph_peak, graph_log_tail)
-        log_mixture = [np.log(column_sums) + reference for column_sums in mixture]
-    log_pmf = np.empty(n_grid)
-    log_pmf[:n_exact] = np.concatenate(log_mixture[:-1]) if n_exact else np.empty(0)
-    if n_body:
-        spline = CubicSpline(u, log_mixture[-1][:n_body])
-        log_pmf[n_exact:] = spline(np.log(np.arange(n_exact, n_grid, dtype=float)))
-    return log_pmf, graph_log_mass, graph_log_tail

@@ -370,15 +370,7 @@ def selection_bootstrap(counts: np.ndarray, k: int, *, replicates: int = DEFAULT
     included = np.vstack([first_terms, included])
     boot = estimates[:replicates]
     jack = estimates[replicates:]
-    weights = observed[nonzero]
-    finite = np.isfinite(jack)
-    if finite.sum() >= 2:
-        mean = float(np.sum(weights[finite] * jack[finite]) / weights[finite].sum())
-        deviation = mean - jack[finite]
-        spread = float(np.sum(weights[finite] * deviation**2))
-        acceleration = float(np.sum(weights[finite] * deviation**3) / (6 * spread**1.5)) if spread > 0 else 0.0
-    else:
-        acceleration = 0.0
+    acceleration = _jackknife_acceleration(jack, observed[nonzero])
     finite_boot = boot[np.isfinite(boot)]
     share_below = float(np.mean(finite_boot < estimate)) if finite_boot.size else 0.5
     z0 = float(ndtri(min(max(share_below, 0.5 / max(finite_boot.size, 1)), 1 - 0.5 / max(finite_boot.size, 1))))
@@ -397,6 +389,20 @@ def selection_bootstrap(counts: np.ndarray, k: int, *, replicates: int = DEFAULT
         failed=int((~np.isfinite(boot)).sum()),
         jackknife=jack,
     )
+
+
+def _jackknife_acceleration(jack: np.ndarray, weights: np.ndarray) -> float:
+    """BCa acceleration from the jackknife estimates, each weighted by the count of its cell
+    (the tables with one person removed from that cell); 0 with fewer than 2 finite estimates."""
+    finite = np.isfinite(jack)
+    if finite.sum() >= 2:
+        mean = float(np.sum(weights[finite] * jack[finite]) / weights[finite].sum())
+        deviation = mean - jack[finite]
+        spread = float(np.sum(weights[finite] * deviation**2))
+        acceleration = float(np.sum(weights[finite] * deviation**3) / (6 * spread**1.5)) if spread > 0 else 0.0
+    else:
+        acceleration = 0.0
+    return acceleration
 
 
 def _terms(pairs: Terms, row: np.ndarray) -> Terms:

@@ -368,22 +368,10 @@ class LatentClassSampler:
         """
         import arviz
         observed = _check_counts(counts, self.k)
-        check_sampler(sampler)
-        survey_rows = _check_surveys(surveys, self.k)
-        if survey_rows and sampler != "gibbs-hmc":
-            raise ModelError("surveys need the gibbs-hmc sampler")
+        survey_rows, ladder = _check_options(self.k, sampler, surveys, tempering, draws=draws, tune=tune,
+                                             chains=chains, thin=thin, leapfrog=leapfrog)
         from hiddenrate.models.sampling import latent_class_gibbs
 
-        try:
-            ladder = latent_class_gibbs.check_ladder((1.0,) if tempering is None else tempering)
-        except ValueError as err:
-            raise ModelError(str(err)) from None
-        if ladder != (1.0,) and sampler != "gibbs-hmc":
-            raise ModelError("tempering needs the gibbs-hmc sampler")
-        for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("thin", thin, 1),
-                                 ("leapfrog", leapfrog, 0)):
-            if int(value) != value or value < low:
-                raise ModelError(f"{name} must be a whole number >= {low}, got {value!r}")
         sampler_seed, hidden_seed, alpha_seed, prior_seed = np.random.SeedSequence(seed).spawn(4)
         if sampler == "nuts":
             posterior, sample_stats, attrs = self._nuts(observed, int(draws), int(tune), int(chains), sampler_seed,
@@ -497,3 +485,27 @@ def last_class_share(idata: Any) -> float | None:
         return None
     weights = np.asarray(posterior["class_weight"].values, dtype=float)
     return float(np.mean(weights[..., -1])) if weights.shape[-1] > 1 else None
+
+
+def _check_options(k: int, sampler: str, surveys: Mapping[int, tuple[int, int]] | None, tempering: Any, *,
+                   draws: int, tune: int, chains: int, thin: int,
+                   leapfrog: int) -> tuple[list[tuple[int, int, int]], tuple[float, ...]]:
+    """Check the sampling options together (surveys and tempering need Gibbs-HMC); returns the
+    survey rows and the tempering ladder."""
+    check_sampler(sampler)
+    survey_rows = _check_surveys(surveys, k)
+    if survey_rows and sampler != "gibbs-hmc":
+        raise ModelError("surveys need the gibbs-hmc sampler")
+    from hiddenrate.models.sampling import latent_class_gibbs
+
+    try:
+        ladder = latent_class_gibbs.check_ladder((1.0,) if tempering is None else tempering)
+    except ValueError as err:
+        raise ModelError(str(err)) from None
+    if ladder != (1.0,) and sampler != "gibbs-hmc":
+        raise ModelError("tempering needs the gibbs-hmc sampler")
+    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("thin", thin, 1),
+                             ("leapfrog", leapfrog, 0)):
+        if int(value) != value or value < low:
+            raise ModelError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return survey_rows, ladder

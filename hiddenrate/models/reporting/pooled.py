@@ -347,9 +347,6 @@ class PooledSampler:
         EstimationError
             A drawn unrecorded mean is not finite or above 1e15.
         """
-        import arviz
-        import nutpie
-
         recorded, surveyed, reported = (np.asarray(x, dtype=np.int64) for x in (recorded, surveyed, reported))
         if recorded.shape != (self.n_strata,) or surveyed.shape != recorded.shape or reported.shape != recorded.shape:
             raise ModelError(f"the pooled model was built for {self.n_strata} strata; got counts of shape {recorded.shape}")
@@ -378,6 +375,17 @@ class PooledSampler:
             total_all=(("chain", "draw"), total.sum(axis=2)),
             reporting_rate_all=(("chain", "draw"), (incidence * rate).sum(axis=2) / incidence.sum(axis=2)),
         )
+        return self._inference_data(posterior, idata.sample_stats, compiled, labels, (recorded, surveyed, reported),
+                                    seed=seed, draws=draws, tune=tune, chains=chains, target_accept=target_accept)
+
+    def _inference_data(self, posterior: Any, sample_stats: Any, compiled: Any, labels: list[str],
+                        counts: tuple[np.ndarray, np.ndarray, np.ndarray], *, seed: int, draws: int, tune: int,
+                        chains: int, target_accept: float) -> arviz.InferenceData:
+        """The result: the posterior with its strata and provenance, nutpie's statistics, the counts."""
+        import arviz
+        import nutpie
+
+        recorded, surveyed, reported = counts
         posterior = posterior.assign_coords(stratum=labels)
         posterior.attrs.update(
             {
@@ -397,7 +405,7 @@ class PooledSampler:
             coords={"stratum": labels},
             dims={name: ["stratum"] for name in ("recorded", "surveyed", "reported")},
         )
-        return arviz.InferenceData(posterior=posterior, sample_stats=idata.sample_stats, observed_data=observed.observed_data)
+        return arviz.InferenceData(posterior=posterior, sample_stats=sample_stats, observed_data=observed.observed_data)
 
 
 def simulate(

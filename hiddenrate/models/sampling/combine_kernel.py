@@ -58,11 +58,10 @@ _KERNELS_LOCK = threading.Lock()
 def _make_python_kernel(k: int, terms: Any) -> Any:
     """The log density and gradient as ``f(x, scalars, counts, surveyed, reported, grad) -> logp``.
 
-    ``scalars`` holds the first 11 entries of :data:`DATA_NAMES` in that order (the odds-ratio
-    prior's ignored without terms). Numba-compatible.
+    ``scalars``: the first 11 entries of :data:`DATA_NAMES`, in order (the odds-ratio prior's
+    ignored without terms). Numba-compatible.
     """
     from hiddenrate.core.design import design_matrix, patterns
-
     design = np.ascontiguousarray(design_matrix(k, terms)[:, 1:], dtype=np.float64)  # row 0: on no list
     on = np.ascontiguousarray(patterns(k), dtype=np.float64)  # (cells, k)
     n_cells, n_theta = design.shape

@@ -42,6 +42,28 @@ Gradient. With :math:`n = \sum_{c \ne 0} n_c`, :math:`q_c = \pi_c / (1 - \pi_0)`
 
     \partial_{x_l} = 1 - (a_\alpha + K - 1) \frac{u_l}{b_\alpha + S}
         + W_l \frac{u_l}{e^{u_l} - 1} - u_l \sum_{j > l} W_j .
+
+The sparse kernel (:func:`_make_sparse_kernel`)
+-----------------------------------------------
+``f(x, cells, cell_counts, survey_lists, survey_hits, survey_misses, grad) -> logp`` with
+``cells`` the observed cells with a positive count and ``cell_counts`` their counts. Instead of summing :math:`\pi_c` over all
+:math:`2^k - 1` observed cells, the probability of being seen is summed class by class,
+:math:`1 - \pi_0 = \sum_j w_j (1 - u_j)` with :math:`\log u_j = \sum_k \ell^-_{jk}` and
+:math:`1 - u_j = -\operatorname{expm1}(\log u_j)` (accurate when :math:`u_j` is near 1), so the
+cost is :math:`O(K k)` per occupied cell: the sparse 8-list New Orleans table has 19 of 255.
+With :math:`\rho_j = w_j (1 - u_j) / (1 - \pi_0)` the derivative of
+:math:`-n \log(1 - \pi_0)` is :math:`-n \rho_j` with respect to :math:`\log w_j` and
+:math:`-n\, w_j u_j \sigma(z_{jk}) / (1 - \pi_0)` with respect to :math:`z_{jk}`; an occupied
+cell adds :math:`n_c r_{cj}` and :math:`n_c r_{cj} (c_k - \sigma(z_{jk}))`. Used by the
+Gibbs-HMC sampler (:mod:`hiddenrate.models.sampling.latent_class_gibbs`); the tests check it against
+:func:`log_density_and_gradient`.
+
+Surveys (``survey_lists``, ``survey_hits``, ``survey_misses``: for each survey, the list it
+asks about and how many respondents were and were not on it) add
+:math:`h \log p_k + m \log(1 - p_k)` with :math:`p_k = \sum_j w_j \lambda_{jk}`, the share
+of the population on list k: a respondent is a draw from the population, whose class is
+unknown. Its derivatives are those of a cell that fixes only list k: responsibilities
+:math:`w_j \lambda_{jk} / p_k` (hits) and :math:`w_j (1 - \lambda_{jk}) / (1 - p_k)` (misses).
 """
 
 from __future__ import annotations
@@ -220,27 +242,12 @@ def _make_python_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
 
 
 def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, float]], jit: Any = _no_jit) -> Any:
-    r"""The same log density and gradient, visiting only the cells that hold people.
+    """numba kernel: the sampler's log density and gradient, visiting only the cells that hold people.
 
-    ``f(x, cells, cell_counts, survey_lists, survey_hits, survey_misses, grad) -> logp`` with
-    ``cells`` the observed cells with a positive count and ``cell_counts`` their counts. Instead of summing :math:`\pi_c` over all
-    :math:`2^k - 1` observed cells, the probability of being seen is summed class by class,
-    :math:`1 - \pi_0 = \sum_j w_j (1 - u_j)` with :math:`\log u_j = \sum_k \ell^-_{jk}` and
-    :math:`1 - u_j = -\operatorname{expm1}(\log u_j)` (accurate when :math:`u_j` is near 1), so the
-    cost is :math:`O(K k)` per occupied cell: the sparse 8-list New Orleans table has 19 of 255.
-    With :math:`\rho_j = w_j (1 - u_j) / (1 - \pi_0)` the derivative of
-    :math:`-n \log(1 - \pi_0)` is :math:`-n \rho_j` with respect to :math:`\log w_j` and
-    :math:`-n\, w_j u_j \sigma(z_{jk}) / (1 - \pi_0)` with respect to :math:`z_{jk}`; an occupied
-    cell adds :math:`n_c r_{cj}` and :math:`n_c r_{cj} (c_k - \sigma(z_{jk}))`. Used by the
-    Gibbs-HMC sampler (:mod:`hiddenrate.models.sampling.latent_class_gibbs`); the tests check it against
-    :func:`log_density_and_gradient`.
-
-    Surveys (``survey_lists``, ``survey_hits``, ``survey_misses``: for each survey, the list it
-    asks about and how many respondents were and were not on it) add
-    :math:`h \log p_k + m \log(1 - p_k)` with :math:`p_k = \sum_j w_j \lambda_{jk}`, the share
-    of the population on list k: a respondent is a draw from the population, whose class is
-    unknown. Its derivatives are those of a cell that fixes only list k: responsibilities
-    :math:`w_j \lambda_{jk} / p_k` (hits) and :math:`w_j (1 - \lambda_{jk}) / (1 - p_k)` (misses).
+    ``f(x, cells, cell_counts, survey_lists, survey_hits, survey_misses, grad) -> logp``; the sums
+    and the surveys' terms are in the module docstring ("The sparse kernel"). The factory is long
+    only because it wraps ``kernel`` (73 lines), which HMC calls at every leapfrog step: kept as
+    one compiled function so that no call is added in that innermost loop.
     """
     prior_and_weights, stick_gradient = _shared_parts(k, classes, priors, jit)
     seen_by_class = jit(log_seen_by_class)

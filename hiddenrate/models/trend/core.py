@@ -346,18 +346,7 @@ class TrendSampler:
         import nutpie
 
         recorded, surveyed, reported = (np.asarray(x, dtype=np.int64) for x in (recorded, surveyed, reported))
-        shape = (self.n_series, self.n_periods)
-        if recorded.shape != shape or surveyed.shape != shape or reported.shape != shape:
-            raise ModelError(f"the trend model was built for {shape[0]} series x {shape[1]} periods; got counts of "
-                             f"shape {recorded.shape}")
-        times = np.arange(self.n_periods, dtype=float) if times is None else np.asarray(times, dtype=float)
-        if times.shape != (self.n_periods,) or np.any(np.diff(times) <= 0):
-            raise ModelError("period times must be increasing, one per period")
-        if self.priors["log_incidence_level"]["dist"] == "flat" and np.any(recorded.sum(axis=1) == 0):
-            raise ModelError(
-                "a series recorded 0 in every period: with the flat prior on its incidence level nothing bounds the "
-                "incidence from below; give a prior (e.g. --prior log_incidence_level=0,3)"
-            )
+        times = self._checked_times(recorded, surveyed, reported, times)
         nuts_seq, count_seq = np.random.SeedSequence(seed).spawn(2)
         compiled = _compiled(self.n_series, self.n_periods, self.process, self.priors)
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, times, self.priors))
@@ -383,6 +372,23 @@ class TrendSampler:
                                 "seed": int(seed), "draws": int(draws), "tune": int(tune), "chains": int(chains),
                                 "target_accept": float(target_accept), "sampler": f"nutpie {nutpie.__version__}"})
         return arviz.InferenceData(posterior=posterior, sample_stats=idata.sample_stats)
+
+    def _checked_times(self, recorded: np.ndarray, surveyed: np.ndarray, reported: np.ndarray,
+                       times: np.ndarray | None) -> np.ndarray:
+        """Check the counts' shape and the flat-prior case; returns the period times (0, 1, ... by default)."""
+        shape = (self.n_series, self.n_periods)
+        if recorded.shape != shape or surveyed.shape != shape or reported.shape != shape:
+            raise ModelError(f"the trend model was built for {shape[0]} series x {shape[1]} periods; got counts of "
+                             f"shape {recorded.shape}")
+        times = np.arange(self.n_periods, dtype=float) if times is None else np.asarray(times, dtype=float)
+        if times.shape != (self.n_periods,) or np.any(np.diff(times) <= 0):
+            raise ModelError("period times must be increasing, one per period")
+        if self.priors["log_incidence_level"]["dist"] == "flat" and np.any(recorded.sum(axis=1) == 0):
+            raise ModelError(
+                "a series recorded 0 in every period: with the flat prior on its incidence level nothing bounds the "
+                "incidence from below; give a prior (e.g. --prior log_incidence_level=0,3)"
+            )
+        return times
 
 
 def draw_step_size(values: np.ndarray, times: np.ndarray, spec: Mapping[str, Any], phi: Any, mean: np.ndarray,
