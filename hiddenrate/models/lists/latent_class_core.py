@@ -32,11 +32,8 @@ Two samplers
 ``sampler="gibbs-hmc"`` (the default; :mod:`hiddenrate.models.sampling.latent_class_gibbs`): Gibbs sweeps
 over the classes of the people in every cell (the hidden ones included, drawn from their exact
 conditional), each followed by one HMC move on the density below. ``sampler="nuts"``: nutpie's
-NUTS on the density below alone; this is where the notes on NUTS that follow apply. At default
-settings, R-hat of N is at most 1.01 with Gibbs-HMC on all eleven shared data sets at seeds 1-6
-(``benchmarks/bench_latent_class.py --seeds 1-6``; the sweep's relabelling move and, where a
-first run's chains disagree, tempering: see :mod:`hiddenrate.models.sampling.latent_class_gibbs`); with
-NUTS it was above 1.01 on four sets at seed 1.
+NUTS on the density below alone; this is where the notes on NUTS that follow apply. How well
+each mixes on the shared data sets: ``docs/latent-class-sampler.md``.
 
 Reparameterisation
 ------------------
@@ -66,42 +63,11 @@ Reparameterisation
   (:mod:`hiddenrate.models.sampling.latent_class_kernel`, checked against this PyTensor model to
   rounding error); the PyTensor model still supplies the variable layout, initial points
   and the derived quantities. Same model, same posterior; about twice as fast.
-* **Step size.** NUTS runs with ``target_accept = 0.99`` (:data:`TARGET_ACCEPT`), not 0.9:
-  the posterior has narrow necks where a class's weight is pinned by the data while its
-  capture probabilities are not, and at 0.9 chains diverged there (HIV Rome: 201 divergences
-  at seed 1) and stopped in different places. At 0.99 there were none on the eleven shared
-  sets at seed 1, and HIV Rome and New Orleans (5 lists) mix at seeds 1-3 (R-hat of N 1.074
-  and 1.019 -> 1.009 and 1.006 at seed 1), at about twice the gradient evaluations per draw.
-
-Why NUTS chains disagree (and why Gibbs-HMC is the default). Per-chain medians of N show
-chains sitting in different modes, not one slowly mixing chain. The modes are the number of occupied classes, tied to the
-concentration :math:`\alpha`. The Gamma(0.25, 0.25) prior puts much mass near 0, where all
-sticks are huge (:math:`u_j \sim \text{Exponential}(\alpha)`) and one class carries all the weight (the
-others at :math:`10^{-25}` or less, their capture probabilities left at the prior). Nearby is a
-second mode in which a small distinctive class is occupied as well. Western, seed 1, 0.9: chains 1 and 3 hold a
-1.8% class with capture probabilities (0.35, 0.03, 0.08, 0.13, 0.37), :math:`\alpha \approx
-0.2`, median N about 1,980; chains 0 and 2 hold one class, median N about 1,800. HIV Rome:
-three chains with one class (:math:`\alpha \approx 0.01`, N about 10,900), one with a 0.6% second
-class (:math:`\alpha \approx 0.15`, N about 11,640). UK 6 lists: a third mode with
-:math:`\alpha \approx 26`, where the truncation's last class (:math:`v_K = 1`) takes the
-remainder (N about 17,300 against 21,000-21,800). To move between these modes, a dead class's capture probabilities
-must reach a useful place while its weight is still :math:`10^{-30}` and gives no gradient, so a
-gradient sampler rarely crosses. Neither a
-non-centred stick scale (:math:`u = S \cdot` Dirichlet, :math:`S` sampled on its own), a low-rank
-mass matrix, nor longer tuning helped (all measured worse or no better). LCMCR's Gibbs
-sampler has the same trouble: its answer on the UK data moves between seeds. The chains
-start from jittered points (nutpie: uniform ±1 on the unconstrained scale). When they settle
-in different modes, R-hat and the ``chains-disagree`` check of :mod:`hiddenrate.analysis.fragility`
-say so instead of hiding it.
-
-Divergences on data with no heterogeneity. On independent 3-list data (N = 1,000, capture
-probabilities 0.3, 0.25, 0.35; 4 x 1,000 draws) 4 of 6 fits had divergences (0-41 per chain).
-Almost all draws put the whole weight on one class (median :math:`\alpha` about 0.03); the
-divergent ones are excursions where the weight is spread (largest weight about 0.55,
-:math:`\alpha` about 1.3). There every occupied class must have almost the same capture
-probabilities, and how tightly depends on its weight: curvature that changes across the
-posterior, which one step size cannot follow. N is hardly affected (per-chain medians within
-0.5%), but the divergences are real and are reported.
+* **Step size.** NUTS runs with ``target_accept = 0.99`` (:data:`TARGET_ACCEPT`), not 0.9: the
+  posterior has narrow necks where a class's weight is pinned by the data while its capture
+  probabilities are not. Why NUTS chains settle in different modes (the number of occupied
+  classes), and the divergences on data without heterogeneity, measured: ``docs/latent-class-sampler.md``.
+  R-hat and the ``chains-disagree`` check of :mod:`hiddenrate.analysis.fragility` report them.
 
 References
 ----------

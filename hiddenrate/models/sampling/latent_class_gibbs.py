@@ -58,25 +58,8 @@ during warm-up by dual averaging (Hoffman & Gelman 2014) to an acceptance rate o
 (:data:`TARGET_ACCEPT`); a transition whose energy error exceeds 1000 is counted as divergent
 (as Stan does) and reported in ``sample_stats.diverging``.
 
-What each move buys, measured on UK 2013 (5 lists) at seeds 1-4: Gibbs alone, 25,000 sweeps per
-chain, R-hat of N 2.10 (chain medians 5,870 to 22,177); with the HMC move (20 steps), 12,000
-sweeps, 1.013. Lesbian Allegheny and New Orleans (5 lists): 1.016 and 1.029 with Gibbs alone,
-1.004 and 1.000 with both. Where Gibbs alone mixes well (Western) it is about as fast per
-effective draw; the HMC move costs about 20 gradient evaluations per sweep.
-
-What relabelling buys, on UK 2013 (6 lists), default settings, seeds 1-6: R-hat of N
-1.002-1.044 without it (3 of 6 seeds above 1.01; 4 x 100,000 sweeps still 1.023) and
-1.000-1.003 with it, at the same cost per sweep. Without it, a chain that put its main class
-(92% of people) behind two smaller ones (label 3) kept that order: the classes in front of it
-had to hold people, so the chain held three or four occupied classes, a larger concentration
-(mean 0.23 against 0.16) and a median of N 20,300-21,300 against about 22,900 in the other
-chains, for tens of thousands of sweeps. UK 5
-lists went from 4 of 6 seeds (one at 1.221) to 6 of 6, Lesbian Allegheny from 5 of 6 to 6 of 6.
-Tried before the cause was found, and not adopted: a 5x longer warm-up; a conjugate split-merge
-move on the people's classes (Jain & Neal 2004), accepted about once per 2,000 sweeps; parallel
-tempering with HMC-only hotter replicas (they kept their number of classes). Parallel tempering
-with the full sweep on smaller tables (below) gave UK 6 lists 4 of 6 seeds before relabelling;
-with relabelling it is kept for what relabelling does not fix.
+Why these moves, in numbers (R-hat of N on the shared data sets with and without each, and what was
+tried and not adopted): ``docs/latent-class-sampler.md``.
 
 Parallel tempering (``ladder`` in :func:`run_chains`; used by
 :class:`~hiddenrate.models.lists.latent_class.LatentClassModel` when a first run's chains disagree).
@@ -92,14 +75,8 @@ computed with the HMC kernel (the same log density, with the same prior, on the 
 Every replica's sweep leaves its own posterior invariant and the swaps leave the joint
 invariant, so replica 0's draws are draws from the posterior given the data; the tests check
 this against the exact one-class posterior and importance sampling with two classes. The step
-sizes are tuned per replica (each keeps its own; only states move). On UK 2013 (5 lists), whose
-posterior holds a rarely visited state with a class of people almost only on list NCA and N
-below 14,000 (about 0.3% of the mass): at default settings without tempering, R-hat of N was
-above 1.01 at 4 of seeds 1-26 (1.027, 1.023, 1.010, 1.054); as the model runs by default (a
-second run with tempering where the first one's chains disagree: those four seeds), at none (at
-most 1.007; the tempered runs 1.000-1.001, 7.4-7.9 s of sampling against 1.1-1.3 s, swaps
-accepted in about 68%, 59%, 47% and 20% of tries from the coldest pair to the hottest). Why not
-always: the other shared sets agree without it, at a fifth of the cost.
+sizes are tuned per replica (each keeps its own; only states move). Tempering is used only when a
+first run's chains disagree (measurements: ``docs/latent-class-sampler.md``).
 
 Beta draws are made on the log scale (:math:`\log v` and :math:`\log(1 - v)`): by inversion when
 a parameter is 1 (empty classes under the default prior: one uniform), otherwise as a ratio of
@@ -150,12 +127,8 @@ SOURCE_DIGEST = file_digest(__file__)
 
 _JIT: dict[tuple[int, int, str], Any] = {}
 _JIT_LOCK = threading.Lock()
-#: acceptance rate the HMC step size is tuned to during warm-up. With relabelling, 0.9 left
-#: divergent (rejected) HMC transitions on UK 2013, 5 lists, at 19 of seeds 1-26 (up to 52) and on
-#: 6 lists at 4, so those fits were reported as not converged; 0.95 left none on the eleven shared
-#: sets at seeds 1-6 (and on UK 5 lists at seeds 0-26); median ESS of N per second changed by
-#: -13% to +12% on ten sets, -24% on Lesbian Allegheny
-#: (benchmarks/bench_latent_class.py --target-accept)
+#: acceptance rate the HMC step size is tuned to during warm-up: 0.9 left divergent transitions on the
+#: UK data (measurements: docs/latent-class-sampler.md)
 TARGET_ACCEPT = 0.95
 
 
