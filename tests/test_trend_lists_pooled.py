@@ -124,7 +124,7 @@ def test_a_series_missing_a_period_and_bad_priors_are_refused() -> None:
     frame = pd.concat([FRAME.assign(area="north"), FRAME[FRAME.year != 2019].assign(area="south")])
     with pytest.raises(DataError, match="area=south has no records for period 2019"):
         fit_trend(frame, "pooled", by=["area"], seed=3)
-    with pytest.raises(ModelError, match="unknown prior name 'step'; valid names: main_level, main_step, interaction"):
+    with pytest.raises(ModelError, match="unknown prior name\\(s\\) 'step'; valid names for the pooled list trend model: main_level, main_step, interaction"):
         fit_trend(FRAME, "pooled", priors={"step": {"scale": 1.0}})
 
 

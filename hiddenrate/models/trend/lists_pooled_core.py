@@ -42,7 +42,6 @@ independence; give ``terms`` and an informative interaction prior to change that
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 from collections.abc import Mapping
@@ -53,6 +52,7 @@ import numpy as np
 from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.models.lists.bayes_loglinear_core import term_coord
+from hiddenrate.core.priors import merge_priors
 from hiddenrate.core.design import Terms, design_matrix, is_hierarchical, n_cells, normalize_terms
 from hiddenrate.models.trend.core import TARGET_ACCEPT, normal_log_density, process_log_prior
 from hiddenrate.models.sampling.nuts import compile_once, public_posterior, sample_nuts
@@ -74,45 +74,45 @@ _COMPILE_LOCK = threading.Lock()
 
 
 def merge_pooled_priors(overrides: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """:data:`DEFAULT_PRIORS` with ``overrides`` merged in; all problems in one ModelError.
+    """:data:`DEFAULT_PRIORS` with ``overrides`` merged in (:func:`hiddenrate.core.priors.merge_priors`);
+    all problems in one ModelError.
 
     An override is a dict of fields (``{"scale": 0.5}``) or numbers in field order: ``main_level``
     and ``interaction`` take ``mu, sigma``; ``main_step`` takes ``scale[, dof]`` (the CLI's
     ``--prior main_step=0.5``). The intercept stays flat.
     """
-    merged = copy.deepcopy(DEFAULT_PRIORS)
-    errors: list[str] = []
-    for name, value in dict(overrides or {}).items():
-        if name not in _FIELDS:
-            errors.append(f"unknown prior name '{name}'; valid names: {', '.join(_FIELDS)}")
+    return merge_priors(DEFAULT_PRIORS, overrides, _merge_entry, model="pooled list trend",
+                        valid=list(_FIELDS), canonical=lambda name: name if name in _FIELDS else None)
+
+
+def _merge_entry(name: str, base: Mapping[str, Any], value: Any, errors: list[str]) -> dict[str, Any]:
+    """One override onto its default entry; problems go to ``errors``."""
+    merged = dict(base)
+    if isinstance(value, (int, float, list, tuple)):  # numbers in field order, e.g. main_step=0.5 or 0.5,4
+        numbers = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not 1 <= len(numbers) <= 2 or (len(numbers) == 1 and name != "main_step"):
+            errors.append(f"prior '{name}' takes {'1 or 2' if name == 'main_step' else '2'} number(s): "
+                          f"{', '.join(_FIELDS[name])}")
+            return merged
+        value = dict(zip(_FIELDS[name], numbers, strict=False))
+    if not isinstance(value, Mapping):
+        errors.append(f"prior '{name}' must be numbers or a dict of {', '.join(_FIELDS[name])}, got {value!r}")
+        return merged
+    for key, raw in value.items():
+        if key == "dist":
             continue
-        if isinstance(value, (int, float, list, tuple)):  # numbers in field order, e.g. main_step=0.5 or 0.5,4
-            numbers = list(value) if isinstance(value, (list, tuple)) else [value]
-            if not 1 <= len(numbers) <= 2 or (len(numbers) == 1 and name != "main_step"):
-                errors.append(f"prior '{name}' takes {'1 or 2' if name == 'main_step' else '2'} number(s): "
-                              f"{', '.join(_FIELDS[name])}")
-                continue
-            value = dict(zip(_FIELDS[name], numbers, strict=False))
-        if not isinstance(value, Mapping):
-            errors.append(f"prior '{name}' must be numbers or a dict of {', '.join(_FIELDS[name])}, got {value!r}")
+        if key not in _FIELDS[name]:
+            errors.append(f"prior '{name}' has unknown field '{key}'; valid: {', '.join(_FIELDS[name])}")
             continue
-        for key, raw in value.items():
-            if key == "dist":
-                continue
-            if key not in _FIELDS[name]:
-                errors.append(f"prior '{name}' has unknown field '{key}'; valid: {', '.join(_FIELDS[name])}")
-                continue
-            try:
-                number = float(raw)
-            except (TypeError, ValueError):
-                errors.append(f"prior '{name}': {key} must be a number, got {raw!r}")
-                continue
-            if not np.isfinite(number) or (key != "mu" and number <= 0):
-                errors.append(f"prior '{name}': {key} = {raw!r} must be finite{'' if key == 'mu' else ' and > 0'}")
-                continue
-            merged[name][key] = number
-    if errors:
-        raise ModelError("invalid priors: " + "; ".join(errors))
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            errors.append(f"prior '{name}': {key} must be a number, got {raw!r}")
+            continue
+        if not np.isfinite(number) or (key != "mu" and number <= 0):
+            errors.append(f"prior '{name}': {key} = {raw!r} must be finite{'' if key == 'mu' else ' and > 0'}")
+            continue
+        merged[key] = number
     return merged
 
 
