@@ -207,8 +207,8 @@ class ClassicalMultiplier(ReportingModel):
                 for key, value in route.gradient.items():
                     gradient[key] = gradient.get(key, 0.0) + float(w) * value
             for route in routes:  # closed form: the intervals at the fit's levels only
-                rows.append([label, route.label,
-                             interval_cell(route.point, lambda lv, r=route: r.intervals.get(lv, (None, None)), levels), None])
+                ends = dict(route.intervals)
+                rows.append([label, route.label, interval_cell(route.point, lambda lv: ends.get(lv, (None, None)), levels), None])
             rows.append([label, "combined", distribution_cell(total, levels, "equal-tailed"), p_het])
             if p_het < 0.05:
                 warnings.append(f"the routes disagree beyond their sampling error (Cochran's Q p = {p_het:.3g}); "
