@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from hiddenrate.render.tables import lay_out
 from hiddenrate import fit_combined, load_result
 from hiddenrate.data.spec import Survey
 from hiddenrate.models.combine.checks import draws_conflict_p_value, survey_conflict_p_value
@@ -16,7 +17,7 @@ POLICE = {"count": 100, "surveyed": 711, "reported": 195}
 
 
 def conflict_rows(result) -> list[list]:
-    return [row for t in result.extra["tables"] if t["title"].startswith("Conflict check") for row in t["rows"]]
+    return [row for t in result.extra["tables"] if t["title"].startswith("Conflict check") for row in lay_out(t, 0.95).rows]
 
 
 def test_one_source_reproduces_the_reference_multiplier() -> None:
@@ -42,7 +43,7 @@ def test_two_counts_that_cannot_both_hold_fire_the_conflict_check() -> None:
     assert all(r[-2] < 1e-4 and r[-1] == "CONFLICT" for r in rows)
     assert any("disagree beyond their uncertainty" in w and "do not use the combined estimate" in w
                for w in result.all_warnings())
-    sources = next(t for t in result.extra["tables"] if t["title"] == "What each source says alone")["rows"]
+    sources = lay_out(next(t for t in result.extra["tables"] if t["title"] == "What each source says alone"), 0.95).rows
     assert sources[0][6] == 363 and 950 < sources[1][6] < 1200
 
 
@@ -154,7 +155,7 @@ def test_counts_example_in_every_format_is_labelled_and_shows_each_source(run_cl
     assert sources["title"] == "What each source says alone"
     assert [row[:3] for row in sources["rows"][:2]] == [["police (count / survey)", 275, "195/711"],
                                                         ["ngo (count / survey)", 350, "140/400"]]
-    assert all(900 < row[6] < 1100 for row in sources["rows"][:2])
+    assert all(900 < row[6] < 1100 for row in lay_out(sources, 0.95).rows[:2])
     assert payload["warnings"][0].startswith("illustrative example, not a real estimate")
     header = pages["csv"].splitlines()[0].split(",")
     for name in ("capture_probability[police]", "capture_probability[ngo]"):
@@ -175,7 +176,7 @@ def test_no_checks_still_shows_what_each_source_says_alone() -> None:
                           checks=False)
     titles = [t["title"] for t in result.extra["tables"]]
     assert titles == ["What each source says alone", "Joint posterior: capture probabilities and dependence"]
-    rows = result.extra["tables"][0]["rows"]
+    rows = lay_out(result.extra["tables"][0], 0.95).rows
     assert [r[0] for r in rows] == ["police (count / survey)", "ngo (count / survey)", "all evidence combined"]
     assert rows[0][6] == 363  # the reference multiplier posterior of the first test
 

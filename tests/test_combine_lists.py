@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from hiddenrate.render.tables import lay_out
 from hiddenrate import fit_combined, load_result
 from hiddenrate.data.examples import get_example
 from hiddenrate.render import render
@@ -16,11 +17,13 @@ from hiddenrate.analysis.suppression import suppress_result
 
 
 def table(result, title: str) -> dict:
-    return next(t for t in result.extra["tables"] if t["title"].startswith(title))
+    found = next(t for t in result.extra["tables"] if t["title"].startswith(title))
+    return {**found, "rows": lay_out(found, 0.95).rows}  # interval cells laid out at 95%
 
 
 def conflicts(result) -> list[list]:
-    return [row for t in result.extra["tables"] if t["title"].startswith("Conflict check") for row in t["rows"]]
+    return [row for t in result.extra["tables"] if t["title"].startswith("Conflict check")
+            for row in lay_out(t, 0.95).rows]
 
 
 def test_two_lists_and_a_survey_identify_the_dependence() -> None:
@@ -169,7 +172,8 @@ def test_latent_class_list_part_on_the_cli(run_cli, tmp_path) -> None:
     assert payload["options"]["terms"] is None and "latent-class model" in payload["description"]
     police = payload["capture_probability[police]"]["median"]
     assert 195 / 711 < police < 0.46
-    (conflict,) = [row for t in payload["details"]["tables"] if t["title"].startswith("Conflict check") for row in t["rows"]]
+    (conflict,) = [row for t in payload["details"]["tables"] if t["title"].startswith("Conflict check")
+            for row in lay_out(t, 0.95).rows]
     assert conflict[-1] == "cannot be checked: with 2 lists only this survey measures their dependence"
     (tmp_path / "bare.toml").write_text(text.replace("surveyed = 711", "").replace("reported = 195", ""))
     bare = json.loads(run_cli("combine", tmp_path / "bare.toml", "--no-checks", "--format", "json").stdout)

@@ -90,3 +90,71 @@ def test_profile_ends_at_several_levels_match_one_profile_per_level() -> None:
     for level, (lower, upper) in ends.items():
         one = profile_likelihood(table.counts, table.k, (), level)
         assert lower == pytest.approx(one.lower, rel=1e-10) and upper == pytest.approx(one.upper, rel=1e-10)
+
+
+@pytest.fixture(scope="module")
+def saved_models(tmp_path_factory):
+    """A reporting result (exact, two sources: about a second) and a combine result (unlinked
+    counts, exact: no MCMC), saved with the default levels."""
+    from click.testing import CliRunner
+
+    from hiddenrate.cli import cli
+
+    folder = tmp_path_factory.mktemp("models")
+    paths = {"reporting": folder / "reporting.nc", "combine": folder / "combine.nc"}
+    for command, example in (("reporting", "two-sources"), ("combine", "police-ngo-counts")):
+        run = CliRunner().invoke(cli, [command, "--example", example, "--save", str(paths[command]), "--quiet"])
+        assert run.exit_code == 0, run.output
+    return paths
+
+
+@pytest.mark.parametrize("fmt_name", ["text", "markdown", "html"])
+@pytest.mark.parametrize("command", ["reporting", "combine"])
+def test_reporting_and_combine_tables_at_80(run_cli, saved_models, tmp_path, command, fmt_name) -> None:
+    """Every interval table of a reporting and a combine result is at 80%: no 95% left, the 80%
+    total of the routes (reporting) or of all evidence (combine) shown in its table."""
+    target = tmp_path / f"report.{fmt_name}"
+    run = run_cli("report", saved_models[command], "--level", "0.8", "--format", fmt_name, "-o", target, "--quiet")
+    assert run.exit_code == 0, run.stderr
+    page = target.read_text(encoding="utf-8")
+    assert "95%" not in page
+    result = load_result(str(saved_models[command]))
+    interval_tables = [t for t in result.model_tables() if any(c.layout for c in Table.from_dict(t).columns)]
+    assert len(interval_tables) == (2 if command == "reporting" else 4)
+    for stored in interval_tables:
+        shown = lay_out(stored, 0.8)
+        assert shown.title in page and any("80%" in label for label in shown.columns)
+        assert not any("95%" in label for label in shown.columns) and "95%" not in shown.note
+    lower, upper = result.overall.total.interval(0.8)
+    assert re.search(rf"{re.escape(fmt.number(float(lower)))}\D+{re.escape(fmt.number(float(upper)))}", page)
+
+
+def _change_table(incidence_80: list[float], incidence_95: list[float]) -> dict:
+    """A one-row changes table laid out as models/trend/changes.py builds it: reporting steady,
+    the incidence's interval excluding 1 only at 80%."""
+    from hiddenrate.result.table import Column, build
+
+    incidence = {"median": 0.7, "intervals": {"0.8": incidence_80, "0.95": incidence_95}}
+    reporting = {"median": 1.0, "intervals": {"0.8": [0.9, 1.1], "0.95": [0.8, 1.2]}}
+    total = {"median": 0.7, "intervals": {"0.8": [0.5, 0.95], "0.95": [0.4, 1.1]}}
+    first = {"series": "all", "stratum": {}, "from": "2009", "to": "2017", "recorded_from": 100, "recorded_to": 70,
+             "recorded_ratio": 0.7, "prob_decrease": 0.9, "total_ratio": total, "incidence_ratio": incidence,
+             "reporting_ratio": reporting, "rate_name": "reporting rate", "noun": "the incidence"}
+    columns = [Column("from"), Column("to"), Column("recorded from", "count"), Column("recorded to", "count"),
+               Column("ratio of totals ({level})", "number", "inline"), Column("P(decrease)", "probability"),
+               Column("incidence x ({level})", "number", "inline"), Column("reporting rate x ({level})", "number", "inline"),
+               Column("change due to")]
+    row = ["2009", "2017", 100, 70, total, 0.9, incidence, reporting, "neither"]  # stored at the fit's 95%
+    return build("Change between periods", columns, [row], "note", key="changes",
+                 facts={"rate_name": "reporting rate", "noun": "the incidence", "first": first})
+
+
+def test_change_due_to_follows_the_report_level() -> None:
+    """'change due to' names the factors whose interval at the shown level excludes 1 (the note's
+    sentence says the same); at the fit's level it is the stored attribution."""
+    table = _change_table([0.55, 0.9], [0.45, 1.05])
+    at_95, at_80 = lay_out(table, 0.95), lay_out(table, 0.8)
+    assert at_95.rows[0][-1] == "neither" and "neither the incidence nor the reporting rate changed" in at_95.note
+    assert at_80.rows[0][-1] == "incidence" and "the change reflects a change in the incidence" in at_80.note
+    assert lay_out(table, 0.9).rows[0][-1] == "neither"  # not computed at 90%: the stored words stay
+

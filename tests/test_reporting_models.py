@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from hiddenrate.render.tables import lay_out
 from hiddenrate import load_result
 from hiddenrate.data.reporting import PopulationRoute, read_reporting
 from hiddenrate.core.distributions import GridDistribution, PointEstimate
@@ -98,7 +99,7 @@ def test_several_sources_combine_and_check_agreement() -> None:
     agree = pd.DataFrame({"source": ["police", "ngo"], "recorded": [100, 140], "surveyed": [711, 400], "reported": [195, 150]})
     result = fit_reporting(agree, unit="incidents")
     table = next(t for t in result.extra["tables"] if t["title"].startswith("Routes"))
-    rows = {row[1]: row for row in table["rows"]}
+    rows = {row[1]: row for row in lay_out(table, 0.95).rows}
     width = {name: row[4] - row[3] for name, row in rows.items()}
     assert width["combined"] < min(width["police (multiplier)"], width["ngo (multiplier)"])
     assert not any("disagree" in w for w in result.all_warnings())
@@ -140,7 +141,7 @@ def test_population_route_carries_zero_counts() -> None:
     result = fit_reporting(data)
     assert result.unit == "victims" and result.estimated
     table = next(t for t in result.extra["tables"] if t["title"].startswith("Routes"))
-    rows = {row[1]: row for row in table["rows"]}
+    rows = {row[1]: row for row in lay_out(table, 0.95).rows}
     assert rows["records (multiplier)"][2] is None  # the zero alone bounds nothing
     assert 450 < result.overall.total.median() < rows["population route"][2]  # the zero pulls it down a little
     rate = result.overall.quantities["reporting_rate"]

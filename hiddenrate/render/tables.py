@@ -70,6 +70,25 @@ def _cells(column: Column, cell: Any, level: float) -> tuple[list[Any], bool]:
     return [cell], False
 
 
+def _attributed(table: Table, level: float) -> tuple[tuple[Any, ...], ...]:
+    """A changes table's rows with ``change due to`` derived at ``level`` from the incidence and
+    reporting ratio cells beside it (the stored words are the fit's level); kept where a cell lacks ``level``."""
+    labels = [c.label for c in table.columns]
+    if table.key != "changes" or "change due to" not in labels:
+        return table.rows
+    from hiddenrate.render.changes import attribution
+
+    due = labels.index("change due to")
+    incidence, reporting = due - 2, due - 1
+    rows = []
+    for row in table.rows:
+        cells = list(row)
+        if all(isinstance(cells[i], Mapping) and ends_at(cells[i], level) is not None for i in (incidence, reporting)):
+            cells[due] = attribution({"incidence_ratio": cells[incidence], "reporting_ratio": cells[reporting]}, level)
+        rows.append(tuple(cells))
+    return tuple(rows)
+
+
 def lay_out(table: Table | Mapping[str, Any], level: float) -> LaidOut:
     """Labels, cells and note of ``table`` at ``level`` (a stored dict of either shape is read first)."""
     if not isinstance(table, Table):
@@ -77,7 +96,7 @@ def lay_out(table: Table | Mapping[str, Any], level: float) -> LaidOut:
     tag = fmt.level(level)
     columns = [label for column in table.columns for label in _labels(column, tag)]
     rows, missing = [], False
-    for row in table.rows:
+    for row in _attributed(table, level):
         cells: list[Any] = []
         for column, cell in zip(table.columns, row, strict=False):
             printed, absent = _cells(column, cell, level)

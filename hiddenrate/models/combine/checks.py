@@ -50,13 +50,15 @@ realized discrepancies. *Statistica Sinica* 6, 733-807.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy.stats import beta as beta_dist
 
 from hiddenrate.data.spec import Survey
+from hiddenrate.result.table import interval_cell, report_levels
 
 #: below this conflict p-value the check fires
 CONFLICT_LEVEL = 0.05
@@ -66,25 +68,48 @@ ROUTE_LABEL = "population route"
 PPC_LEVEL = 0.05
 
 
+def ladder_cell(median: float | None, ends: Callable[[float], Sequence[float | None]], level: float) -> dict[str, Any]:
+    """An interval cell at ``level`` and every report level (:func:`~hiddenrate.result.table.report_levels`)."""
+    return interval_cell(median, ends, report_levels((level,)))
+
+
 @dataclass(frozen=True)
 class Summary:
-    """Median and interval of a quantity, for tables."""
+    """Median and interval of a quantity at ``level``, for tables and warnings, with its
+    ``cell`` at every report level (``{"median", "intervals"}``)."""
 
     median: float
     low: float
     high: float
+    cell: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, draws: np.ndarray, level: float) -> Summary:
         """Equal-tailed summary of draws."""
-        low, median, high = np.quantile(np.asarray(draws, dtype=float), [(1 - level) / 2, 0.5, (1 + level) / 2])
-        return cls(float(median), float(low), float(high))
+        values = np.asarray(draws, dtype=float)
+        low, median, high = np.quantile(values, [(1 - level) / 2, 0.5, (1 + level) / 2])
+        return cls._with_cell(float(median), float(low), float(high), level,
+                              lambda x: np.quantile(values, [(1 - x) / 2, (1 + x) / 2]))
 
     @classmethod
     def of_beta(cls, a: float, b: float, level: float) -> Summary:
         """Equal-tailed summary of a Beta(a, b)."""
         low, median, high = beta_dist.ppf([(1 - level) / 2, 0.5, (1 + level) / 2], a, b)
-        return cls(float(median), float(low), float(high))
+        return cls._with_cell(float(median), float(low), float(high), level,
+                              lambda x: beta_dist.ppf([(1 - x) / 2, (1 + x) / 2], a, b))
+
+    @classmethod
+    def of_grid(cls, total: Any, level: float) -> Summary:
+        """Summary of a grid posterior (an end it cannot give is 0)."""
+        def ends(x: float) -> tuple[float, float]:
+            low, high = total.interval(x)
+            return float(low or 0.0), float(high or 0.0)
+        return cls._with_cell(float(total.median()), *ends(level), level, ends)
+
+    @classmethod
+    def _with_cell(cls, median: float, low: float, high: float, level: float,
+                   ends: Callable[[float], Sequence[float | None]]) -> Summary:
+        return cls(median, low, high, ladder_cell(median, lambda x: (low, high) if abs(x - level) < 1e-9 else ends(x), level))
 
     def cells(self) -> list[float]:
         """``[median, low, high]``."""
@@ -117,10 +142,10 @@ class Conflict:
         return "CONFLICT" if self.fires else "agree"
 
     def row(self) -> list[Any]:
-        """Table row: evidence, survey counts, alone (median, low, high), rest (median, low, high), p, verdict."""
-        alone = self.alone.cells() if self.alone is not None else [None, None, None]
-        rest = self.rest.cells() if self.rest is not None else [None, None, None]
-        return [self.evidence, self.survey, *alone, *rest, self.p_value, self.verdict]
+        """Table row: evidence, survey counts, alone and rest (interval cells), p, verdict."""
+        alone = self.alone.cell if self.alone is not None else None
+        rest = self.rest.cell if self.rest is not None else None
+        return [self.evidence, self.survey, alone, rest, self.p_value, self.verdict]
 
     def warning(self) -> str | None:
         """The warning when the check fires, else ``None``."""
@@ -184,7 +209,7 @@ def freeman_tukey(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
 
 def predictive_check(observed: np.ndarray, expected: np.ndarray, replicate: np.ndarray, labels: list[str],
                      level: float) -> tuple[list[list[Any]], float]:
-    """Rows (label, observed, predictive median, low, high) and the posterior predictive p-value.
+    """Rows (label, observed, predictive interval cell) and the posterior predictive p-value.
 
     Parameters
     ----------
@@ -203,7 +228,11 @@ def predictive_check(observed: np.ndarray, expected: np.ndarray, replicate: np.n
     t_replicate = freeman_tukey(replicate, expected)
     p_value = float(np.mean(t_replicate >= t_observed))
     low, median, high = np.quantile(replicate, [(1 - level) / 2, 0.5, (1 + level) / 2], axis=0)
-    rows = [[label, float(y), float(m), float(lo), float(hi)] for label, y, m, lo, hi in zip(labels, observed, median, low, high, strict=True)]
+    rows = []
+    for i, (label, y) in enumerate(zip(labels, observed, strict=True)):
+        def ends(x: float, i: int = i) -> Sequence[float]:
+            return (low[i], high[i]) if abs(x - level) < 1e-9 else np.quantile(replicate[:, i], [(1 - x) / 2, (1 + x) / 2])
+        rows.append([label, float(y), ladder_cell(float(median[i]), ends, level)])
     return rows, p_value
 
 
@@ -232,6 +261,7 @@ __all__ = [
     "Summary",
     "draws_conflict_p_value",
     "freeman_tukey",
+    "ladder_cell",
     "ppc_warning",
     "predictive_check",
     "resample",

@@ -41,6 +41,7 @@ from hiddenrate.models.combine.checks import (
     Conflict,
     StratumFit,
     Summary,
+    ladder_cell,
     ppc_warning,
     predictive_check,
     survey_conflict_p_value,
@@ -64,8 +65,7 @@ _ROUTE_HINT = "The population size or the victimisation survey may not describe 
 def _grid_summary(posterior: StratumPosterior | None, level: float) -> Summary | None:
     if posterior is None or posterior.total.tail_mass > 1e-4:
         return None
-    low, high = posterior.total.interval(level)
-    return Summary(posterior.total.median(), float(low or 0.0), float(high or 0.0))
+    return Summary.of_grid(posterior.total, level)
 
 
 def evidence_of(evidence: StratumEvidence, spec: CombineSpec) -> tuple[list[SourceEvidence], PopulationEvidence | None]:
@@ -136,9 +136,9 @@ def fit_counts_stratum(evidence: StratumEvidence, spec: CombineSpec, draws: int,
         warning = ppc_warning(check_p)
         if warning:
             warnings.append(warning)
-    joint_rows = [[f"capture probability of {s.name}", *Summary.of(rates[s.name], level).cells()] for s in sources]
+    joint_rows = [[f"capture probability of {s.name}", Summary.of(rates[s.name], level).cell] for s in sources]
     if population is not None:
-        joint_rows.append(["victimisation prevalence", *Summary.of(np.asarray(quantities["victimization_prevalence"].draws), level).cells()])
+        joint_rows.append(["victimisation prevalence", Summary.of(np.asarray(quantities["victimization_prevalence"].draws), level).cell])
     estimate = StratumEstimate(
         stratum=evidence.stratum, observed=evidence.observed, total=posterior.total, diagnostics=method,
         warnings=tuple(dict.fromkeys(warnings)), quantities=quantities,
@@ -177,8 +177,7 @@ def _conflicts(evidence: StratumEvidence, spec: CombineSpec, sources: list[Sourc
         label = "population route (population size x share victimised)"
         route_counts = f"{evidence.population.victimized}/{evidence.population.respondents}" if evidence.population else ""
         alone_grid = posterior_grid(population.log_prior, 0, population.upper)
-        low, high = alone_grid.interval(level)
-        alone_summary = Summary(alone_grid.median(), low or 0.0, high or 0.0)
+        alone_summary = Summary.of_grid(alone_grid, level)
         rest = _posterior(sources, None)
         summary = _grid_summary(rest, level)
         if rest is None or summary is None:
@@ -195,18 +194,17 @@ def _sources_rows(evidence: StratumEvidence, sources: list[SourceEvidence], popu
     rows: list[list[Any]] = []
     for source in sources:
         survey = evidence.surveys.get(source.name)
-        rate = Summary.of_beta(source.a, source.b, level).cells() if survey is not None else [None, None, None]
+        rate = Summary.of_beta(source.a, source.b, level).cell if survey is not None else None
         alone = _grid_summary(_posterior([source], None), level) if survey is not None else None
-        rows.append([f"{source.name} (count / survey)", source.recorded, survey.text() if survey else "none", *rate,
-                     *(alone.cells() if alone is not None else [None, None, None])])
+        rows.append([f"{source.name} (count / survey)", source.recorded, survey.text() if survey else "none", rate,
+                     alone.cell if alone is not None else None])
     if population is not None and evidence.population is not None:
         route = evidence.population
         grid = posterior_grid(population.log_prior, 0, population.upper)
-        low, high = grid.interval(level)
         rows.append([f"population route alone ({route.low:,.0f} to {route.high:,.0f} people x share victimised)", None,
-                     f"{route.victimized}/{route.respondents}", None, None, None, grid.median(), low, high])
-    low, high = posterior.total.interval(level)
-    rows.append(["all evidence combined", evidence.observed, "", None, None, None, posterior.total.median(), low, high])
+                     f"{route.victimized}/{route.respondents}", None, ladder_cell(grid.median(), grid.interval, level)])
+    rows.append(["all evidence combined", evidence.observed, "", None,
+                 ladder_cell(posterior.total.median(), posterior.total.interval, level)])
     return rows
 
 

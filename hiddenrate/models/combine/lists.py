@@ -25,6 +25,7 @@ from hiddenrate.models.combine.checks import (
     Conflict,
     StratumFit,
     Summary,
+    ladder_cell,
     draws_conflict_p_value,
     ppc_warning,
     predictive_check,
@@ -157,7 +158,7 @@ def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: Joi
         details={"conflicts": [{"evidence": c.evidence, "p_value": c.p_value, "fires": c.fires} for c in conflicts],
                  "posterior_predictive_p": check_p},
     )
-    joint_rows = [[label, *Summary.of(draws, level).cells()] for label, draws in _joint_quantities(spec, joint)]
+    joint_rows = [[label, Summary.of(draws, level).cell] for label, draws in _joint_quantities(spec, joint)]
     return StratumFit(estimate, joint.total.astype(float), {n: joint.capture[:, j] for j, n in enumerate(names)},
                       sources_rows, joint_rows, [c.row() for c in conflicts], check_rows, check_p)
 
@@ -252,16 +253,15 @@ def _sources_rows(evidence: StratumEvidence, spec: CombineSpec, joint: JointFit,
     rows: list[list[Any]] = []
     for name in spec.list_names:
         survey: Survey | None = evidence.surveys.get(name)
-        rate: list[Any] = [None, None, None]
-        total: list[Any] = [None, None, None]
+        rate: dict[str, Any] | None = None
+        total: dict[str, Any] | None = None
         if survey is not None:
             a, b = prior["alpha"] + survey.reported, prior["beta"] + survey.surveyed - survey.reported
-            rate = Summary.of_beta(a, b, level).cells()
+            rate = Summary.of_beta(a, b, level).cell
             posterior = combine([SourceEvidence(name, sizes[name], a, b)], None, 0.0, 1.0)
             if posterior is not None and posterior.total.tail_mass < 1e-4:
-                low, high = posterior.total.interval(level)
-                total = [posterior.total.median(), low, high]
-        rows.append([f"{name} (list size / survey)", sizes[name], survey.text() if survey else "none", *rate, *total])
+                total = ladder_cell(posterior.total.median(), posterior.total.interval, level)
+        rows.append([f"{name} (list size / survey)", sizes[name], survey.text() if survey else "none", rate, total])
     if spec.dependence == "latent-class":
         dependence = "latent classes"
     elif not spec.terms:
@@ -269,24 +269,25 @@ def _sources_rows(evidence: StratumEvidence, spec: CombineSpec, joint: JointFit,
     else:
         dependence = (f"dependence prior Normal({spec.priors['log_odds_ratio']['mu']:g}, "
                       f"{spec.priors['log_odds_ratio']['sigma']:g})")
-    lists_total = Summary.of(alone.total, level).cells() if isinstance(alone, JointFit) else [None, None, None]
+    lists_total = Summary.of(alone.total, level).cell if isinstance(alone, JointFit) else None
     skipped = "; not fitted with the checks off" if alone is None else ""
-    rows.append([f"matched lists alone ({dependence}{skipped})", table.observed, "", None, None, None, *lists_total])
+    rows.append([f"matched lists alone ({dependence}{skipped})", table.observed, "", None, lists_total])
     if len(spec.list_names) == 2:
         c = table.counts
         n11, n1, n2 = int(c[3]), int(c[1] + c[3]), int(c[2] + c[3])
-        chapman: list[Any] = [None, None, None]
+        chapman: dict[str, Any] | None = None
         if n11 > 0:
             point = (n1 + 1) * (n2 + 1) / (n11 + 1) - 1
             variance = (n1 + 1) * (n2 + 1) * (n1 - n11) * (n2 - n11) / ((n11 + 1) ** 2 * (n11 + 2))
-            chapman = [point, *lognormal_interval(table.observed, point - table.observed, variance, level)]
-        rows.append(["matched lists alone, if independent (Chapman)", table.observed, "", None, None, None, *chapman])
+            chapman = ladder_cell(point, lambda x: lognormal_interval(table.observed, point - table.observed, variance, x),
+                                  level)
+        rows.append(["matched lists alone, if independent (Chapman)", table.observed, "", None, chapman])
     if evidence.population is not None:
         route = evidence.population
         draws = route_alone(route, dict(spec.priors["prevalence"]), joint.total.size, rng)
         rows.append([f"population route alone ({route.low:,.0f} to {route.high:,.0f} people x share victimised)", None,
-                     f"{route.victimized}/{route.respondents}", None, None, None, *Summary.of(draws, level).cells()])
-    rows.append(["all evidence combined", table.observed, "", None, None, None, *Summary.of(joint.total, level).cells()])
+                     f"{route.victimized}/{route.respondents}", None, Summary.of(draws, level).cell])
+    rows.append(["all evidence combined", table.observed, "", None, Summary.of(joint.total, level).cell])
     return rows
 
 

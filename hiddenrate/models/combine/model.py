@@ -43,15 +43,15 @@ import numpy as np
 
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.spec import CombineSpec, read_spec
-from hiddenrate.core.distributions import DrawsDistribution, format_level
+from hiddenrate.core.distributions import DrawsDistribution
 from hiddenrate.models.lists.base import input_summary
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, stratum_seeds
 from hiddenrate.models.combine.checks import CONFLICT_LEVEL, ROUTE_LABEL, StratumFit, resample
 from hiddenrate.models.combine.counts import fit_counts_stratum
 from hiddenrate.models.combine.lists import Settings, fit_lists_stratum
 from hiddenrate.core.design import model_label
+from hiddenrate.result.table import Column, build
 from hiddenrate.result.value import ModelCard, Result, StratumEstimate
-from hiddenrate.core.settings import headline_level
 
 logger = logging.getLogger("hiddenrate")
 
@@ -133,7 +133,7 @@ def combined_result(parsed: CombineSpec, settings: FitSettings, checks: bool = T
                "conflict_level": CONFLICT_LEVEL,
                "sampler": ("exact" if not parsed.list_names else
                            "gibbs-hmc" if parsed.dependence == "latent-class" else "nutpie")}
-    extra = {"tables": _tables(parsed, fits, settings.levels),
+    extra = {"tables": _tables(parsed, fits),
              "spec": {"title": parsed.title, "description": parsed.description, "sources": dict(parsed.descriptions)}}
     return Result.build(settings, card, overall, [f.estimate for f in fits] if parsed.stratified else (),
                         input=_input(parsed), priors=_priors(parsed), options=options,
@@ -295,10 +295,13 @@ def _input(spec: CombineSpec) -> dict[str, Any]:
     return out
 
 
-def _tables(spec: CombineSpec, fits: list[StratumFit], levels: tuple[float, ...]) -> list[dict[str, Any]]:
-    level = headline_level(levels)
-    tag = f"{format_level(100 * level)}%"
-    prefix = ["stratum"] if spec.stratified else []
+def _interval(label: str, kind: str) -> Column:
+    return Column(label, kind, "split", ("{level} low", "high"))
+
+
+def _tables(spec: CombineSpec, fits: list[StratumFit]) -> list[dict[str, Any]]:
+    """The combine tables; their interval cells hold every report level (the renderer picks one)."""
+    prefix = [Column("stratum")] if spec.stratified else []
 
     def rows(attribute: str) -> list[list[Any]]:
         out = []
@@ -307,25 +310,24 @@ def _tables(spec: CombineSpec, fits: list[StratumFit], levels: tuple[float, ...]
                 out.append([fit.estimate.label, *row] if spec.stratified else list(row))
         return out
 
-    tables = [{
-        "title": "What each source says alone",
-        "columns": [*prefix, "evidence", "recorded", "survey", "capture probability (survey)", f"{tag} low", "high",
-                    "total", f"{tag} low", "high"],
-        "rows": rows("sources_rows"),
-        "note": "A source with a survey alone gives recorded / capture probability (the multiplier, with the survey's "
-                "sampling error and the count's own noise)"
-                + ("; the matched lists alone rest on their dependence model" if spec.list_names else "")
-                + ". Survey: of how many surveyed, how many were known to the source. The last row uses all the "
-                "evidence.",
-    }, {
-        "title": "Joint posterior: capture probabilities and dependence",
-        "columns": [*prefix, "quantity", "probability or ratio", f"{tag} low", "high"],
-        "rows": rows("joint_rows"),
-        "note": f"Posterior medians and {tag} intervals. Capture probability: the share of all {spec.unit} (seen or not) "
-                "on that source."
-                + (" Odds ratio above 1: people on one list are more likely to be on the other (then independence would "
-                   "underestimate the total)." if spec.terms else ""),
-    }]
+    tables = [build(
+        "What each source says alone",
+        [*prefix, Column("evidence"), Column("recorded", "count"), Column("survey"),
+         _interval("capture probability (survey)", "probability"), _interval("total", "count")],
+        rows("sources_rows"),
+        "A source with a survey alone gives recorded / capture probability (the multiplier, with the survey's "
+        "sampling error and the count's own noise)"
+        + ("; the matched lists alone rest on their dependence model" if spec.list_names else "")
+        + ". Survey: of how many surveyed, how many were known to the source. The last row uses all the evidence.",
+    ), build(
+        "Joint posterior: capture probabilities and dependence",
+        [*prefix, Column("quantity"), _interval("probability or ratio", "number")],
+        rows("joint_rows"),
+        f"Posterior medians and {{level}} intervals. Capture probability: the share of all {spec.unit} (seen or not) "
+        "on that source."
+        + (" Odds ratio above 1: people on one list are more likely to be on the other (then independence would "
+           "underestimate the total)." if spec.terms else ""),
+    )]
     conflict_rows = rows("conflict_rows")
     column = 1 if spec.stratified else 0
     survey_rows = [r for r in conflict_rows if not str(r[column]).startswith(ROUTE_LABEL)]
@@ -333,34 +335,30 @@ def _tables(spec: CombineSpec, fits: list[StratumFit], levels: tuple[float, ...]
     how = ("left out in turn; what it says alone is compared with what all the other evidence says about the same "
            f"quantity. Conflict p below {CONFLICT_LEVEL:g}: they disagree beyond their uncertainty (node splitting; with "
            "consistent evidence each check fires about 5% of the time).")
+    verdict = [Column("conflict p", "probability"), Column("verdict")]
     if survey_rows:
-        tables.append({
-            "title": "Conflict check: each survey against the rest of the evidence",
-            "columns": [*prefix, "evidence", "survey", "capture probability alone", f"{tag} low", "high",
-                        "capture probability from the rest", f"{tag} low", "high", "conflict p", "verdict"],
-            "rows": survey_rows,
-            "note": "Each survey is " + how,
-        })
+        tables.append(build(
+            "Conflict check: each survey against the rest of the evidence",
+            [*prefix, Column("evidence"), Column("survey"), _interval("capture probability alone", "probability"),
+             _interval("capture probability from the rest", "probability"), *verdict],
+            survey_rows, "Each survey is " + how))
     if route_rows:
-        tables.append({
-            "title": "Conflict check: the population route against the rest of the evidence",
-            "columns": [*prefix, "evidence", "prevalence survey", "total alone", f"{tag} low", "high",
-                        "total from the rest", f"{tag} low", "high", "conflict p", "verdict"],
-            "rows": route_rows,
-            "note": "The population route is " + how,
-        })
+        tables.append(build(
+            "Conflict check: the population route against the rest of the evidence",
+            [*prefix, Column("evidence"), Column("prevalence survey"), _interval("total alone", "count"),
+             _interval("total from the rest", "count"), *verdict],
+            route_rows, "The population route is " + how))
     check_rows = rows("check_rows")
     if check_rows:
         p_values = ", ".join(f"{f.estimate.label}: {f.check_p_value:.2f}" if spec.stratified else f"{f.check_p_value:.2f}"
                              for f in fits if f.check_p_value is not None)
-        tables.append({
-            "title": "Posterior predictive check of the observed counts",
-            "columns": [*prefix, "counts", "observed", "predicted count", f"{tag} low", "high"],
-            "rows": check_rows,
-            "note": f"Replicates of the data drawn from the joint posterior. Posterior predictive p-value (Freeman-Tukey): "
-                    f"{p_values}; below 0.05 the model does not reproduce the data (a large value proves little)."
-                    + (" Cells name the lists a record is on, and no other." if spec.list_names else ""),
-        })
+        tables.append(build(
+            "Posterior predictive check of the observed counts",
+            [*prefix, Column("counts"), Column("observed", "count"), _interval("predicted count", "count")],
+            check_rows,
+            f"Replicates of the data drawn from the joint posterior. Posterior predictive p-value (Freeman-Tukey): "
+            f"{p_values}; below 0.05 the model does not reproduce the data (a large value proves little)."
+            + (" Cells name the lists a record is on, and no other." if spec.list_names else "")))
     return tables
 
 

@@ -26,6 +26,7 @@ from hiddenrate.models.sampling.diagnostics import rank_diagnostics
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.priors import merge_priors
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, headline_level
+from hiddenrate.result.table import Column, build, interval_cell, report_levels
 from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 
 logger = logging.getLogger("hiddenrate")
@@ -192,31 +193,37 @@ def main_level(levels: Sequence[float]) -> float:
     return headline_level(levels)
 
 
+#: the first columns of a routes table: each route's total at every report level
+ROUTE_COLUMNS = [Column("stratum"), Column("route"), Column("total", "count", "split", ("{level} low", "high"))]
+
+
+def distribution_cell(dist: Any, levels: Sequence[float], kind: str) -> dict[str, Any] | None:
+    """An interval cell of ``dist`` at each of ``levels`` it holds (a closed-form estimate holds only
+    the fit's levels; the others are left out, so a report at them says so); ``None`` without ``dist``."""
+    if dist is None:
+        return None
+    held: dict[float, Any] = {}
+    for level in levels:
+        try:
+            held[level] = dist.interval(level, kind)
+        except ModelError:
+            continue
+    return interval_cell(dist.median(), held.__getitem__, held)
+
+
 def rate_table(data: ReportingData, estimates: Sequence[StratumEstimate], levels: Sequence[float], kind: str, note: str) -> dict[str, Any]:
-    """The table of reporting rates and totals by stratum (the text output's headline lacks rates)."""
-    level = main_level(levels)
-    tag = f"{100 * level:g}%"
+    """The table of reporting rates and totals by stratum (the text output's headline lacks rates),
+    its intervals at every report level."""
+    ladder = report_levels(levels)
     rows = []
     for stratum, estimate in zip(data.strata, estimates, strict=True):
-        rate = estimate.quantities.get("reporting_rate")
-        total = estimate.total
-        rate_ends = rate.interval(level, kind) if rate is not None else (None, None)
-        total_ends = total.interval(level, kind) if total is not None else (None, None)
-        rows.append(
-            [
-                stratum.label(),
-                int(stratum.recorded),
-                survey_text(stratum, data.source_names[0]),
-                rate.median() if rate is not None else None,
-                rate_ends[0],
-                rate_ends[1],
-                total.median() if total is not None else None,
-                total_ends[0],
-                total_ends[1],
-            ]
-        )
-    columns = ["stratum", "recorded", "survey", "reporting rate", f"rate {tag} low", "high", "total", f"total {tag} low", "high"]
-    return {"title": f"Reporting rate ({data.source_names[0]}) and total by stratum", "columns": columns, "rows": rows, "note": note}
+        rows.append([stratum.label(), int(stratum.recorded), survey_text(stratum, data.source_names[0]),
+                     distribution_cell(estimate.quantities.get("reporting_rate"), ladder, kind),
+                     distribution_cell(estimate.total, ladder, kind)])
+    columns = [Column("stratum"), Column("recorded", "count"), Column("survey"),
+               Column("reporting rate", "probability", "split", ("rate {level} low", "high")),
+               Column("total", "count", "split", ("total {level} low", "high"))]
+    return build(f"Reporting rate ({data.source_names[0]}) and total by stratum", columns, rows, note)
 
 
 # ----------------------------------------------------------------------------- MCMC diagnostics
@@ -348,9 +355,11 @@ class ReportingModel(ABC):
 
 __all__ = [
     "BAYES_ASSUMPTIONS",
+    "ROUTE_COLUMNS",
     "Fitted",
     "ReportingModel",
     "as_reporting_data",
+    "distribution_cell",
     "input_summary",
     "main_level",
     "mcmc_diagnostics",

@@ -48,7 +48,8 @@ from scipy.stats import chi2, norm
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.reporting import ReportingData, ReportingStratum
 from hiddenrate.core.distributions import PointEstimate
-from hiddenrate.models.reporting.base import Fitted, ReportingModel, main_level, rate_table
+from hiddenrate.models.reporting.base import ROUTE_COLUMNS, Fitted, ReportingModel, distribution_cell, rate_table
+from hiddenrate.result.table import Column, build, interval_cell
 from hiddenrate.result.value import StratumEstimate
 
 
@@ -101,16 +102,12 @@ class ClassicalMultiplier(ReportingModel):
             estimates.append(estimate)
             gradients.append(gradient)
             routes_rows.extend(rows)
-        level = main_level(levels)
         tables = [rate_table(data, estimates, levels, interval, "Reporting rate = reported / surveyed (Wilson interval); "
                              "a stratum without a survey borrows the pooled rate of the others.")]
         if routes_rows:
-            tables.append({
-                "title": "Routes, each alone and combined (classical)",
-                "columns": ["stratum", "route", "total", f"{100 * level:g}% low", "high", "heterogeneity p"],
-                "rows": routes_rows,
-                "note": "Combined by inverse-variance weighting on the log scale; heterogeneity p from Cochran's Q.",
-            })
+            tables.append(build("Routes, each alone and combined (classical)",
+                                ROUTE_COLUMNS + [Column("heterogeneity p", "probability")], routes_rows,
+                                "Combined by inverse-variance weighting on the log scale; heterogeneity p from Cochran's Q."))
         run_warnings.append(
             "the classical multiplier treats the recorded count as exact, so its interval is too narrow; "
             "use it as a baseline (hiddenrate reporting --model exact or pooled for the full uncertainty)"
@@ -191,7 +188,6 @@ class ClassicalMultiplier(ReportingModel):
         usable = [r for r in routes if r.point is not None]
         positive = [r for r in usable if r.log_variance is not None]
         rows: list[list[Any]] = []
-        level = main_level(levels)
         label = stratum.label()
         if not usable:
             reason = "; ".join(r.reason for r in routes if r.reason) or "no route gives an estimate"
@@ -210,10 +206,10 @@ class ClassicalMultiplier(ReportingModel):
             for w, route in zip(weights / weights.sum(), positive, strict=True):
                 for key, value in route.gradient.items():
                     gradient[key] = gradient.get(key, 0.0) + float(w) * value
-            for route in routes:
-                ends = route.intervals.get(level, (None, None))
-                rows.append([label, route.label, route.point, ends[0], ends[1], None])
-            rows.append([label, "combined", point, *total.interval(level), p_het])
+            for route in routes:  # closed form: the intervals at the fit's levels only
+                ends = dict(route.intervals)
+                rows.append([label, route.label, interval_cell(route.point, lambda lv: ends.get(lv, (None, None)), levels), None])
+            rows.append([label, "combined", distribution_cell(total, levels, "equal-tailed"), p_het])
             if p_het < 0.05:
                 warnings.append(f"the routes disagree beyond their sampling error (Cochran's Q p = {p_het:.3g}); "
                                 "at least one survey does not describe these records")

@@ -51,9 +51,11 @@ from hiddenrate.core.settings import (
 )
 from hiddenrate.models.reporting.base import (
     BAYES_ASSUMPTIONS,
+    ROUTE_COLUMNS,
     Fitted,
     ReportingModel,
     as_reporting_data,
+    distribution_cell,
     logger,
     main_level,
     rate_table,
@@ -70,6 +72,7 @@ from hiddenrate.models.reporting.exact import (
     posterior_grid,
 )
 from hiddenrate.models.reporting.pooled_model import PooledReporting
+from hiddenrate.result.table import Column, build, report_levels
 from hiddenrate.result.value import Result, StratumEstimate
 
 #: Default priors of the exact model; ``incidence``: p(lambda) ∝ lambda^(shape - 1).
@@ -131,14 +134,9 @@ class ExactReporting(ReportingModel):
         tables = [rate_table(data, estimates, levels, interval, f"Posterior medians and {interval} intervals; "
                              "reporting rate of the first source in the file.")]
         if route_rows:
-            level = main_level(levels)
-            tables.append({
-                "title": "Routes, each alone and combined",
-                "columns": ["stratum", "route", "total", f"{100 * level:g}% low", "high", "conflict p"],
-                "rows": route_rows,
-                "note": "conflict p: two-sided probability that two independent routes' totals differ this much "
-                        "(node splitting, Presanis et al. 2013); below 0.05 the routes disagree.",
-            })
+            tables.append(build("Routes, each alone and combined", ROUTE_COLUMNS + [Column("conflict p", "probability")],
+                                route_rows, "conflict p: two-sided probability that two independent routes' totals differ "
+                                "this much (node splitting, Presanis et al. 2013); below 0.05 the routes disagree."))
         if not data.stratified:
             return Fitted(strata=estimates, overall=estimates[0], tables=tables)
         overall = self._overall(estimates, totals, rates)
@@ -251,11 +249,9 @@ class ExactReporting(ReportingModel):
         p_by_route = {c["route"]: c["p_value"] for c in conflicts}
         if n_routes == 2 and conflicts:
             p_by_route[alone[1][0]] = conflicts[0]["p_value"]
-        rows = []
-        for name, dist in alone:
-            ends = dist.interval(level, kind) if dist is not None else (None, None)
-            rows.append([label, name, dist.median() if dist is not None else None, ends[0], ends[1], p_by_route.get(name)])
-        rows.append([label, "combined", combined.median(), *combined.interval(level, kind), None])
+        ladder = report_levels(levels)
+        rows = [[label, name, distribution_cell(dist, ladder, kind), p_by_route.get(name)] for name, dist in alone]
+        rows.append([label, "combined", distribution_cell(combined, ladder, kind), None])
         return rows, warnings, conflicts
 
     @staticmethod
