@@ -84,7 +84,7 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
     sections = [_summary(result, note), _estimate(result)]
     if words.claims(result):
         blocks: list[Block] = [Paragraph(line, "claim") for line in words.claim_lines(result)]
-        blocks.append(Paragraph(_bands_note(), "note"))
+        blocks.append(Paragraph(bands_note(), "note"))
         sections.append(Section("claims", "Checking a claimed figure", tuple(blocks)))
     if figures:
         from hiddenrate.render.figures import report_figures
@@ -173,13 +173,6 @@ def _diagnostics(result: Result) -> Section:
     else:
         diagnostics.append(Paragraph("No warnings."))
     return Section("diagnostics", "Diagnostics and warnings", tuple(diagnostics))
-
-
-def _bands_note() -> str:
-    from hiddenrate.analysis.claims import VERDICT_BANDS
-
-    bands = "; ".join(f"{b.describe()}: {b.words}" for b in VERDICT_BANDS)
-    return f"Verdict words follow fixed bands of the probability p that the claim holds: {bands}."
 
 
 __all__ = ["Bullets", "Figure", "Paragraph", "Section", "Table", "build_document", "title"]
