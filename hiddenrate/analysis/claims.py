@@ -230,10 +230,10 @@ def check_claim(
     level = float(level) if level is not None else _main_level(result.levels)
     estimate = result.overall
     dist = estimate.total
-    about = {"estimate_type": result.estimate_type, "unit": result.unit or ""}
+    kind, unit = result.estimate_type, result.unit or ""
     if dist is None:
         return ClaimCheck(float(value), direction, None, None, "no estimate", level, (None, None),
-                          reason=estimate.reason, **about)
+                          reason=estimate.reason, estimate_type=kind, unit=unit)
     interval = dist.interval(level, result.interval_kind)
     rates = _rates(dist, value, population, level, result.interval_kind)
     if isinstance(dist, (DrawsDistribution, GridDistribution)):
@@ -244,10 +244,10 @@ def check_claim(
             beyond = float(dist.tail_mass)
         return ClaimCheck(float(value), direction, probability, verdict(probability),
                           "draws" if draws is not None else "grid", level, interval,
-                          draws=draws, beyond_grid=beyond, **about, **rates)
+                          draws=draws, beyond_grid=beyond, estimate_type=kind, unit=unit, **rates)
     if isinstance(dist, PointEstimate):
         return ClaimCheck(float(value), direction, None, None, "confidence interval", level, interval,
-                          position=_position(value, interval), **about, **rates)
+                          position=_position(value, interval), estimate_type=kind, unit=unit, **rates)
     raise ModelError(f"cannot check a claim against a {type(dist).__name__}")
 
 

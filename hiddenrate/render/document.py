@@ -14,6 +14,7 @@ from typing import Any
 
 from hiddenrate.render import numbers as fmt
 from hiddenrate.render import words
+from hiddenrate.render.claims import bands_note
 from hiddenrate.render.tables import model_tables
 from hiddenrate.result.value import Result
 
