@@ -13,14 +13,19 @@ from hiddenrate import fit_lists
 from hiddenrate.analysis.claims import (
     VERDICT_BANDS,
     check_claim,
-    format_probability,
     parse_claim,
     probability_of_claim,
     verdict,
-    verdict_bands_markdown,
 )
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.core.exceptions import ModelError
+from hiddenrate.render.claims import (
+    claim_dict,
+    claim_sentence,
+    format_probability,
+    rate_sentence,
+    verdict_bands_markdown,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAME = pd.DataFrame({"police": [1, 0, 1], "ngo": [0, 1, 1], "count": [100, 200, 50]})
@@ -60,8 +65,8 @@ def test_verdict_wording_and_the_example_in_the_issue(draws_result):
     result = replace(draws_result, overall=replace(draws_result.overall, total=grid))
     check = check_claim(result, 15_000)
     assert check.probability == pytest.approx(0.02)
-    assert check.sentence == "The data make a total of 15,000 or more very unlikely (probability 0.02)."
-    assert check_claim(result, 12_000, direction="at most").sentence == (
+    assert claim_sentence(check) == "The data make a total of 15,000 or more very unlikely (probability 0.02)."
+    assert claim_sentence(check_claim(result, 12_000, direction="at most")) == (
         "The data make a total of 12,000 or fewer very likely (probability 0.98)."
     )
 
@@ -103,8 +108,8 @@ def test_maximum_likelihood_results_give_no_probability():
     inside = check_claim(result, (lower + upper) / 2)
     assert above.probability is None and above.verdict is None
     assert above.position == "above" and inside.position == "inside"
-    assert "confidence interval" in above.sentence and "not a probability" in above.sentence
-    assert "do not support a total that large" in above.sentence
+    assert "confidence interval" in claim_sentence(above) and "not a probability" in claim_sentence(above)
+    assert "do not support a total that large" in claim_sentence(above)
 
 
 def test_rates_per_100000_people(draws_result):
@@ -112,8 +117,8 @@ def test_rates_per_100000_people(draws_result):
     assert check.claim_rate == pytest.approx(50.0)
     assert check.estimate_rate is not None
     assert check.estimate_rate[0] == pytest.approx(draws_result.overall.total.median() / 2_000_000 * 100_000)
-    assert check.rate_sentence is not None and "Per 100,000 people" in check.rate_sentence
-    assert check.to_dict()["rate_per"] == 100_000
+    assert (rates := rate_sentence(check)) is not None and "Per 100,000 people" in rates
+    assert claim_dict(check)["rate_per"] == 100_000
 
 
 def test_parse_claim_and_bad_values():
@@ -128,4 +133,4 @@ def test_parse_claim_and_bad_values():
 def test_claim_against_no_estimate_says_so(draws_result):
     result = replace(draws_result, overall=replace(draws_result.overall, total=None, reason="no upper bound"))
     check = check_claim(result, 500)
-    assert check.probability is None and "cannot be checked" in check.sentence
+    assert check.probability is None and "cannot be checked" in claim_sentence(check)

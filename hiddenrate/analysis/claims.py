@@ -12,40 +12,47 @@ A claim such as "there are 15,000 victims" is checked against the posterior of t
   posterior: a confidence interval is not a probability statement about the total, so no
   probability is given, only whether the claim lies below, inside or above the interval.
 
-The probability is put into words with the fixed bands of :data:`VERDICT_BANDS` (also printed
+The probability is given a verdict from the fixed bands of :data:`VERDICT_BANDS` (also printed
 in ``docs/reports.md``, from this table). With a population size the claim and the estimate are
-also given per 100,000 people.
+also given per 100,000 people. This module returns numbers only; the sentences are written by
+:mod:`hiddenrate.render.claims`.
 
 Examples
 --------
 >>> import hiddenrate
 >>> result = hiddenrate.fit_lists(hiddenrate.example_path("uk-2013"))  # doctest: +SKIP
->>> hiddenrate.check_claim(result, 15_000).sentence  # doctest: +SKIP
+>>> check = hiddenrate.check_claim(result, 15_000)  # doctest: +SKIP
+>>> check.probability, check.verdict  # doctest: +SKIP
+(0.16..., 'unlikely')
+>>> from hiddenrate.render.claims import claim_sentence
+>>> claim_sentence(check)  # doctest: +SKIP
 'The data make a total of 15,000 or more unlikely (probability 0.16).'
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution, Interval, PointEstimate
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.render import numbers as fmt
 from hiddenrate.result.value import Result
 from hiddenrate.core.settings import headline_level
 
 #: rates are given per this many people
 RATE_BASE = 100_000
 DIRECTIONS = ("at least", "at most")
+#: how a claim's probability was found (``ClaimCheck.method``): an exact sum over a grid
+#: posterior, the fraction of posterior draws, none for a confidence interval, none without an estimate
+METHODS = ("grid", "draws", "confidence interval", "no estimate")
 
 
 @dataclass(frozen=True)
 class VerdictBand:
-    """A range of probabilities and the words used for it.
+    """A range of probabilities and its verdict (the words for it).
 
     ``lower_closed``/``upper_closed`` say whether the ends belong to the band.
     """
@@ -61,16 +68,6 @@ class VerdictBand:
         above = probability >= self.lower if self.lower_closed else probability > self.lower
         below = probability <= self.upper if self.upper_closed else probability < self.upper
         return above and below
-
-    def describe(self) -> str:
-        """``0.01 ≤ p < 0.10`` (the band as a condition on p)."""
-        if self.lower <= 0.0:
-            return f"p {'≤' if self.upper_closed else '<'} {self.upper:.2f}"
-        if self.upper >= 1.0:
-            return f"p {'≥' if self.lower_closed else '>'} {self.lower:.2f}"
-        left = "≤" if self.lower_closed else "<"
-        right = "≤" if self.upper_closed else "<"
-        return f"{self.lower:.2f} {left} p {right} {self.upper:.2f}"
 
 
 #: The fixed verdict bands: probability that the claim holds -> words. Symmetric (p and 1 - p
@@ -101,33 +98,12 @@ def verdict(probability: float) -> str:
     raise ModelError(f"probability {probability} is not between 0 and 1")
 
 
-def verdict_bands_markdown() -> str:
-    """The verdict bands as a Markdown table (docs/reports.md holds exactly this text)."""
-    lines = ["| probability p that the claim holds | verdict |", "|---|---|"]
-    lines += [f"| {band.describe()} | {band.words} |" for band in VERDICT_BANDS]
-    return "\n".join(lines)
-
-
-def format_probability(probability: float, draws: int | None = None) -> str:
-    """``0.0213`` -> ``0.02``; tiny or near-certain values as bounds (``below 0.001``)."""
-    if draws is not None and probability == 0.0:
-        return f"below 1 in {draws:,}: no posterior draw reached it"
-    if draws is not None and probability == 1.0:
-        return f"above {1 - 1 / draws:.4g}: every posterior draw reached it"
-    if probability < 0.001:
-        return "below 0.001"
-    if probability > 0.999:
-        return "above 0.999"
-    for digits in range(2, 10):  # enough digits that the number shown lies in the same band as the verdict
-        text = f"{probability:.{digits}f}"
-        if verdict(float(text)) == verdict(probability) and 0 < float(text) < 1:
-            return text
-    return repr(float(probability))
 
 
 @dataclass(frozen=True)
 class ClaimCheck:
-    """The answer to "is a total of at least (at most) ``value`` supported by the data?".
+    """The answer to "is a total of at least (at most) ``value`` supported by the data?", as
+    numbers; :func:`hiddenrate.render.claims.claim_sentence` puts it into words.
 
     Attributes
     ----------
@@ -137,15 +113,25 @@ class ClaimCheck:
         Posterior probability that the claim holds; ``None`` for a maximum-likelihood
         estimate (no posterior) or when there is no estimate.
     verdict
-        Words for ``probability`` from :data:`VERDICT_BANDS` (``None`` without a probability).
+        The band of ``probability`` in :data:`VERDICT_BANDS` (its words; ``None`` without a probability).
     method
-        How the probability was computed (exact sum over the grid, fraction of draws, or why none).
-    position
-        For maximum-likelihood estimates: ``below``, ``inside`` or ``above`` the interval at ``level``.
+        How the probability was found, one of :data:`METHODS`: ``"grid"`` (exact sum over the
+        posterior grid), ``"draws"`` (fraction of posterior draws), ``"confidence interval"``
+        (maximum likelihood: no probability) or ``"no estimate"``.
     level, interval
         The interval quoted with the claim.
-    sentence
-        The plain-language verdict.
+    position
+        For maximum-likelihood estimates: ``below``, ``inside`` or ``above`` the interval at ``level``.
+    draws
+        Number of posterior draws (``method == "draws"``).
+    estimate_type, unit
+        The kind of estimate (``Result.estimate_type``, e.g. ``"maximum-likelihood estimate"``)
+        and what is counted (``Result.unit``, may be empty).
+    beyond_grid
+        For an exact grid posterior and a claim of at least a value beyond the largest total
+        computed: the probability left beyond that total (an upper bound on what was missed).
+    reason
+        Without an estimate: why there is none.
     population, claim_rate, estimate_rate
         With a population size: the claim and the estimate (median, lower, upper) per
         :data:`RATE_BASE` people.
@@ -156,37 +142,35 @@ class ClaimCheck:
     probability: float | None
     verdict: str | None
     method: str
-    sentence: str
     level: float
     interval: Interval
     position: str | None = None
     draws: int | None = None
+    estimate_type: str = ""
+    unit: str = ""
+    beyond_grid: float | None = None
+    reason: str | None = None
     population: float | None = None
     claim_rate: float | None = None
     estimate_rate: tuple[float | None, float | None, float | None] | None = None
-    rate_sentence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        out: dict[str, Any] = {
-            "value": self.value,
-            "direction": self.direction,
-            "probability": self.probability,
-            "verdict": self.verdict,
-            "method": self.method,
-            "sentence": self.sentence,
-            "level": self.level,
-            "interval": list(self.interval),
-            "position": self.position,
-            "draws": self.draws,
-        }
-        if self.population is not None:
-            out["population"] = self.population
-            out["rate_per"] = RATE_BASE
-            out["claim_rate"] = self.claim_rate
-            out["estimate_rate"] = list(self.estimate_rate) if self.estimate_rate is not None else None
-            out["rate_sentence"] = self.rate_sentence
+        """JSON-ready numbers (:func:`hiddenrate.render.claims.claim_dict` adds the sentences)."""
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["interval"] = list(self.interval)
+        if self.estimate_rate is not None:
+            out["estimate_rate"] = list(self.estimate_rate)
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClaimCheck:
+        """The check back from :meth:`to_dict` (keys it does not know are ignored)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["interval"] = tuple(values.get("interval") or (None, None))
+        if values.get("estimate_rate") is not None:
+            values["estimate_rate"] = tuple(values["estimate_rate"])
+        return cls(**values)
 
 
 def probability_of_claim(dist: DrawsDistribution | GridDistribution, value: float, direction: str = "at least") -> float:
@@ -246,32 +230,24 @@ def check_claim(
     level = float(level) if level is not None else _main_level(result.levels)
     estimate = result.overall
     dist = estimate.total
-    more = "or more" if direction == "at least" else "or fewer"
-    noun = f" {result.unit}" if result.unit else ""
-    claim_text = f"a total of {fmt.count(value)} {more}{noun}"
+    kind, unit = result.estimate_type, result.unit or ""
     if dist is None:
-        sentence = f"There is no estimate of the total, so the claim of {claim_text} cannot be checked: {estimate.reason}."
-        return ClaimCheck(float(value), direction, None, None, "no estimate", sentence, level, (None, None))
+        return ClaimCheck(float(value), direction, None, None, "no estimate", level, (None, None),
+                          reason=estimate.reason, estimate_type=kind, unit=unit)
     interval = dist.interval(level, result.interval_kind)
     rates = _rates(dist, value, population, level, result.interval_kind)
     if isinstance(dist, (DrawsDistribution, GridDistribution)):
         probability = probability_of_claim(dist, value, direction)
-        words = verdict(probability)
         draws = int(dist.draws.size) if isinstance(dist, DrawsDistribution) else None
-        method = (
-            f"fraction of {draws:,} posterior draws" if draws is not None
-            else "exact: sum of the posterior probabilities on the grid"
-        )
-        sentence = f"The data make {claim_text} {words} (probability {format_probability(probability, draws)})."
+        beyond = None
         if isinstance(dist, GridDistribution) and direction == "at least" and value > float(dist.values[-1]) and dist.tail_mass > 0:
-            sentence += f" (Beyond the largest total computed lies a further probability of at most {dist.tail_mass:.1g}.)"
-        return ClaimCheck(float(value), direction, probability, words, method, sentence, level, interval,
-                          draws=draws, **rates)
+            beyond = float(dist.tail_mass)
+        return ClaimCheck(float(value), direction, probability, verdict(probability),
+                          "draws" if draws is not None else "grid", level, interval,
+                          draws=draws, beyond_grid=beyond, estimate_type=kind, unit=unit, **rates)
     if isinstance(dist, PointEstimate):
-        position = _position(value, interval)
-        sentence = _confidence_sentence(result, value, direction, level, interval, position)
-        return ClaimCheck(float(value), direction, None, None, "confidence interval: no probability", sentence,
-                          level, interval, position=position, **rates)
+        return ClaimCheck(float(value), direction, None, None, "confidence interval", level, interval,
+                          position=_position(value, interval), estimate_type=kind, unit=unit, **rates)
     raise ModelError(f"cannot check a claim against a {type(dist).__name__}")
 
 
@@ -284,35 +260,6 @@ def _position(value: float, interval: Interval) -> str:
     return "inside"
 
 
-def _confidence_sentence(result: Result, value: float, direction: str, level: float, interval: Interval,
-                         position: str) -> str:
-    span = fmt.interval(interval)
-    lead = (
-        f"This is a {result.estimate_type}: its {fmt.level(level)} confidence interval ({span}) is not a probability "
-        "statement about the total, so no probability is given."
-    )
-    where = {
-        "below": f"The claimed {fmt.count(value)} lies below the interval",
-        "inside": f"The claimed {fmt.count(value)} lies inside the interval",
-        "above": f"The claimed {fmt.count(value)} lies above the interval",
-    }[position]
-    consistent = {
-        ("at least", "below"): "so a total of at least that much is consistent with the data.",
-        ("at least", "inside"): "so the data neither confirm nor rule out a total that large.",
-        ("at least", "above"): "so the data do not support a total that large at this level.",
-        ("at most", "below"): "so the data do not support a total that small at this level.",
-        ("at most", "inside"): "so the data neither confirm nor rule out a total that small.",
-        ("at most", "above"): "so a total of at most that much is consistent with the data.",
-    }[(direction, position)]
-    if "lower bound" in result.estimate_type or "lower-bound" in result.estimate_type:
-        if direction == "at least" and position == "above":
-            consistent = ("but the estimate is a lower bound (the true total is likely larger), so this does not rule "
-                          "the claim out.")
-        else:
-            consistent += " The estimate is a lower bound: the true total is likely larger than it."
-    return f"{lead} {where}, {consistent}"
-
-
 def _rates(dist: Any, value: float, population: float | None, level: float, kind: str) -> dict[str, Any]:
     if population is None:
         return {}
@@ -322,22 +269,7 @@ def _rates(dist: Any, value: float, population: float | None, level: float, kind
 
     lower, upper = dist.interval(level, kind)
     estimate = (per(dist.median()), per(lower), per(upper))
-    claim_rate = per(value)
-    span = fmt.interval((estimate[1], estimate[2]), _rate)
-    sentence = (
-        f"Per {RATE_BASE:,} people (population {fmt.count(population)}): the claim is {_rate(claim_rate)}; "
-        f"the estimate is {_rate(estimate[0])} ({fmt.level(level)} interval {span})."
-    )
-    return {"population": float(population), "claim_rate": claim_rate, "estimate_rate": estimate, "rate_sentence": sentence}
-
-
-def _rate(value: float | None) -> str:
-    """Rates per 100,000: three significant figures, thousands separated."""
-    if value is None:
-        return "—"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
+    return {"population": float(population), "claim_rate": per(value), "estimate_rate": estimate}
 
 
 def parse_claim(text: str) -> tuple[float, str]:
@@ -377,12 +309,11 @@ __all__ = [
     "RATE_BASE",
     "VERDICT_BANDS",
     "ClaimCheck",
+    "METHODS",
     "VerdictBand",
     "annotate_claims",
     "check_claim",
-    "format_probability",
     "parse_claim",
     "probability_of_claim",
     "verdict",
-    "verdict_bands_markdown",
 ]

@@ -9,6 +9,7 @@ import click
 
 from hiddenrate.analysis.claims import check_claim, parse_claim
 from hiddenrate.cli.common import EXIT_NO_ESTIMATE, handle_errors, setup_logging, write_text
+from hiddenrate.render.claims import claim_dict, claim_lines, method_text
 from hiddenrate.result.io import load_result
 
 
@@ -54,13 +55,11 @@ def claim_command(result_file: str, value: str, at_most: bool, population: float
         direction = "at most"
     check = check_claim(result, number, direction=direction, population=population, level=level)
     if fmt == "json":
-        text = json.dumps(check.to_dict(), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+        text = json.dumps(claim_dict(check), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
     else:
-        lines = [check.sentence]
-        if check.rate_sentence:
-            lines.append(check.rate_sentence)
+        lines = claim_lines(check)
         lines.append("")
-        lines.append(f"How: {check.method}.")
+        lines.append(f"How: {method_text(check)}.")
         if check.interval != (None, None):
             from hiddenrate.render import numbers as fmt_numbers
 

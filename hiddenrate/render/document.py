@@ -14,6 +14,7 @@ from typing import Any
 
 from hiddenrate.render import numbers as fmt
 from hiddenrate.render import words
+from hiddenrate.render.claims import bands_note
 from hiddenrate.render.tables import model_tables
 from hiddenrate.result.value import Result
 
@@ -84,7 +85,7 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
     sections = [_summary(result, note), _estimate(result)]
     if words.claims(result):
         blocks: list[Block] = [Paragraph(line, "claim") for line in words.claim_lines(result)]
-        blocks.append(Paragraph(_bands_note(), "note"))
+        blocks.append(Paragraph(bands_note(), "note"))
         sections.append(Section("claims", "Checking a claimed figure", tuple(blocks)))
     if figures:
         from hiddenrate.render.figures import report_figures
@@ -173,13 +174,6 @@ def _diagnostics(result: Result) -> Section:
     else:
         diagnostics.append(Paragraph("No warnings."))
     return Section("diagnostics", "Diagnostics and warnings", tuple(diagnostics))
-
-
-def _bands_note() -> str:
-    from hiddenrate.analysis.claims import VERDICT_BANDS
-
-    bands = "; ".join(f"{b.describe()}: {b.words}" for b in VERDICT_BANDS)
-    return f"Verdict words follow fixed bands of the probability p that the claim holds: {bands}."
 
 
 __all__ = ["Bullets", "Figure", "Paragraph", "Section", "Table", "build_document", "title"]

@@ -19,7 +19,9 @@ def payload(result: Result) -> dict[str, Any]:
     if isinstance(details, dict) and isinstance(details.get("changes"), list):
         details["changes"] = _worded_changes(details["changes"], details.get("tables", []), result)
     if isinstance(details, dict) and "claims" in details:
-        data["claims"] = details.pop("claims")
+        from hiddenrate.render.claims import claim_dict
+
+        data["claims"] = [claim_dict(c) if isinstance(c, dict) else c for c in details.pop("claims")]
     if isinstance(details, dict) and "suppression" in details:
         data = suppress_payload(data)
         data["details"].pop("suppression", None)

@@ -282,12 +282,9 @@ def claims(result: Result) -> list[Mapping[str, Any]]:
 
 def claim_lines(result: Result) -> list[str]:
     """Each claim check's verdict (and rate sentence) as plain sentences."""
-    out = []
-    for check in claims(result):
-        out.append(str(check["sentence"]))
-        if check.get("rate_sentence"):
-            out.append(str(check["rate_sentence"]))
-    return out
+    from hiddenrate.render.claims import claim_lines as check_lines
+
+    return [line for check in claims(result) for line in check_lines(check)]
 
 
 # ------------------------------------------------------------------ the input
