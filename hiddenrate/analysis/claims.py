@@ -185,10 +185,6 @@ def probability_of_claim(dist: DrawsDistribution | GridDistribution, value: floa
     return float(np.mean(hits))
 
 
-def _main_level(levels: Sequence[float]) -> float:
-    return headline_level(levels)
-
-
 def check_claim(
     result: Result,
     value: float,
@@ -227,7 +223,7 @@ def check_claim(
         raise ModelError(f"the claimed value {value} must be a number >= 0, e.g. --value 15000")
     if population is not None and (not np.isfinite(population) or population <= 0):
         raise ModelError(f"--population {population} must be a number > 0 (the number of people in the population)")
-    level = float(level) if level is not None else _main_level(result.levels)
+    level = float(level) if level is not None else headline_level(result.levels)
     estimate = result.overall
     dist = estimate.total
     kind, unit = result.estimate_type, result.unit or ""

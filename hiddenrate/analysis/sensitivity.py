@@ -79,10 +79,6 @@ class Row:
         return [self.model, interval_cell(self.estimate, lambda x: ends.get(x, (None, None)), ends), self.how]
 
 
-def _level(levels: Sequence[float]) -> float:
-    return headline_level(levels)
-
-
 def _interval(estimate: StratumEstimate, level: float, kind: str = "equal-tailed") -> tuple[float | None, float | None]:
     if estimate.total is None:
         return None, None
@@ -394,7 +390,7 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
         where = ""
     if not options.get("sensitivity", True) or table.k < 2:
         return overall, strata
-    level = _level(levels)
+    level = headline_level(levels)
     classes_option = options.get("sensitivity_classes")
     latent = bool(classes_option)
     classes = classes_option if isinstance(classes_option, int) and not isinstance(classes_option, bool) else None

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {"example_path": "hiddenrate.api.lists", "fit_lists": "hiddenrate.api.lists",
-            "fit_list_trend": "hiddenrate.api.trend", "fit_trend": "hiddenrate.api.trend"}
+            "fit_trend": "hiddenrate.api.trend"}
 
 __all__ = sorted(_EXPORTS)
 
@@ -24,4 +24,4 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from hiddenrate.api.lists import example_path, fit_lists
-    from hiddenrate.api.trend import fit_list_trend, fit_trend
+    from hiddenrate.api.trend import fit_trend

@@ -51,13 +51,50 @@ def fit_trend(
 ) -> Result:
     """Estimate totals, reporting rates and hidden counts per period, and the changes between periods.
 
-    The parameters are those of :func:`hiddenrate.models.trend.model.fit_trend`, which fits
-    reporting data and combine specs; list data are fitted here (:func:`fit_list_trend`).
+    Parameters
+    ----------
+    data
+        A CSV path or DataFrame: reporting data (``recorded``, ``surveyed``, ``reported``) or
+        list data (0/1 list columns, ``count``), with a period column; or data read with
+        :func:`~hiddenrate.data.trend.read_trend`; or a ``hiddenrate combine`` spec
+        (``.toml`` path or dict) whose ``by`` includes the period
+        (:mod:`~hiddenrate.models.trend.combine`).
+    model
+        Reporting data: ``auto`` (= ``rw-drift``), ``rw-drift``, ``rw`` or ``ar1``. List data:
+        a list model fitted period by period (``auto`` = ``bma``, or ``bayes-2list`` with 2 lists;
+        ``bayes-loglinear``, ``latent-class`` ...) or ``pooled`` (all periods jointly, list
+        interactions shared by all periods; slow mixing: use more draws).
+    levels, seed, interval
+        Interval levels, random seed, ``equal-tailed`` or ``hdi``.
+    sampling
+        ``{"draws", "tune", "chains", "target_accept"}`` for NUTS.
+    period
+        The period column (default: ``period``, else ``year``, ``quarter`` or ``month``): years,
+        quarters (``2020Q1``), months (``2020-03``) or whole numbers.
+    by
+        Further stratum columns: one series each (reporting data), fitted jointly.
+    unit, lists, name
+        ``incidents`` or ``victims`` (reporting data); list columns (list data); how to name the
+        source in messages.
+    priors
+        Overrides of the trend priors, e.g. ``{"log_incidence_step": 0.2}`` (reporting data).
+    compare, default_changes
+        Pairs ``"FROM:TO"`` to compare; whether to include first to last and each consecutive pair.
+    **options
+        Options of the list model (list data only), e.g. ``delta=1.0``; ``pooled`` takes ``terms``
+        (e.g. ``"a:b,a:c"``) and ``priors`` (e.g. ``{"main_step": {"scale": 0.5}}``).
+
+    Returns
+    -------
+    Result
+        ``command = "trend"``; ``strata``: one per period (and series), with ``stratum =
+        {"period": ...}``, ``total``, ``hidden``, ``observed_share``, ``reporting_rate`` (and
+        ``incidence``); ``extra["periods"]`` the ordered periods and ``extra["changes"]`` the
+        changes (in JSON under ``details``).
     """
     settings = FitSettings.of(levels, interval, seed, sampling)
     spec = not isinstance(data, (TrendData, pd.DataFrame)) and is_spec(data)
-    is_list_data = not spec and not isinstance(data, TrendData) and not is_reporting_input(data, name=name)
-    if is_list_data and not isinstance(data, TrendData):
+    if not spec and not isinstance(data, TrendData) and not is_reporting_input(data, name=name):
         return list_trend_result(data, model, settings, period=period, by=by, lists=lists, compare=compare,
                                  default_changes=default_changes, name=name,
                                  **({"priors": priors} if priors else {}), **options)
@@ -65,25 +102,12 @@ def fit_trend(
                                     compare=compare, default_changes=default_changes, name=name, **options)
 
 
-def fit_list_trend(
-    data: pd.DataFrame | str | Path,
-    model: str = "auto",
-    *,
-    levels: Sequence[float] = DEFAULT_LEVELS,
-    seed: int | None = DEFAULT_SEED,
-    interval: str = DEFAULT_INTERVAL,
-    sampling: Mapping[str, Any] | None = None,
-    period: str | None = None,
-    by: Sequence[str] = (),
-    lists: Sequence[str] | None = None,
-    compare: Sequence[str] = (),
-    default_changes: bool = True,
-    name: str | None = None,
-    **options: Any,
-) -> Result:
-    """Fit the periods of list data (jointly with ``pooled``, else one by one) and compute the changes between periods.
-
-    Parameters are those of :func:`hiddenrate.models.trend.model.fit_trend` (list data).
+def list_trend_result(data: pd.DataFrame | str | Path, model: str, settings: FitSettings, *,
+                      period: str | None = None, by: Sequence[str] = (), lists: Sequence[str] | None = None,
+                      compare: Sequence[str] = (), default_changes: bool = True, name: str | None = None,
+                      **options: Any) -> Result:
+    """The periods of list data fitted (jointly with ``pooled``, else one by one with the list
+    pipeline) and the changes between them computed, with validated ``settings``.
 
     Raises
     ------
@@ -94,15 +118,6 @@ def fit_list_trend(
     EstimationError
         A period without an estimate (the message gives its reason).
     """
-    return list_trend_result(data, model, FitSettings.of(levels, interval, seed, sampling), period=period, by=by,
-                             lists=lists, compare=compare, default_changes=default_changes, name=name, **options)
-
-
-def list_trend_result(data: pd.DataFrame | str | Path, model: str, settings: FitSettings, *,
-                      period: str | None = None, by: Sequence[str] = (), lists: Sequence[str] | None = None,
-                      compare: Sequence[str] = (), default_changes: bool = True, name: str | None = None,
-                      **options: Any) -> Result:
-    """:func:`fit_list_trend` with validated ``settings``."""
     raw = read_table(data, name=name)
     column = period_column(raw, period)
     axis, _ = parse_periods(raw, column)
@@ -131,4 +146,4 @@ def list_trend_result(data: pd.DataFrame | str | Path, model: str, settings: Fit
                         note=None if pooled else NOT_POOLED)
 
 
-__all__ = ["fit_list_trend", "fit_trend", "list_trend_result"]
+__all__ = ["fit_trend", "list_trend_result"]

@@ -14,7 +14,7 @@ from typing import Any
 from hiddenrate.core.distributions import Interval
 from hiddenrate.render import numbers as fmt
 from hiddenrate.result.value import Result, StratumEstimate
-from hiddenrate.core.settings import headline_level
+from hiddenrate.render.tables import report_level
 
 #: the source name the reporting reader uses when the data name none
 _DEFAULT_SOURCE = "records"
@@ -157,17 +157,12 @@ def headline_rows(result: Result, estimate: StratumEstimate) -> list[tuple[str, 
     return rows
 
 
-def main_level(result: Result) -> float:
-    """The level quoted in sentences: 95% when computed, else the widest."""
-    return headline_level(result.levels)
-
-
 def sentence(result: Result, estimate: StratumEstimate) -> str:
     """One plain sentence: observed, estimate with interval, share never recorded."""
     observed = observed_clause(result, estimate)
     if estimate.total is None:
         return f"{observed} No estimate of the total: {estimate.reason}."
-    level = main_level(result)
+    level = report_level(result)
     total = estimate.total
     lower, upper = total.interval(level, result.interval_kind)
     share = estimate.quantity("observed_share")
@@ -191,7 +186,7 @@ def sentence(result: Result, estimate: StratumEstimate) -> str:
 
 def stratum_rows(result: Result, level: float | None = None) -> tuple[list[str], list[list[str]]]:
     """Columns and rows of the by-stratum table (observed, total, interval, share recorded)."""
-    level = level if level is not None else main_level(result)
+    level = level if level is not None else report_level(result)
     columns = ["stratum", "observed", "total", f"{fmt.level(level)} interval", "share recorded", "converged"]
     rows = []
     for stratum in [*result.strata, result.overall]:

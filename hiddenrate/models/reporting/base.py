@@ -25,7 +25,7 @@ from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, converge
 from hiddenrate.models.sampling.diagnostics import rank_diagnostics
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.priors import merge_priors
-from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, headline_level
+from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings
 from hiddenrate.result.table import Column, build, interval_cell, report_levels
 from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 
@@ -186,11 +186,6 @@ def survey_text(stratum: ReportingStratum, source_name: str | None = None) -> st
     """``195/711`` or ``none`` for a stratum's (primary) source."""
     source = next((s for s in stratum.sources if s.source == source_name), stratum.sources[0])
     return f"{source.reported}/{source.surveyed}" if source.has_survey else "none"
-
-
-def main_level(levels: Sequence[float]) -> float:
-    """The level shown in tables: 95% when computed, else the widest."""
-    return headline_level(levels)
 
 
 #: the first columns of a routes table: each route's total at every report level
@@ -361,7 +356,6 @@ __all__ = [
     "as_reporting_data",
     "distribution_cell",
     "input_summary",
-    "main_level",
     "mcmc_diagnostics",
     "reporting_priors",
     "rate_table",

@@ -57,7 +57,6 @@ from hiddenrate.models.reporting.base import (
     as_reporting_data,
     distribution_cell,
     logger,
-    main_level,
     rate_table,
 )
 from hiddenrate.models.reporting.classical import ClassicalMultiplier
@@ -74,6 +73,7 @@ from hiddenrate.models.reporting.exact import (
 from hiddenrate.models.reporting.pooled_model import PooledReporting
 from hiddenrate.result.table import Column, build, report_levels
 from hiddenrate.result.value import Result, StratumEstimate
+from hiddenrate.core.settings import headline_level
 
 #: Default priors of the exact model; ``incidence``: p(lambda) ∝ lambda^(shape - 1).
 EXACT_PRIORS: dict[str, dict[str, Any]] = {
@@ -216,7 +216,7 @@ class ExactReporting(ReportingModel):
         n_routes = len(sources) + (population is not None)
         if n_routes < 2:
             return [], [], []
-        level = main_level(levels)
+        level = headline_level(levels)
         label = stratum.label()
         alone: list[tuple[str, GridDistribution | None]] = []
         for source in sources:

@@ -57,7 +57,7 @@ def fit_combined_trend(
     settings
         Levels, interval kind, seed and the joint model's MCMC settings.
     compare, default_changes
-        As :func:`hiddenrate.models.trend.model.fit_trend`.
+        As :func:`hiddenrate.fit_trend`.
     base_dir
         Where relative paths of a dict spec point.
 

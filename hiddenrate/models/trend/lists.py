@@ -5,7 +5,7 @@ A list file (0/1 list columns, ``count``) with a period column is split by perio
 
 * a list model (``auto``: ``bma`` for 3-6 lists, ``bayes-2list`` for 2; or ``bma``,
   ``bayes-loglinear``, ``bayes-2list``, ``latent-class``): each period fitted on its own with
-  :func:`hiddenrate.fit_lists` (:func:`hiddenrate.api.trend.fit_list_trend`). Capture structure is then **not** pooled across periods, the
+  :func:`hiddenrate.fit_lists` (:func:`hiddenrate.api.trend.list_trend_result`). Capture structure is then **not** pooled across periods, the
   periods are independent given the data, and the changes come from independent draws of each
   period's posterior. This is the default because it is exact (``bma``) and needs no MCMC.
 * ``pooled`` (asked for with ``--model pooled``): all periods of a series in one Bayesian
@@ -66,7 +66,7 @@ def period_trend(result: Result, *, column: str, axis: PeriodAxis, by: Sequence[
     seed
         Seeds the resampling of exact posteriors.
     compare, default_changes
-        As :func:`hiddenrate.models.trend.model.fit_trend`.
+        As :func:`hiddenrate.fit_trend`.
     source
         Names the data in messages.
     structure

@@ -5,7 +5,7 @@ Each series (combination of the ``--by`` columns) is fitted with
 list main effects that follow a random walk over the periods, and list interactions shared by all
 periods (equations and priors in :mod:`hiddenrate.models.trend.lists_pooled_core`). The result has
 the shape of :func:`hiddenrate.fit_lists` with the period as a stratum column, so
-:func:`hiddenrate.models.trend.lists.fit_list_trend` computes the changes from it as for the
+:func:`hiddenrate.api.trend.list_trend_result` computes the changes from it as for the
 per-period models; here the draws of all periods of a series are joint (one draw = one posterior
 sample of every period), so the changes keep the correlation between periods.
 """

@@ -46,7 +46,7 @@ from hiddenrate.core.settings import (
     FitSettings,
     check_sampling,
 )
-from hiddenrate.models.reporting.base import BAYES_ASSUMPTIONS, input_summary, logger, main_level
+from hiddenrate.models.reporting.base import BAYES_ASSUMPTIONS, input_summary, logger
 from hiddenrate.models.trend.changes import SeriesDraws, changes_table, compute_changes, default_pairs, parse_pairs
 from hiddenrate.models.trend.core import PROCESSES, TARGET_ACCEPT, TrendSampler
 from hiddenrate.models.trend.combine import fit_combined_trend, is_spec
@@ -55,6 +55,7 @@ from hiddenrate.models.trend.priors import described, trend_priors
 from hiddenrate.result.table import Column, build, interval_cell, report_levels
 from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
+from hiddenrate.core.settings import headline_level
 
 TITLES = {
     "rw-drift": "random walk with drift",
@@ -217,7 +218,7 @@ class TrendModel:
                  levels: tuple[float, ...]) -> tuple[list[StratumEstimate], list[SeriesDraws], list[str]]:
         """One estimate per (series, period), each series' draws for the changes, and the no-survey warnings."""
         n_series, n_periods = data.shape
-        level = main_level(levels)
+        level = headline_level(levels)
         widths = rate_widths(rate, level)
         strata: list[StratumEstimate] = []
         series_draws: list[SeriesDraws] = []
@@ -301,78 +302,12 @@ def periods_table(data: TrendData, strata: Sequence[StratumEstimate], levels: Se
                  "borrows its reporting rate from its neighbours.")
 
 
-def fit_trend(
-    data: TrendData | pd.DataFrame | str | Path,
-    model: str = "auto",
-    *,
-    levels: Sequence[float] = DEFAULT_LEVELS,
-    seed: int | None = DEFAULT_SEED,
-    interval: str = DEFAULT_INTERVAL,
-    sampling: Mapping[str, Any] | None = None,
-    period: str | None = None,
-    by: Sequence[str] = (),
-    unit: str | None = None,
-    lists: Sequence[str] | None = None,
-    priors: Mapping[str, Any] | None = None,
-    compare: Sequence[str] = (),
-    default_changes: bool = True,
-    name: str | None = None,
-    **options: Any,
-) -> Result:
-    """Estimate totals, reporting rates and hidden counts per period, and the changes between periods.
-
-    Parameters
-    ----------
-    data
-        A CSV path or DataFrame: reporting data (``recorded``, ``surveyed``, ``reported``) or
-        list data (0/1 list columns, ``count``), with a period column; or data read with
-        :func:`~hiddenrate.data.trend.read_trend`; or a ``hiddenrate combine`` spec
-        (``.toml`` path or dict) whose ``by`` includes the period
-        (:mod:`~hiddenrate.models.trend.combine`).
-    model
-        Reporting data: ``auto`` (= ``rw-drift``), ``rw-drift``, ``rw`` or ``ar1``. List data:
-        a list model fitted period by period (``auto`` = ``bma``, or ``bayes-2list`` with 2 lists;
-        ``bayes-loglinear``, ``latent-class`` ...) or ``pooled`` (all periods jointly, list
-        interactions shared by all periods; slow mixing: use more draws).
-    levels, seed, interval
-        Interval levels, random seed, ``equal-tailed`` or ``hdi``.
-    sampling
-        ``{"draws", "tune", "chains", "target_accept"}`` for NUTS.
-    period
-        The period column (default: ``period``, else ``year``, ``quarter`` or ``month``): years,
-        quarters (``2020Q1``), months (``2020-03``) or whole numbers.
-    by
-        Further stratum columns: one series each (reporting data), fitted jointly.
-    unit, lists, name
-        ``incidents`` or ``victims`` (reporting data); list columns (list data); how to name the
-        source in messages.
-    priors
-        Overrides of the trend priors, e.g. ``{"log_incidence_step": 0.2}`` (reporting data).
-    compare, default_changes
-        Pairs ``"FROM:TO"`` to compare; whether to include first to last and each consecutive pair.
-    **options
-        Options of the list model (list data only), e.g. ``delta=1.0``; ``pooled`` takes ``terms``
-        (e.g. ``"a:b,a:c"``) and ``priors`` (e.g. ``{"main_step": {"scale": 0.5}}``).
-
-    Returns
-    -------
-    Result
-        ``command = "trend"``; ``strata``: one per period (and series), with ``stratum =
-        {"period": ...}``, ``total``, ``hidden``, ``observed_share``, ``reporting_rate`` (and
-        ``incidence``); ``extra["periods"]`` the ordered periods and ``extra["changes"]`` the
-        changes (in JSON under ``details``).
-    """
-    settings = FitSettings.of(levels, interval, seed, sampling)
-    return trend_result(data, model, settings, period=period, by=by, unit=unit, lists=lists, priors=priors,
-                        compare=compare, default_changes=default_changes, name=name, **options)
-
-
 def trend_result(data: TrendData | pd.DataFrame | str | Path, model: str, settings: FitSettings, *,
                  period: str | None = None, by: Sequence[str] = (), unit: str | None = None,
                  lists: Sequence[str] | None = None, priors: Mapping[str, Any] | None = None,
                  compare: Sequence[str] = (), default_changes: bool = True, name: str | None = None,
                  **options: Any) -> Result:
-    """:func:`fit_trend` of reporting data or a combine spec, with validated ``settings``."""
+    """:func:`hiddenrate.fit_trend` of reporting data or a combine spec, with validated ``settings``."""
     if not isinstance(data, (TrendData, pd.DataFrame)) and is_spec(data):
         given = {"unit": unit, "lists": lists, "priors": priors, "by": tuple(by), **options}
         extra = [n for n, v in given.items() if v not in (None, (), {})] + ([] if model == "auto" else ["model"])
@@ -397,4 +332,4 @@ def trend_result(data: TrendData | pd.DataFrame | str | Path, model: str, settin
     return estimator.fit(parsed, compare=compare, default_changes=default_changes, settings=settings)
 
 
-__all__ = ["TITLES", "TrendModel", "fit_trend", "trend_result", "no_survey_note", "periods_table", "rate_widths"]
+__all__ = ["TITLES", "TrendModel", "trend_result", "no_survey_note", "periods_table", "rate_widths"]
