@@ -68,7 +68,6 @@ from hiddenrate.data.lists import ListTable
 from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution, PointEstimate
 from hiddenrate.result.value import StratumEstimate
-from hiddenrate.models.lists.latent_class_core import LAST_CLASS_WEIGHT, last_class_share
 
 CHAIN_SPREAD = 1.10
 TAIL_MASS = 1e-3
@@ -203,13 +202,22 @@ def _bounds(estimate: StratumEstimate) -> list[Finding]:
                 findings.append(Finding("bound", f"the {100 * level:g}% interval starts at the observed count: the "
                                                  "estimate sits against its lower bound"))
                 break
-    last = last_class_share(estimate.idata)
-    if last is not None and last > LAST_CLASS_WEIGHT:
-        classes = np.asarray(estimate.idata.posterior["class_weight"]).shape[-1]
-        findings.append(Finding("bound", (
-            f"the last of the {classes} latent classes holds {100 * last:.1f}% of the population: the "
-            "number of classes is a binding cap; refit with more classes (--classes)")))
+    if estimate.idata is not None:  # sampled fits only: closed-form fits do not load the latent-class code
+        findings += _class_cap(estimate.idata)
     return findings
+
+
+def _class_cap(idata: Any) -> list[Finding]:
+    """A finding when the last latent class holds more than its share: the number of classes binds."""
+    from hiddenrate.models.lists.latent_class_core import LAST_CLASS_WEIGHT, last_class_share
+
+    last = last_class_share(idata)
+    if last is None or last <= LAST_CLASS_WEIGHT:
+        return []
+    classes = np.asarray(idata.posterior["class_weight"]).shape[-1]
+    return [Finding("bound", (
+        f"the last of the {classes} latent classes holds {100 * last:.1f}% of the population: the "
+        "number of classes is a binding cap; refit with more classes (--classes)"))]
 
 
 def _log_density(estimate: StratumEstimate) -> tuple[np.ndarray, np.ndarray] | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import platform
-from importlib import metadata
+import sys
 from typing import Any
 
 from hiddenrate._version import __version__
@@ -12,14 +13,40 @@ from hiddenrate._version import __version__
 _PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "arviz", "nutpie")
 
 
-def versions() -> dict[str, str]:
-    """Versions of hiddenrate, Python and the numerical stack (read from metadata, not imported)."""
-    out = {"hiddenrate": __version__, "python": platform.python_version()}
-    for package in _PACKAGES:
+def _installed(wanted: tuple[str, ...]) -> dict[str, str]:
+    """Versions from the names of installed ``{name}-{version}.dist-info`` folders (the wheel standard),
+    first match on ``sys.path`` winning as at import. Reading folder names costs milliseconds where
+    ``importlib.metadata`` costs a tenth of a second of start-up; a package not found that way is
+    looked up through ``importlib.metadata``."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
         try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
+            names = os.listdir(entry or ".")
+        except OSError:
             continue
+        for name in names:
+            stem = name[: -len(".dist-info")]
+            if name.endswith(".dist-info") and stem.count("-") == 1:
+                package, version = stem.split("-")
+                package = package.lower().replace("_", "-")
+                if package in wanted and package not in found:
+                    found[package] = version
+    for package in wanted:
+        if package not in found:
+            from importlib import metadata
+
+            try:
+                found[package] = metadata.version(package)
+            except metadata.PackageNotFoundError:
+                continue
+    return found
+
+
+def versions() -> dict[str, str]:
+    """Versions of hiddenrate, Python and the numerical stack (read from installed metadata, not imported)."""
+    out = {"hiddenrate": __version__, "python": platform.python_version()}
+    installed = _installed(_PACKAGES)
+    out.update((package, installed[package]) for package in _PACKAGES if package in installed)
     return out
 
 

@@ -5,17 +5,26 @@ Renderers only format: every number comes from the result, rounded here and nowh
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.render.csvfmt import render_csv, render_table_csv
-from hiddenrate.render.html import render_html
-from hiddenrate.render.jsonfmt import render_json
-from hiddenrate.render.markdown import render_markdown
-from hiddenrate.render.text import render_text
-from hiddenrate.result.value import Result
+
+if TYPE_CHECKING:
+    from hiddenrate.result.value import Result
 
 FORMATS = ("text", "json", "csv", "markdown", "html")
+
+#: Each format's renderer as (module, function); only the one asked for is imported, so a text
+#: answer does not wait for the HTML page's code (the start-up targets in benchmarks/README.md).
+RENDERERS = {
+    "text": ("hiddenrate.render.text", "render_text"),
+    "json": ("hiddenrate.render.jsonfmt", "render_json"),
+    "csv": ("hiddenrate.render.csvfmt", "render_csv"),
+    "markdown": ("hiddenrate.render.markdown", "render_markdown"),
+    "html": ("hiddenrate.render.html", "render_html"),
+}
 
 
 def prepare(
@@ -70,12 +79,13 @@ def render(
     if table is not None:
         if fmt != "csv":
             raise ModelError(f"--table picks a table for --format csv; the {fmt} format already shows every table")
+        from hiddenrate.render.csvfmt import render_table_csv
+
         return render_table_csv(result, table)
-    renderers = {"text": render_text, "json": render_json, "csv": render_csv, "markdown": render_markdown,
-                 "html": render_html}
-    if fmt not in renderers:
+    if fmt not in RENDERERS:
         raise ModelError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
-    return renderers[fmt](result)
+    module, function = RENDERERS[fmt]
+    return str(getattr(importlib.import_module(module), function)(result))
 
 
 __all__ = ["FORMATS", "prepare", "render"]
