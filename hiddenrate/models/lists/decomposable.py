@@ -24,6 +24,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.special import gammaln
@@ -210,7 +211,7 @@ def _decode(masks: np.ndarray, k: int) -> tuple[Graph, ...]:
 
 def write_table(path: Path = TABLE) -> None:
     """Write the enumeration for 3 to 6 lists to ``path`` (graphs as pair bitmasks, coefficients as int8)."""
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, Any] = {}  # Any: numpy's stub would read ** as its allow_pickle flag
     for k in range(3, MAX_LISTS + 1):
         graphs, coefficients = enumerate_graphs(k)
         arrays[f"graphs{k}"] = _encode(graphs, k)
