@@ -44,7 +44,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
 from hiddenrate.core.design import Terms, design_matrix, is_hierarchical, normalize_terms
@@ -208,6 +207,10 @@ def _recession_support(design: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """
     positive = counts > 0
     found = np.zeros(len(counts), dtype=bool)
+    if np.linalg.matrix_rank(design[positive]) == design.shape[1]:
+        return found  # X_P d = 0 only for d = 0: no direction of recession, no linear programme needed
+    from scipy.optimize import linprog  # here, not at the top: it costs ~0.2 s of start-up
+
     while True:
         candidates = np.flatnonzero(~positive & ~found)
         if candidates.size == 0:
@@ -246,6 +249,8 @@ def _intercept_direction(facial_design: np.ndarray, zero_design: np.ndarray) -> 
 
     Feasibility LPs over ``X_F d = 0``, ``X_S d <= -1`` with ``d_0`` fixed to 0, +1 or -1.
     """
+    from scipy.optimize import linprog  # here, not at the top: it costs ~0.2 s of start-up
+
     n_par = facial_design.shape[1]
     for d0, label in ((0.0, INTERCEPT_FREE), (1.0, INTERCEPT_TO_INFINITY), (-1.0, INTERCEPT_TO_ZERO)):
         if zero_design.shape[0] == 0:

@@ -38,10 +38,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import digamma, gammaln
 
 from hiddenrate.core.quantiles import chi2_1_ppf
+from hiddenrate.core.roots import brentq
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.design import Terms, design_matrix
 from hiddenrate.models.lists.existence import (
