@@ -34,7 +34,10 @@ def test_profile_like_functions_agree_with_scipy() -> None:
     rng = np.random.default_rng(3)
     for _ in range(200):
         scale, peak = rng.uniform(0.1, 50), rng.uniform(10, 1e5)
-        excess = lambda x: scale * (math.log(x / peak) ** 2) - 1.92  # noqa: E731
+
+        def excess(x: float, scale: float = scale, peak: float = peak) -> float:
+            return scale * (math.log(x / peak) ** 2) - 1.92
+
         high = peak * math.exp(math.sqrt(1.92 / scale)) * 2
         assert brentq(excess, peak, high, xtol=1e-10 * high, rtol=1e-13) == scipy_brentq(
             excess, peak, high, xtol=1e-10 * high, rtol=1e-13)

@@ -209,7 +209,8 @@ def _recession_support(design: np.ndarray, counts: np.ndarray) -> np.ndarray:
     found = np.zeros(len(counts), dtype=bool)
     if np.linalg.matrix_rank(design[positive]) == design.shape[1]:
         return found  # X_P d = 0 only for d = 0: no direction of recession, no linear programme needed
-    from scipy.optimize import linprog  # here, not at the top: it costs ~0.2 s of start-up
+    # Imported here, not at the top: scipy.optimize costs ~0.2 s of start-up.
+    from scipy.optimize import linprog
 
     while True:
         candidates = np.flatnonzero(~positive & ~found)
@@ -249,7 +250,8 @@ def _intercept_direction(facial_design: np.ndarray, zero_design: np.ndarray) -> 
 
     Feasibility LPs over ``X_F d = 0``, ``X_S d <= -1`` with ``d_0`` fixed to 0, +1 or -1.
     """
-    from scipy.optimize import linprog  # here, not at the top: it costs ~0.2 s of start-up
+    # Imported here, not at the top: scipy.optimize costs ~0.2 s of start-up.
+    from scipy.optimize import linprog
 
     n_par = facial_design.shape[1]
     for d0, label in ((0.0, INTERCEPT_FREE), (1.0, INTERCEPT_TO_INFINITY), (-1.0, INTERCEPT_TO_ZERO)):
