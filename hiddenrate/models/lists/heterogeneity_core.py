@@ -83,6 +83,7 @@ __all__ = [
     "HeterogeneityEstimate",
     "HeterogeneityFit",
     "fit_heterogeneity",
+    "heterogeneity_curve",
     "heterogeneity_design",
     "heterogeneity_profile",
 ]
@@ -279,10 +280,18 @@ class _RecordingProfile(_MultinomialProfile):
 
     def __init__(self, design: np.ndarray, counts: np.ndarray, start: np.ndarray) -> None:
         super().__init__(design, counts, start)
+        self.start = start.copy()
         self.betas: dict[float, np.ndarray] = {}
 
     def _evaluate(self, hidden: float) -> tuple[float, float]:
         if hidden not in self._cache:
+            # Newton from far away can run off on the flat profiles of these models: start from
+            # the maximiser at the nearest N already seen (log scale), or the Poisson fit's.
+            if self.betas:
+                nearest = min(self.betas, key=lambda seen: abs(math.log((seen + 1.0) / (hidden + 1.0))))
+                self.beta = self.betas[nearest].copy()
+            else:
+                self.beta = self.start.copy()
             result = super()._evaluate(hidden)
             self.betas[hidden] = self.beta.copy()
             return result
@@ -378,3 +387,20 @@ def heterogeneity_profile(counts: np.ndarray, k: int, name: str,
     else:
         message = f"{fit.label}: N = {total:.1f}, {checked[0]:.0%} profile-likelihood interval [{lower:.1f}, {upper:.1f}]"
     return HeterogeneityEstimate(fit, total, intervals, message)
+
+
+def heterogeneity_curve(counts: np.ndarray, k: int, name: str, hidden: np.ndarray) -> np.ndarray:
+    """The multinomial profile log-likelihood of model ``name`` at each ``N = n + hidden`` (up to
+    a constant); for the profile of a total over strata (:mod:`hiddenrate.models.lists.strata_profile`).
+
+    Raises
+    ------
+    ModelError
+        If the model's Poisson fit does not converge (no estimate of N).
+    """
+    problem = _Problem(validate_counts(counts, k), k, name)
+    fit, _ = _fit_problem(problem)
+    if not fit.valid:
+        raise ModelError(fit.message)
+    profile = _HeterogeneityProfile(problem, tuple(range(problem.design.shape[1])))
+    return np.array([profile.loglik(max(float(h), _HIDDEN_MIN)) for h in np.asarray(hidden, dtype=float)])
