@@ -34,7 +34,7 @@ from hiddenrate.models.lists.heterogeneity_core import (
 from hiddenrate.models.lists.strata_profile import MARGIN, StratumProfile, total_profile_intervals
 from hiddenrate.result.value import StratumEstimate
 
-__all__ = ["HeterogeneityModel", "fit_heterogeneity_model", "rank_heterogeneity_models"]
+__all__ = ["HeterogeneityModel", "fit_heterogeneity_model", "heterogeneity_estimate", "rank_heterogeneity_models"]
 
 _SPREAD = {
     "chao": "No shape is assumed for the spread of visibility: the estimate is a lower bound (Chao 1987), "
@@ -81,6 +81,35 @@ def rank_heterogeneity_models(table: ListTable, criterion: str = "bic") -> list[
     return sorted(fits, key=lambda fit: (not fit.valid, fit.bic if criterion == "bic" else fit.aic))
 
 
+def heterogeneity_estimate(table: ListTable, name: str, levels: tuple[float, ...],
+                           interval_type: str = "profile-likelihood confidence interval (Cormack 1992)") -> StratumEstimate:
+    """The stratum estimate of heterogeneity model ``name`` (what ``--model NAME`` reports, and
+    what a log-linear ranking reports when this model ranks first)."""
+    result = heterogeneity_profile(table.counts, table.k, name, levels)
+    fit = result.fit
+    method = diag.exact("maximum likelihood (Newton), profile likelihood by root finding")
+    details = {
+        "rcapture": fit.label,
+        "poisson_total": fit.total,
+        "deviance": fit.deviance,
+        "df": fit.df,
+        "aic": fit.aic,
+        "bic": fit.bic,
+        "eta_set_to_zero": list(fit.dropped),
+    }
+    if result.total is None:
+        return StratumEstimate(stratum=table.stratum, observed=table.observed, total=None, diagnostics=method,
+                               details=details, reason=result.message)
+    warnings = [f"the {100 * level:g}% profile interval has no upper end: the data put no upper limit on N "
+                "under this model" for level, (_, upper) in result.intervals.items() if upper is None]
+    if HETEROGENEITY_MODELS[name][1] == "chao":
+        warnings.append("this is a lower bound (Chao): people who are barely visible on every list may be "
+                        "many more than it counts")
+    return StratumEstimate(stratum=table.stratum, observed=table.observed,
+                           total=PointEstimate(result.total, result.intervals, interval_type),
+                           diagnostics=method, warnings=tuple(warnings), details=details)
+
+
 class HeterogeneityModel(ListModel):
     """Base of the eight models; a subclass sets ``name`` (a key of ``HETEROGENEITY_MODELS``)."""
 
@@ -89,48 +118,31 @@ class HeterogeneityModel(ListModel):
     min_lists = 3
 
     def fit_table(self, table: ListTable, *, levels: tuple[float, ...], seed: int, interval_kind: str) -> StratumEstimate:
-        result = heterogeneity_profile(table.counts, table.k, self.name, levels)
-        fit = result.fit
-        method = diag.exact("maximum likelihood (Newton), profile likelihood by root finding")
-        details = {
-            "rcapture": fit.label,
-            "poisson_total": fit.total,
-            "deviance": fit.deviance,
-            "df": fit.df,
-            "aic": fit.aic,
-            "bic": fit.bic,
-            "eta_set_to_zero": list(fit.dropped),
-        }
-        if result.total is None:
-            return StratumEstimate(stratum=table.stratum, observed=table.observed, total=None, diagnostics=method,
-                                   details=details, reason=result.message)
-        warnings = [f"the {100 * level:g}% profile interval has no upper end: the data put no upper limit on N "
-                    "under this model" for level, (_, upper) in result.intervals.items() if upper is None]
-        if HETEROGENEITY_MODELS[self.name][1] == "chao":
-            warnings.append("this is a lower bound (Chao): people who are barely visible on every list may be "
-                            "many more than it counts")
-        return StratumEstimate(stratum=table.stratum, observed=table.observed,
-                               total=PointEstimate(result.total, result.intervals, self.interval_type),
-                               diagnostics=method, warnings=tuple(warnings), details=details)
+        return heterogeneity_estimate(table, self.name, levels, self.interval_type)
 
     def combine_points(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...],
                        levels: tuple[float, ...]) -> PointEstimate | None:
         """Profile likelihood of the total over independent strata (as the log-linear model's)."""
-        wide = chi2_1_cdf(chi2_1_ppf(max(levels)) + MARGIN)
         strata = []
         for estimate, table in zip(estimates, tables, strict=True):
             if estimate.total is None or estimate.total.median() is None:
                 return None
-            reach = heterogeneity_profile(table.counts, table.k, self.name, (wide,)).upper
-
-            def curve(hidden: np.ndarray, counts: np.ndarray = table.counts, k: int = table.k) -> np.ndarray:
-                return heterogeneity_curve(counts, k, self.name, hidden)
-
-            strata.append(StratumProfile(observed=table.observed,
-                                         hidden_hat=float(estimate.total.median() or 0.0) - table.observed,
-                                         reach=None if reach is None else reach - table.observed, curve=curve))
+            strata.append(stratum_profile(table, self.name, float(estimate.total.median() or 0.0), levels))
         total, intervals = total_profile_intervals(strata, levels)
         return PointEstimate(total, intervals, "profile likelihood of the total over independent strata")
+
+
+def stratum_profile(table: ListTable, name: str, total: float, levels: tuple[float, ...]) -> StratumProfile:
+    """What the profile of a total over strata needs from one stratum fitted by model ``name``
+    (:mod:`hiddenrate.models.lists.strata_profile`); ``total`` is the stratum's estimate."""
+    wide = chi2_1_cdf(chi2_1_ppf(max(levels)) + MARGIN)
+    reach = heterogeneity_profile(table.counts, table.k, name, (wide,)).upper
+
+    def curve(hidden: np.ndarray) -> np.ndarray:
+        return heterogeneity_curve(table.counts, table.k, name, hidden)
+
+    return StratumProfile(observed=table.observed, hidden_hat=total - table.observed,
+                          reach=None if reach is None else reach - table.observed, curve=curve)
 
 
 def _model_class(name: str) -> type[HeterogeneityModel]:

@@ -342,8 +342,6 @@ def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
         if isinstance(level, bool) or not isinstance(level, (float, int)) or not 0.0 < float(level) < 1.0:
             raise ModelError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
         checked.append(float(level))
-    if not checked:
-        raise ModelError("at least one level is needed")
     return tuple(checked)
 
 
@@ -355,6 +353,7 @@ def heterogeneity_profile(counts: np.ndarray, k: int, name: str,
     likelihood (Rcapture ``closedpCI.t``'s estimate), ``intervals[level] = (lower, upper)`` solve
     ``2 [l(N_hat) - l(N)] = chi2_1(level)``; ``lower`` is ``n`` when the profile stays above the
     threshold down to the number observed and ``upper`` is None when it never falls below it.
+    With no levels, only the estimate is computed.
     """
     checked = _check_levels(levels)
     problem = _Problem(validate_counts(counts, k), k, name)
@@ -380,6 +379,8 @@ def heterogeneity_profile(counts: np.ndarray, k: int, name: str,
 
         intervals[level] = (_lower_end(excess, observed, peak), _upper_end(excess, observed, peak, hidden_max))
     total = observed + peak
+    if not checked:
+        return HeterogeneityEstimate(fit, total, intervals, f"{fit.label}: N = {total:.1f}")
     lower, upper = intervals[checked[0]]
     if upper is None:
         message = (f"{fit.label}: N = {total:.1f}; the {checked[0]:.0%} profile interval starts at {lower:.1f} and has "
