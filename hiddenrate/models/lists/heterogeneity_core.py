@@ -181,6 +181,11 @@ class HeterogeneityEstimate:
     message: str = ""
 
     @property
+    def point(self) -> float | None:
+        """The estimate (same as ``total``)."""
+        return self.total
+
+    @property
     def lower(self) -> float | None:
         return next(iter(self.intervals.values()), (None, None))[0]
 
