@@ -58,6 +58,7 @@ Cormack, R. M. (1992). Interval estimation for mark-recapture studies of closed 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -287,18 +288,22 @@ class _RecordingProfile(_MultinomialProfile):
         super().__init__(design, counts, start)
         self.start = start.copy()
         self.betas: dict[float, np.ndarray] = {}
+        self._seen: list[float] = []  # the N seen, sorted
 
     def _evaluate(self, hidden: float) -> tuple[float, float]:
         if hidden not in self._cache:
             # Newton from far away can run off on the flat profiles of these models: start from
             # the maximiser at the nearest N already seen (log scale), or the Poisson fit's.
-            if self.betas:
-                nearest = min(self.betas, key=lambda seen: abs(math.log((seen + 1.0) / (hidden + 1.0))))
+            place = bisect.bisect_left(self._seen, hidden)
+            neighbours = self._seen[max(place - 1, 0): place + 1]
+            if neighbours:
+                nearest = min(neighbours, key=lambda seen: abs(math.log((seen + 1.0) / (hidden + 1.0))))
                 self.beta = self.betas[nearest].copy()
             else:
                 self.beta = self.start.copy()
             result = super()._evaluate(hidden)
             self.betas[hidden] = self.beta.copy()
+            self._seen.insert(place, hidden)
             return result
         return self._cache[hidden]
 
