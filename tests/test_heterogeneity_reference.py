@@ -25,7 +25,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiddenrate.models.lists.heterogeneity_core import fit_heterogeneity, heterogeneity_profile
+from hiddenrate.models.lists.heterogeneity_core import (
+    fit_heterogeneity,
+    heterogeneity_profile,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "hiddenrate" / "data" / "examples" / "lists"

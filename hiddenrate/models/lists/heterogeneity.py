@@ -14,7 +14,6 @@ AIC or BIC together with the hierarchical log-linear models.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
 import numpy as np
 
@@ -31,7 +30,11 @@ from hiddenrate.models.lists.heterogeneity_core import (
     heterogeneity_curve,
     heterogeneity_profile,
 )
-from hiddenrate.models.lists.strata_profile import MARGIN, StratumProfile, total_profile_intervals
+from hiddenrate.models.lists.strata_profile import (
+    MARGIN,
+    StratumProfile,
+    total_profile_intervals,
+)
 from hiddenrate.result.value import StratumEstimate
 
 __all__ = ["HeterogeneityModel", "fit_heterogeneity_model", "heterogeneity_estimate", "rank_heterogeneity_models"]

@@ -134,7 +134,8 @@ class LoglinearModel(ListModel):
         candidates += [(value(fit), [f"{fit.label} (heterogeneity)", fit.total, value(fit) - top, "heterogeneity"])
                        for fit in challengers]
         rows = [row for _, row in sorted(candidates, key=lambda item: item[0])[:TOP_MODELS]]
-        close_totals = [float(f.total) for f in [*valid, *challengers] if value(f) - top <= CLOSE_BIC and f.total is not None]
+        everyone: list[LoglinearFit | HeterogeneityFit] = [*valid, *challengers]
+        close_totals = [float(f.total) for f in everyone if value(f) - top <= CLOSE_BIC and f.total is not None]
         lowest, highest = min(close_totals), max(close_totals)
         flagged = len(ranked) - len(valid)
         details = {
