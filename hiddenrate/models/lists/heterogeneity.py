@@ -2,7 +2,7 @@
 
 Eight models, Mh or Mth with Chao's lower bound, Poisson2, Darroch or Gamma3.5 (the rows of
 Rcapture's ``closedp.t``); the engine is :mod:`hiddenrate.models.lists.heterogeneity_core`
-(docs/methods.md, "Heterogeneity models"). Each is a maximum-likelihood fit with the multinomial
+(docs/methods.md#heterogeneity). Each is a maximum-likelihood fit with the multinomial
 profile-likelihood interval; an upper end that does not exist is reported as absent, never as
 a number.
 

@@ -34,6 +34,8 @@ interval that the profile never reaches is None: Rcapture stops its search at 3 
 Poisson estimate and prints ``>X``; here the search goes on to ``10**12`` times the number
 observed, so None means the data put no upper limit on ``N`` under the model.
 
+The identities are stated in docs/methods.md#heterogeneity.
+
 A term whose statistic is 0 (nobody on ``j`` or more lists, for Chao's :math:`\eta_j`) has
 MLE :math:`-\infty`: the cells it covers are fitted 0 and it is dropped as negative.
 
