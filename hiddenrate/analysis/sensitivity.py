@@ -381,13 +381,14 @@ def small_lists(table: ListTable, threshold: int) -> list[int]:
 
 
 def leave_one_out_table(table: ListTable, level: float) -> dict[str, Any]:
-    """Independence, best BIC and model averaging with each list left out in turn."""
+    """Independence, best BIC, the best heterogeneity model and model averaging with each list left out in turn."""
     rows = []
     for j, name in enumerate(table.names):
         reduced = drop_list(table, j)
         row: list[Any] = [name, reduced.observed]
         for compute in (lambda t: _independence(t, level, None, None),
                         lambda t: _best_bic(t, level)[0][0],
+                        lambda t: _heterogeneity(t, level, None)[0] if t.k >= 3 else Row("", None, None, None, ""),
                         lambda t: _model_averaging(t, level)):
             try:
                 if reduced.k < 2 or reduced.observed == 0:
@@ -398,9 +399,11 @@ def leave_one_out_table(table: ListTable, level: float) -> dict[str, Any]:
         rows.append(row)
     return build("Leave one list out (people found only on that list become unobserved)",
                  [Column("list left out"), Column("observed", "count"), Column("independence", "count"),
-                  Column("best BIC", "count"), Column("model averaging", "count")], rows,
-                 "A list whose removal moves the estimate a lot carries much of the answer; model averaging "
-                 f"needs {BMA_LISTS[0]}-{BMA_LISTS[1]} lists.")
+                  Column("best BIC", "count"), Column("heterogeneity (best BIC)", "count"),
+                  Column("model averaging", "count")], rows,
+                 "A list whose removal moves the estimate a lot carries much of the answer; the heterogeneity "
+                 "models (Rcapture's Mh, Mth) need 3 lists, model averaging "
+                 f"{BMA_LISTS[0]}-{BMA_LISTS[1]}.")
 
 
 # ----------------------------------------------------------------------------- the hook
