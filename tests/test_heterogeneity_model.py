@@ -152,3 +152,18 @@ def test_strata_are_combined_by_the_profile_of_the_total():
     lower, upper = result.overall.total.interval(0.95)
     assert result.overall.total.median() == pytest.approx(sum(parts), rel=1e-6)
     assert lower is not None and upper is not None and lower < sum(parts) < upper
+
+
+def test_leave_one_out_table_has_the_best_heterogeneity_model():
+    # Each reduced table (3 lists) gets the estimate of its best heterogeneity model by BIC, the
+    # same number the sensitivity row reports for that table.
+    from hiddenrate.analysis.sensitivity import drop_list, leave_one_out_table
+
+    table = ListTable(names=("A", "B", "C", "D"),
+                      counts=np.array([0, 247, 49, 142, 60, 112, 4, 12, 10, 5, 6, 3, 2, 1, 1, 1]))
+    loo = leave_one_out_table(table, 0.95)
+    column = [c["label"] for c in loo["columns"]].index("heterogeneity (best BIC)")
+    for j, row in enumerate(loo["rows"]):
+        reduced = drop_list(table, j)
+        best = rank_heterogeneity_models(reduced, "bic")[0]
+        assert row[column] == pytest.approx(fit_heterogeneity_model(reduced, best.name).total)
