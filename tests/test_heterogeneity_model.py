@@ -167,3 +167,20 @@ def test_leave_one_out_table_has_the_best_heterogeneity_model():
         reduced = drop_list(table, j)
         best = rank_heterogeneity_models(reduced, "bic")[0]
         assert row[column] == pytest.approx(fit_heterogeneity_model(reduced, best.name).total)
+
+
+@pytest.mark.parametrize("name", list(HETEROGENEITY_MODELS))
+def test_lists_that_never_overlap_give_no_estimate(name):
+    # Nobody is on two lists: the likelihood rises without end as N grows (Rcapture prints
+    # whatever glm stops at); here every model says it has no estimate.
+    result = fit_heterogeneity_model(_table([30, 20, 0, 10, 0, 0, 0]), name)
+    assert result.total is None and result.lower is None and result.upper is None
+    assert "no finite estimate" in result.message or "did not converge" in result.message
+
+
+def test_estimate_at_the_number_observed_is_flagged():
+    # Rcapture closedpCI.t(artificial, m="Mh", h="Poisson"): 96.00007 [96, 104.03]: the most likely
+    # number hidden is 0, which the result says.
+    estimate = heterogeneity.heterogeneity_estimate(_table([40, 30, 6, 20, 0, 0, 0]), "mh-poisson2", (0.95,))
+    assert estimate.total is not None and estimate.total.median() == pytest.approx(96.0, abs=1e-3)
+    assert any("number observed" in warning for warning in estimate.warnings)

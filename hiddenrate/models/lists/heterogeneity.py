@@ -105,6 +105,9 @@ def heterogeneity_estimate(table: ListTable, name: str, levels: tuple[float, ...
                                details=details, reason=result.message)
     warnings = [f"the {100 * level:g}% profile interval has no upper end: the data put no upper limit on N "
                 "under this model" for level, (_, upper) in result.intervals.items() if upper is None]
+    if result.total - table.observed < 1e-6 * max(table.observed, 1):
+        warnings.append("the estimate is the number observed: under this model the most likely number of hidden "
+                        "people is 0 (the model fits the overlaps of these lists badly; compare the other models)")
     if HETEROGENEITY_MODELS[name][1] == "chao":
         warnings.append("this is a lower bound (Chao): people who are barely visible on every list may be "
                         "many more than it counts")

@@ -103,6 +103,9 @@ HETEROGENEITY_MODELS: dict[str, tuple[str, str, str]] = {
     "mth-gamma3.5": ("Mth", "gamma3.5", "Mth Gamma3.5"),
 }
 MIN_LISTS = 3
+#: an estimate of more than a million hidden people per person observed is not an estimate: on such
+#: data (e.g. lists that never overlap) the likelihood keeps rising with N and its numerical peak is noise
+_NO_ESTIMATE = 1e6
 GAMMA_THETA = 3.5
 POISSON_THETA = 2.0
 
@@ -376,11 +379,12 @@ def heterogeneity_profile(counts: np.ndarray, k: int, name: str,
     observed = problem.observed
     hidden_max = observed * _HIDDEN_MAX_FACTOR
     start = max(float(fit.total or observed) - observed, _HIDDEN_MIN)
-    peak = _profile_maximiser(profile, start, hidden_max)  # type: ignore[arg-type]
-    if peak is None:
+    peak = None if start > _NO_ESTIMATE * observed else _profile_maximiser(profile, start, hidden_max)  # type: ignore[arg-type]
+    if peak is None or peak > _NO_ESTIMATE * observed:
         return HeterogeneityEstimate(
             fit, None, {level: (None, None) for level in checked},
-            f"{fit.label}: no finite estimate of N (the profile likelihood keeps increasing with N)")
+            f"{fit.label}: no finite estimate of N (the profile likelihood keeps increasing with N: the lists "
+            "overlap too little for this model)")
     max_loglik = profile.loglik(peak)
     intervals: dict[float, tuple[float | None, float | None]] = {}
     for level in checked:
