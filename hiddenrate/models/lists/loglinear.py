@@ -240,7 +240,9 @@ class LoglinearModel(ListModel):
         details.update(estimate.details)
         details.update({"terms": f"{winner.label} (heterogeneity)", "heterogeneity_model": winner.name})
         warnings.append(f"the best model by {self.criterion.upper()} is Rcapture's {winner.label}: people differ in "
-                        "how visible they are")
+                        "how visible they are. It assumes, instead of the assumptions above, that lists are independent "
+                        "given a person's visibility and that the spread of visibility has the shape the model sets "
+                        f"(see --model {winner.name})")
         return replace(estimate, warnings=(*warnings, *estimate.warnings), details=details)
 
     def combine_points(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...],
