@@ -170,6 +170,8 @@ def _model_class(name: str) -> type[HeterogeneityModel]:
             _SPREAD[kind],
             "Closed population, and records matched correctly across lists.",
         ),
+        "estimate_type": ("lower-bound estimate (maximum likelihood, multinomial profile)" if kind == "chao"
+                          else HeterogeneityModel.estimate_type),
         "__doc__": f"Rcapture's {label} model (``closedp.t``); see :mod:`hiddenrate.models.lists.heterogeneity_core`.",
         "__module__": __name__,
     }
