@@ -39,9 +39,11 @@ MODELS = {
     "MthChao": "mth-chao", "MthPoisson2": "mth-poisson2", "MthDarroch": "mth-darroch", "MthGamma3.5": "mth-gamma3.5",
 }
 # New Orleans, 8 lists: nobody is on more than 3 lists, so eta4..eta8 of Mh Chao have MLE -infinity
-# and are set to 0. The estimate and interval agree with Rcapture's to 1e-5, but Rcapture's glm
-# keeps one of those degenerate columns (df 251 against 252 here), so its BIC is log(185) higher.
-# Here no parameter is charged for an eta fixed at 0 by the constraint.
+# and are set to 0. The estimate and interval agree with Rcapture's to 1e-5, but Rcapture keeps eta8:
+# glm's iterations stop (the deviance has converged) with eta8 = +1.2 on cells already fitted
+# below 1e-6, so Chao.neg sees no negative eta left (R's IRLS, replayed step by step, ends there:
+# deviance 179.384, df 251, as Rcapture's row). It then charges a parameter for it, and its BIC is
+# log(185) higher than here, where an eta fixed at 0 by the constraint costs nothing.
 BIC_EXCEPTIONS = {("new_orleans_trafficking", "MhChao")}
 
 
