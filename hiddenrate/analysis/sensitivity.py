@@ -180,7 +180,8 @@ def _heterogeneity(table: ListTable, level: float, best_bic: float | None, ladde
     top = best.bic if best_bic is None else min(best.bic, best_bic)
     delta = best.bic - top
     lower, upper = profile.intervals.get(level, (None, None))
-    rows = [Row(f"heterogeneity, best BIC: {best.label}", profile.total, lower, upper,
+    zeros = f" ({', '.join(best.dropped)} set to 0)" if best.dropped else ""
+    rows = [Row(f"heterogeneity, best BIC: {best.label}{zeros}", profile.total, lower, upper,
                 f"Rcapture's Mh/Mth models; ΔBIC {delta:.1f}; profile interval ignores the model choice",
                 delta <= CLOSE_BIC and profile.total is not None, "heterogeneity", profile.intervals)]
     totals = [heterogeneity_profile(table.counts, table.k, fit.name, ()).total for fit in fits]
