@@ -9,6 +9,10 @@ the truth far less often than it claims. Every ``lists`` report therefore carrie
 * **best BIC**: the best log-linear model with two-list interactions by BIC (every model for up
   to 6 lists, stepwise beyond), profile interval *conditional on the selection*, and the range of
   totals of the models within 2 BIC units of it;
+* **heterogeneity**: the best by BIC of Rcapture's Mh and Mth models (Chao's lower bound,
+  Poisson2, Darroch, Gamma3.5; :mod:`hiddenrate.models.lists.heterogeneity_core`), in which people
+  differ in how visible they are, with its profile interval, and the range of the estimates of all
+  eight (3 or more lists);
 * **stepwise + bootstrap**: forward stepwise selection with the BCa bootstrap that re-runs the
   selection in every replicate (Chan, Silverman & Vincent 2021; :mod:`hiddenrate.models.lists.bootstrap`),
   the classical interval that accounts for model choice;
@@ -21,8 +25,8 @@ the truth far less often than it claims. Every ``lists`` report therefore carrie
 
 A warning is added when well-supported models disagree by more than a factor of 2. Well
 supported are: the best-BIC model and every model within 2 BIC units of it, the stepwise
-model, model averaging, the latent-class model and the fitted model; independence only when it
-is itself within 2 BIC units of the best.
+model, model averaging, the latent-class model and the fitted model; independence and the best
+heterogeneity model only when they are themselves within 2 BIC units of the best.
 
 On request: *leave one list out* (each list dropped in turn; people found only on it become
 unobserved) and *merge small lists* (lists with fewer than a given number of people merged into
@@ -160,6 +164,36 @@ def _best_bic(table: ListTable, level: float,
     return rows, best.bic, (independence.bic if independence is not None else None)
 
 
+def _heterogeneity(table: ListTable, level: float, best_bic: float | None, ladder: Sequence[float] = ()) -> list[Row]:
+    """Rcapture's heterogeneity models (Mh, Mth): the best by BIC with its profile interval, and the
+    range of the eight models' estimates (from Chao's lower bound to Gamma3.5)."""
+    from hiddenrate.models.lists.heterogeneity import rank_heterogeneity_models
+    from hiddenrate.models.lists.heterogeneity_core import heterogeneity_profile
+
+    fits = [fit for fit in rank_heterogeneity_models(table, "bic") if fit.valid]
+    if not fits:
+        return [Row("heterogeneity models (Rcapture Mh, Mth)", None, None, None, "no fit converged", False,
+                    "heterogeneity")]
+    best = fits[0]
+    levels = tuple(dict.fromkeys((level, *ladder)))
+    profile = heterogeneity_profile(table.counts, table.k, best.name, levels)
+    top = best.bic if best_bic is None else min(best.bic, best_bic)
+    delta = best.bic - top
+    lower, upper = profile.intervals.get(level, (None, None))
+    zeros = f" ({', '.join(best.dropped)} set to 0)" if best.dropped else ""
+    rows = [Row(f"heterogeneity, best BIC: {best.label}{zeros}", profile.total, lower, upper,
+                f"Rcapture's Mh/Mth models; ΔBIC {delta:.1f}; profile interval ignores the model choice",
+                delta <= CLOSE_BIC and profile.total is not None, "heterogeneity", profile.intervals)]
+    totals = [heterogeneity_profile(table.counts, table.k, fit.name, ()).total for fit in fits]
+    found = [float(total) for total in totals if total is not None]
+    if len(found) > 1:
+        span = (min(found), max(found))
+        rows.append(Row(f"{len(found)} heterogeneity models (Rcapture Mh, Mth)", None, *span,
+                        "range of their estimates (lowest, highest); not all fit equally well", False,
+                        "heterogeneity-range", {x: span for x in ladder}))
+    return rows
+
+
 def _stepwise_bootstrap(table: ListTable, level: float, seed: int, ladder: Sequence[float] = ()) -> Row:
     from hiddenrate.models.lists.bootstrap import selection_bootstrap
 
@@ -238,8 +272,12 @@ def model_rows(table: ListTable, *, level: float, seed: int, main_name: str | No
         rows += attempt("independence (log-linear)", "independence",
                         lambda: _independence(table, level, *bics, ladder=ladder))
     selecting = main_name == "loglinear" and main is not None and "selection" in main.details
-    if selecting:
-        best_rows = [replace(r, model=r.model + " (this fit)") if r.key == "best-bic" else r for r in best_rows]
+    if table.k >= 3:
+        best_rows += attempt("heterogeneity models (Rcapture Mh, Mth)", "heterogeneity",
+                             lambda: _heterogeneity(table, level, bics[0], ladder))
+    if selecting and main is not None:
+        chosen = "heterogeneity" if "heterogeneity_model" in main.details else "best-bic"
+        best_rows = [replace(r, model=r.model + " (this fit)") if r.key == chosen else r for r in best_rows]
     rows += best_rows
     if reuse == "stepwise" and main is not None:
         rows.append(_row_from_estimate("stepwise + bootstrap (this fit)", main, level,
@@ -344,13 +382,14 @@ def small_lists(table: ListTable, threshold: int) -> list[int]:
 
 
 def leave_one_out_table(table: ListTable, level: float) -> dict[str, Any]:
-    """Independence, best BIC and model averaging with each list left out in turn."""
+    """Independence, best BIC, the best heterogeneity model and model averaging with each list left out in turn."""
     rows = []
     for j, name in enumerate(table.names):
         reduced = drop_list(table, j)
         row: list[Any] = [name, reduced.observed]
         for compute in (lambda t: _independence(t, level, None, None),
                         lambda t: _best_bic(t, level)[0][0],
+                        lambda t: _heterogeneity(t, level, None)[0] if t.k >= 3 else Row("", None, None, None, ""),
                         lambda t: _model_averaging(t, level)):
             try:
                 if reduced.k < 2 or reduced.observed == 0:
@@ -361,9 +400,11 @@ def leave_one_out_table(table: ListTable, level: float) -> dict[str, Any]:
         rows.append(row)
     return build("Leave one list out (people found only on that list become unobserved)",
                  [Column("list left out"), Column("observed", "count"), Column("independence", "count"),
-                  Column("best BIC", "count"), Column("model averaging", "count")], rows,
-                 "A list whose removal moves the estimate a lot carries much of the answer; model averaging "
-                 f"needs {BMA_LISTS[0]}-{BMA_LISTS[1]} lists.")
+                  Column("best BIC", "count"), Column("heterogeneity (best BIC)", "count"),
+                  Column("model averaging", "count")], rows,
+                 "A list whose removal moves the estimate a lot carries much of the answer; the heterogeneity "
+                 "models (Rcapture's Mh, Mth) need 3 lists, model averaging "
+                 f"{BMA_LISTS[0]}-{BMA_LISTS[1]}.")
 
 
 # ----------------------------------------------------------------------------- the hook
@@ -394,7 +435,7 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
     classes_option = options.get("sensitivity_classes")
     latent = bool(classes_option)
     classes = classes_option if isinstance(classes_option, int) and not isinstance(classes_option, bool) else None
-    logger.info("model-sensitivity table (independence, best BIC, stepwise bootstrap, model averaging%s)",
+    logger.info("model-sensitivity table (independence, best BIC, heterogeneity, stepwise bootstrap, model averaging%s)",
                 ", latent classes" if latent else "")
     main_estimate = None if data.stratified else overall
     ladder = report_levels(levels)

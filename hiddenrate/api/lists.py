@@ -38,7 +38,9 @@ def fit_lists(
         ``auto`` (two lists: Bayesian two-list model; 3-6 lists: exact model averaging), or a
         name from ``hiddenrate.models.lists.registry.LIST_MODELS`` (``bma``, ``loglinear``,
         ``independence``, ``bayes-loglinear``, ``bayes-2list``, ``chapman``,
-        ``lincoln-petersen``); for number-of-captures data ``chao``, ``zelterman`` or
+        ``lincoln-petersen``, Rcapture's heterogeneity models ``mh-chao``, ``mh-poisson2``,
+        ``mh-darroch``, ``mh-gamma3.5``, ``mth-chao``, ``mth-poisson2``, ``mth-darroch``,
+        ``mth-gamma3.5``, ...); for number-of-captures data ``chao``, ``zelterman`` or
         ``ztpoisson``.
     lists, by
         List columns to use and stratum columns (see :func:`hiddenrate.read_lists`).

@@ -25,7 +25,7 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
               help="auto: 2 lists -> bayes-2list, 3-6 lists -> bma (model averaging); nbcap data -> chao-loglinear.")
 @click.option("--terms", metavar="TERMS", help="Interactions for loglinear/bayes-loglinear: list names (NGO:PF,LA:GO) or Rcapture notation ([12,13,4]).")
 @click.option("--max-order", type=click.IntRange(min=2), default=None, help="loglinear without --terms: highest interaction order searched (default 2).")
-@click.option("--criterion", type=click.Choice(["bic", "aic"]), default=None, help="loglinear without --terms: ranking criterion (default bic).")
+@click.option("--criterion", type=click.Choice(["bic", "aic"]), default=None, help="loglinear without --terms: criterion ranking the hierarchical and the heterogeneity (mh-*, mth-*) models (default bic).")
 @click.option("--delta", type=float, default=None, help="bma: hyper-Dirichlet prior weight per cell (default 2^-K, as dga).")
 @click.option("--prior-n", metavar="PRIOR", default=None, help="bma: prior on N: inverse (1/N, default), uniform (needs --n-max), lognormal:MEDIAN,SDLOG.")
 @click.option("--n-max", type=click.IntRange(min=1), default=None, help="bma: largest total on the grid (default: chosen so the tail is negligible).")
@@ -34,7 +34,7 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 @click.option("--classes", type=click.IntRange(min=1), default=None, help="latent-class: number of latent classes K (truncation of the Dirichlet process). Default: 10, as LCMCR, doubled up to 40 while the last class holds more than 2% of the population.")
 @click.option("--bootstrap", type=click.IntRange(min=100), default=None, metavar="R", help="stepwise: bootstrap replicates (default 1000); the model selection is re-run in each.")
 @click.option("--pthresh", type=click.FloatRange(0, 1), default=None, help="stepwise: p-value below which a two-list interaction is added (default 0.02, as SparseMSE).")
-@click.option("--sensitivity/--no-sensitivity", default=None, help="Model-sensitivity table (independence, best BIC, stepwise bootstrap, model averaging) in the report (default: on).")
+@click.option("--sensitivity/--no-sensitivity", default=None, help="Model-sensitivity table (independence, best BIC, heterogeneity models, stepwise bootstrap, model averaging) in the report (default: on).")
 @click.option("--sensitivity-classes", is_flag=True, default=None, help="Add the latent-class model to the sensitivity table (MCMC: takes several seconds).")
 @click.option("--leave-one-out", is_flag=True, default=None, help="Add a table with each list left out in turn.")
 @click.option("--merge-small", type=click.IntRange(min=1), default=None, metavar="N", help="Add a sensitivity table with the lists holding fewer than N people merged into one.")
@@ -62,6 +62,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
       hiddenrate lists victims.csv --model loglinear            # rank models by BIC
       hiddenrate lists victims.csv --model loglinear --terms NGO:PF
       hiddenrate lists victims.csv --model latent-class --classes 10   # people differ in visibility
+      hiddenrate lists victims.csv --model mth-chao              # Chao's lower bound (Rcapture)
       hiddenrate lists victims.csv --model stepwise                 # interval re-runs the selection
       hiddenrate lists victims.csv --leave-one-out --merge-small 30
       hiddenrate lists two_lists.csv --dependence 0.7,0.35      # lists positively dependent

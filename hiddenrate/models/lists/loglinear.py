@@ -15,6 +15,7 @@ makes the answer a :class:`~hiddenrate.result.value.Result` and says what a read
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,6 +27,7 @@ from hiddenrate.core.quantiles import chi2_1_cdf, chi2_1_ppf
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.models.lists.base import ListModel
 from hiddenrate.core.design import Terms, model_label, normalize_terms, parse_terms, rcapture_label
+from hiddenrate.models.lists.heterogeneity_core import HeterogeneityFit
 from hiddenrate.models.lists.loglinear_core import LoglinearFit, fit_loglinear
 from hiddenrate.models.lists.loglinear_profile import profile_curve, profile_likelihood
 from hiddenrate.models.lists.strata_profile import MARGIN, StratumProfile, total_profile_intervals
@@ -95,12 +97,13 @@ class LoglinearModel(ListModel):
     def describe(self, data: ListData) -> str:
         if self.selecting:
             return (f"{self.description} The model is the best by {self.criterion.upper()} among hierarchical models "
-                    f"with interactions up to order {self.max_order}.")
+                    f"with interactions up to order {self.max_order} and Rcapture's eight heterogeneity models (Mh, Mth; "
+                    "people differ in how visible they are).")
         terms = self._terms_for(data.names)
         return f"{self.description} Terms: {model_label(terms, data.names)} (Rcapture: {rcapture_label(terms, data.k)})."
 
     # ------------------------------------------------------------------ fitting
-    def _select(self, table: ListTable) -> tuple[LoglinearFit, dict[str, Any], list[str]]:
+    def _select(self, table: ListTable) -> tuple[LoglinearFit, dict[str, Any], list[str], HeterogeneityFit | None]:
         names = table.names
         n_models = count_models(table.k, self.max_order, limit=MAX_RANKED + 1)
         warnings = [
@@ -112,31 +115,43 @@ class LoglinearModel(ListModel):
             best = stepwise(table.counts, table.k, self.criterion, max_order=self.max_order, names=names)
             details: dict[str, Any] = {"selection": f"stepwise {self.criterion.upper()} search (more than {MAX_RANKED:,} models)"}
             warnings.append(f"too many models to rank all of them; a stepwise {self.criterion.upper()} search chose one")
-            return best, details, warnings
+            challengers = self._heterogeneity(table)
+            winner = challengers[0] if challengers and self._value(challengers[0]) < self._value(best) else None
+            if winner is not None:
+                details["selection"] += f", against Rcapture's {len(challengers)} heterogeneity models"
+            return best, details, warnings, winner
         ranked = rank_models(table.counts, table.k, self.max_order, self.criterion, MAX_RANKED, names=names)
         valid = [fit for fit in ranked if fit.valid]
         if not valid:
             raise ModelError("no log-linear model has a finite estimate of N on these data")
+        challengers = self._heterogeneity(table)
         best = valid[0]
-        value = (lambda fit: fit.bic) if self.criterion == "bic" else (lambda fit: fit.aic)  # noqa: E731
-        rows = []
-        for fit in valid[:TOP_MODELS]:
-            rows.append([model_label(fit.terms, names), fit.total, value(fit) - value(best), fit.status])
-        close = [fit for fit in valid if value(fit) - value(best) <= CLOSE_BIC]
-        close_totals = [float(f.total) for f in close if f.total is not None]
+        value = self._value
+        winner = challengers[0] if challengers and value(challengers[0]) < value(best) else None
+        top = min(value(best), value(winner)) if winner is not None else value(best)
+        candidates: list[tuple[float, list[Any]]] = [
+            (value(fit), [model_label(fit.terms, names), fit.total, value(fit) - top, fit.status]) for fit in valid[:TOP_MODELS]]
+        candidates += [(value(fit), [f"{fit.label} (heterogeneity)", fit.total, value(fit) - top, "heterogeneity"])
+                       for fit in challengers]
+        rows = [row for _, row in sorted(candidates, key=lambda item: item[0])[:TOP_MODELS]]
+        everyone: list[LoglinearFit | HeterogeneityFit] = [*valid, *challengers]
+        close_totals = [float(f.total) for f in everyone if value(f) - top <= CLOSE_BIC and f.total is not None]
         lowest, highest = min(close_totals), max(close_totals)
         flagged = len(ranked) - len(valid)
         details = {
-            "selection": f"{len(ranked):,} hierarchical models ranked by {self.criterion.upper()}",
+            "selection": f"{len(ranked):,} hierarchical models and {len(challengers)} heterogeneity models (Rcapture's "
+                         f"Mh, Mth) ranked by {self.criterion.upper()}",
             "models_ranked": len(ranked),
             "models_without_estimate": flagged,
             "close_models_range": [lowest, highest],
             "tables": [{
-                "title": f"Best models by {self.criterion.upper()} (of {len(ranked):,}; {flagged:,} have no finite estimate of N and are excluded)",
+                "title": f"Best models by {self.criterion.upper()} (of {len(ranked) + len(challengers):,}; {flagged:,} have no "
+                         "finite estimate of N and are excluded)",
                 "columns": ["model", "N (Poisson MLE)", f"Δ{self.criterion.upper()}", "status"],
                 "rows": rows,
                 "note": "'extended' means some terms are at minus infinity (lists that never overlap) and N comes "
-                        "from the extended MLE.",
+                        "from the extended MLE; 'heterogeneity' rows are Rcapture's Mh and Mth models (people differ "
+                        "in how visible they are).",
             }],
         }
         excluded = [fit for fit in ranked if not fit.valid]
@@ -147,19 +162,30 @@ class LoglinearModel(ListModel):
                 "rows": [[model_label(fit.terms, names), fit.status, fit.message] for fit in excluded[:TOP_MODELS]],
                 "note": f"{len(excluded):,} models in all." if len(excluded) > TOP_MODELS else "",
             })
-        if len(close) > 1 and highest / lowest > 1.25:
+        if len(close_totals) > 1 and highest / lowest > 1.25:
             warnings.append(
-                f"{len(close)} models are within {CLOSE_BIC:g} {self.criterion.upper()} units of the best, and their "
+                f"{len(close_totals)} models are within {CLOSE_BIC:g} {self.criterion.upper()} units of the best, and their "
                 f"totals range from {lowest:,.0f} to {highest:,.0f}: the data do not choose between them"
             )
-        return best, details, warnings
+        return best, details, warnings, winner
+
+    def _value(self, fit: LoglinearFit | HeterogeneityFit) -> float:
+        return fit.bic if self.criterion == "bic" else fit.aic
+
+    def _heterogeneity(self, table: ListTable) -> list[HeterogeneityFit]:
+        """Rcapture's eight heterogeneity models, ranked with the hierarchical ones (3 or more lists)."""
+        from hiddenrate.models.lists.heterogeneity import rank_heterogeneity_models
+
+        return [fit for fit in rank_heterogeneity_models(table, self.criterion) if fit.valid]
 
     def fit_table(self, table: ListTable, *, levels: tuple[float, ...], seed: int, interval_kind: str) -> StratumEstimate:
         names = table.names
         warnings: list[str] = []
         details: dict[str, Any] = {}
         if self.selecting:
-            fit, details, warnings = self._select(table)
+            fit, details, warnings, winner = self._select(table)
+            if winner is not None:
+                return self._heterogeneity_choice(table, winner, details, warnings, levels)
         else:
             fit = fit_loglinear(table.counts, table.k, self._terms_for(names), names=names)
         method = diag.exact("maximum likelihood (Newton), profile likelihood by root finding")
@@ -205,16 +231,35 @@ class LoglinearModel(ListModel):
         )
 
 
+    def _heterogeneity_choice(self, table: ListTable, winner: HeterogeneityFit, details: dict[str, Any],
+                              warnings: list[str], levels: tuple[float, ...]) -> StratumEstimate:
+        """The estimate when a heterogeneity model ranks first."""
+        from hiddenrate.models.lists.heterogeneity import heterogeneity_estimate
+
+        estimate = heterogeneity_estimate(table, winner.name, levels, self.interval_type)
+        details.update(estimate.details)
+        details.update({"terms": f"{winner.label} (heterogeneity)", "heterogeneity_model": winner.name})
+        warnings.append(f"the best model by {self.criterion.upper()} is Rcapture's {winner.label}: people differ in "
+                        "how visible they are. It assumes, instead of the assumptions above, that lists are independent "
+                        "given a person's visibility and that the spread of visibility has the shape the model sets "
+                        f"(see --model {winner.name})")
+        return replace(estimate, warnings=(*warnings, *estimate.warnings), details=details)
+
     def combine_points(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...],
                        levels: tuple[float, ...]) -> PointEstimate | None:
         """Profile likelihood of the total over independent strata (max-plus convolution of the
         strata's profile curves; :mod:`hiddenrate.models.lists.strata_profile`)."""
+        from hiddenrate.models.lists.heterogeneity import stratum_profile
 
         wide = chi2_1_cdf(chi2_1_ppf(max(levels)) + MARGIN)
         strata = []
         for estimate, table in zip(estimates, tables, strict=True):
             if estimate.total is None or estimate.total.median() is None:
                 return None
+            if "heterogeneity_model" in estimate.details:
+                strata.append(stratum_profile(table, estimate.details["heterogeneity_model"],
+                                              float(estimate.total.median() or 0.0), levels))
+                continue
             terms = tuple(tuple(t) for t in estimate.details["term_indices"])
             reach = profile_likelihood(table.counts, table.k, terms, wide).upper
 
