@@ -264,8 +264,8 @@ def test_html_and_markdown_carry_the_same_content_in_the_required_order():
     result = fit_lists(FRAME, "bayes-2list")
     page = render(result, "html")
     markdown = render(result, "markdown")
-    order = ["Summary", "The estimate", "Figures", "What was observed", "Model, priors and assumptions",
-             "Diagnostics and warnings", "Provenance"]
+    order = ["Summary", "The estimate", "Warnings", "Figures", "What was observed", "Model, priors and assumptions",
+             "Diagnostics", "Provenance"]
     html_positions = [page.index(f"<h2>{title}</h2>") for title in order]
     markdown_positions = [markdown.index(f"## {title}") for title in order]
     assert html_positions == sorted(html_positions) and markdown_positions == sorted(markdown_positions)
