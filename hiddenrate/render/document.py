@@ -86,7 +86,7 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
     note = words.suppression_note(result)
     sections = [_summary(result, note), _estimate(result)]
     if words.claims(result):
-        blocks: list[Block] = [Paragraph(line, "claim") for line in words.claim_lines(result)]
+        blocks: list[Block] = [block for check in words.claims(result) for block in _claim_blocks(check)]
         blocks.append(Paragraph(bands_note(), "note"))
         sections.append(Section("claims", "Checking a claimed figure", tuple(blocks)))
     sections.append(_warnings(result))
@@ -109,6 +109,20 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
         provenance.append(Paragraph(note, "note"))
     sections.append(Section("provenance", "Provenance", tuple(provenance)))
     return sections
+
+
+def _claim_blocks(check: Any) -> list[Block]:
+    """One claim check: its verdict, then what the verdict rests on (indented lines as a bullet list)."""
+    from hiddenrate.render.claims import claim_lines
+
+    blocks: list[Block] = []
+    for line in claim_lines(check, caveats=False):
+        if line.startswith("  "):
+            last = blocks[-1] if blocks and isinstance(blocks[-1], Bullets) else None
+            blocks[-1:] = [Bullets((*last.items, line.strip()))] if last else [*blocks[-1:], Bullets((line.strip(),))]
+        else:
+            blocks.append(Paragraph(line, "" if blocks else "claim"))
+    return blocks
 
 
 def _summary(result: Result, note: str | None) -> Section:

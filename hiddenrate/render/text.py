@@ -96,7 +96,8 @@ def render_text(result: Result) -> str:
         out.append("")
         out.append("Claim check:")
         for line in claims:
-            out.append(_wrap(line, indent="    ", first="  - "))
+            nested = line.startswith("  ")
+            out.append(_wrap(line.strip(), indent="      " if nested else "    ", first="    · " if nested else "  - "))
     if result.strata:
         out.append("")
         out.append(f"By stratum ({', '.join(result.input.get('by', []))}):")
