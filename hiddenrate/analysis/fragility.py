@@ -27,8 +27,7 @@ non-statistician can act on. The checks and their thresholds:
     highest, with a valley between them below 80% of the lower peak, at least 5% of the
     mass on each side of that valley, and the two at least 10% apart (modes closer than that are
     one answer for any use of the number). An exact posterior on whole numbers is spread over
-    each number's unit interval, and a kernel on whole-number draws is at least as wide as their
-    spacing, so that the lattice of whole numbers makes no modes of its own.
+    each number's unit interval, so that the lattice of whole numbers makes no modes of its own.
 ``prior-dominated``
     A posterior of :math:`N` that is mostly prior. Where the model provides prior draws of the
     log odds of being on no list (the latent-class model does), the posterior variance of that
@@ -247,8 +246,6 @@ def _log_density(estimate: StratumEstimate) -> tuple[np.ndarray, np.ndarray] | N
         if spread <= 0:
             return None
         bandwidth = 0.9 * spread * values.size ** -0.2  # Silverman's rule
-        if np.all(total.draws == np.round(total.draws)):  # whole numbers: no narrower than their spacing on log N
-            bandwidth = max(bandwidth, 1.0 / max(float(total.draws.min()), 1.0))
         grid = np.linspace(values.min() - 3 * bandwidth, values.max() + 3 * bandwidth, 512)
         counts, edges = np.histogram(values, bins=2048, range=(grid[0], grid[-1]))
         centres = 0.5 * (edges[1:] + edges[:-1])

@@ -284,8 +284,8 @@ def no_survey_note(ratio: float, level: float) -> Caveat:
                       f"{tag} interval for the rate is {ratio:.2f} times as wide as theirs (compared on the log-odds "
                       "scale)", "no-survey-period", WARNING)
     return Caveat(f"no survey in this period: its reporting rate is borrowed from the neighbouring periods; its {tag} "
-                  f"interval for the rate is about as wide as theirs ({ratio:.2f} times, on the log-odds scale), because "
-                  "the trend shares what their surveys say between all periods", "no-survey-period", NOTE)
+                  f"interval for the rate is about as wide as theirs ({ratio:.2f} times, on the log-odds scale): the trend "
+                  "carries what their surveys say to this period", "no-survey-period", NOTE)
 
 
 def periods_table(data: TrendData, strata: Sequence[StratumEstimate], levels: Sequence[float], kind: str) -> dict[str, Any]:
