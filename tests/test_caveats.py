@@ -70,6 +70,10 @@ def test_plain_warnings_are_classified_by_their_words() -> None:
     assert classify("no survey in this period: ... about as wide as theirs (1.01 times, on the log-odds scale)") == (
         "no-survey-period", NOTE)
     assert classify("illustrative example, not a real estimate: the lists are invented") == ("example", WARNING)
+    assert classify("the data give almost no upper bound: the posterior of the total has no finite mean") == (
+        "bound", WARNING)  # not the note about a mean: the upper end is what is missing
+    assert classify("a fit of the conflict check (without one piece of evidence) did not converge: ...") == (
+        "evidence-conflict", WARNING)  # the main fit converged
     assert classify("something nobody foresaw") == ("other", WARNING)
     assert classify(Caveat("something", "multimodal", NOTE)) == ("multimodal", NOTE)  # a caveat keeps its own
 

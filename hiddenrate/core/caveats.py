@@ -67,6 +67,7 @@ CODES: dict[str, str] = {
 #: plain-string warnings (older files, code that gives no code): the first pattern found gives the
 #: code; a severity of None takes the code's usual one
 _PATTERNS: tuple[tuple[str, str | None, str], ...] = (
+    ("evidence-conflict", None, r"conflict check"),
     ("not-converged", None, r"did not converge|not converged to one answer"),
     ("rhat", None, r"R-hat"),
     ("chains-disagree", None, r"chains disagree"),
@@ -82,7 +83,8 @@ _PATTERNS: tuple[tuple[str, str | None, str], ...] = (
     ("prior-dominated", None, r"set by the priors|mostly the prior|barely bound the total"),
     ("example", None, r"not a real estimate"),
     ("ess", None, r"effective draws"),
-    ("no-mean", None, r"has no mean|no finite mean"),
+    ("bound", None, r"almost no upper bound"),
+    ("no-mean", None, r"has no mean"),
     ("heavy-tail", None, r"times the median"),
     ("bound", None, r"no upper end|lower bound|edge of the grid|beyond the largest total|nobody hidden|binding cap"),
     ("selection-conditional", None, r"conditional on the chosen model"),
