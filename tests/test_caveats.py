@@ -20,7 +20,16 @@ import pytest
 from hiddenrate import fit_lists
 from hiddenrate.analysis import fragility
 from hiddenrate.core import diagnostics as diag
-from hiddenrate.core.caveats import CODES, NOTE, SERIOUS, WARNING, Caveat, as_caveat, classify, ranked
+from hiddenrate.core.caveats import (
+    CODES,
+    NOTE,
+    SERIOUS,
+    WARNING,
+    Caveat,
+    as_caveat,
+    classify,
+    ranked,
+)
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.models.trend.model import NO_SURVEY_WIDER, no_survey_note
 from hiddenrate.render import render
@@ -48,7 +57,7 @@ def _with(result, *messages):
 
 def test_a_caveat_is_its_text_with_a_code_and_a_severity() -> None:
     caveat = Caveat("lists never overlap", "zero-overlap")
-    assert caveat == "lists never overlap" and "overlap" in caveat and " ".join([caveat, "x"]) == "lists never overlap x"
+    assert caveat == "lists never overlap" and "overlap" in caveat and f"{caveat} x" == "lists never overlap x"
     assert (caveat.code, caveat.severity) == ("zero-overlap", SERIOUS)  # the usual severity of its code
     assert Caveat("x", "zero-overlap", NOTE).severity == NOTE  # unless told
     copy = pickle.loads(pickle.dumps(caveat))

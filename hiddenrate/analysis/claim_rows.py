@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from hiddenrate.core.exceptions import HiddenrateError
@@ -111,7 +112,7 @@ def bracket(cell: Mapping[str, Any], value: float, direction: str) -> tuple[floa
     if cell.get("median") is None:  # a range of estimates, not a distribution
         return None
     points = _quantiles(cell)
-    if len(points) < 2 or any(b[0] < a[0] for a, b in zip(points, points[1:], strict=False)):
+    if len(points) < 2 or any(b[0] < a[0] for a, b in pairwise(points)):
         return None  # no quantiles, or ends that are not quantiles (a range of estimates)
     # q_a = value means P(N <= value) >= a and P(N < value) <= a
     at_or_below = (max((p for q, p in points if q <= value), default=0.0), min((p for q, p in points if q > value), default=1.0))

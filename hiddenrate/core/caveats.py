@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 SERIOUS, WARNING, NOTE = "serious", "warning", "note"
 #: the severities, most serious first
@@ -113,7 +113,7 @@ class Caveat(str):
     code: str
     severity: str
 
-    def __new__(cls, message: str, code: str = OTHER, severity: str | None = None) -> Caveat:
+    def __new__(cls, message: str, code: str = OTHER, severity: str | None = None) -> Self:
         self = super().__new__(cls, message)
         chosen = severity if severity is not None else severity_of(code)
         if chosen not in SEVERITIES:

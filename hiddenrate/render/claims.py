@@ -17,7 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from hiddenrate.analysis.claim_rows import RowClaim
-from hiddenrate.analysis.claims import RATE_BASE, VERDICT_BANDS, ClaimCheck, VerdictBand, verdict
+from hiddenrate.analysis.claims import (
+    RATE_BASE,
+    VERDICT_BANDS,
+    ClaimCheck,
+    VerdictBand,
+    verdict,
+)
 from hiddenrate.render import numbers as fmt
 
 
@@ -232,16 +238,16 @@ def claim_dict(check: ClaimCheck | Mapping[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "band_condition",
-    "bracket_text",
-    "claim_text",
-    "row_sentence",
-    "uncertainty_lines",
     "bands_note",
+    "bracket_text",
     "claim_dict",
     "claim_lines",
     "claim_sentence",
+    "claim_text",
     "format_probability",
     "method_text",
     "rate_sentence",
+    "row_sentence",
+    "uncertainty_lines",
     "verdict_bands_markdown",
 ]

@@ -14,7 +14,6 @@ def payload(result: Result) -> dict[str, Any]:
     safety (``suppression``, counts hidden as ``"<k"`` or ``"hidden"``) at the top level when
     the result carries them."""
     from hiddenrate.analysis.suppression import suppress_payload
-
     from hiddenrate.render.caveats import headline_caveat
 
     data = result.to_dict()
