@@ -21,9 +21,17 @@ def split(result: Result) -> tuple[list[Caveat], list[Caveat]]:
     return [c for c in caveats if c.severity != NOTE], [c for c in caveats if c.severity == NOTE]
 
 
+#: a caveat line quotes its warning whole up to this many characters; a longer one up to its last "; " before it
+HEAD_CHARACTERS = 200
+
+
 def head(caveat: Caveat) -> str:
-    """The finding of a warning without its advice: the text up to its first semicolon."""
-    return str(caveat).split(";", 1)[0].strip().rstrip(".")
+    """The warning as the caveat line quotes it: whole, or when long up to its last clause break (``; ``) within
+    :data:`HEAD_CHARACTERS` (the finding comes first, the advice after)."""
+    text = str(caveat).strip().rstrip(".")
+    if len(text) <= HEAD_CHARACTERS or "; " not in text[:HEAD_CHARACTERS]:
+        return text
+    return text[:text.rindex("; ", 0, HEAD_CHARACTERS)]
 
 
 def _count(number: int, noun: str) -> str:
