@@ -165,6 +165,8 @@ def row_sentence(check: ClaimCheck, row: RowClaim) -> str:
     where = (f"{fmt.count(check.value)} lies {row.position} even its {level} interval ({span})" if row.position != "inside"
              else f"{fmt.count(check.value)} lies inside its {level} interval ({span})")
     name = f"{row.row} (prior weight)" if "prior weight" in row.table.lower() else row.row
+    if "pooled" in row.table:
+        name += ", all strata pooled"
     if row.posterior:
         return f"Under {name}: {' to '.join(row.verdicts)} (probability {bracket_text(row.low, row.high)}; {where})."
     return f"Under {name}: {where}; a confidence interval, not a probability."
