@@ -102,6 +102,9 @@ def test_a_probability_is_never_printed_in_another_band_than_its_verdict():
             continue
         assert verdict(float(text)) == verdict(float(p)), (p, text)
     assert format_probability(0.0, draws=4000) == "below 1 in 4,000: no posterior draw reached it"
+    # every one of 20,000 draws: 1 - 1/20,000 = 0.99995, not rounded to "above 1"
+    assert format_probability(1.0, draws=20_000) == "above 0.99995: every posterior draw reached it"
+    assert format_probability(1.0, draws=4000) == "above 0.99975: every posterior draw reached it"
 
 
 def test_maximum_likelihood_results_give_no_probability():

@@ -32,7 +32,7 @@ def format_probability(probability: float, draws: int | None = None) -> str:
     if draws is not None and probability == 0.0:
         return f"below 1 in {draws:,}: no posterior draw reached it"
     if draws is not None and probability == 1.0:
-        return f"above {1 - 1 / draws:.4g}: every posterior draw reached it"
+        return f"above {1 - 1 / draws:.{len(str(draws)) + 1}g}: every posterior draw reached it"  # 0.99995 of 20,000
     if probability < 0.001:
         return "below 0.001"
     if probability > 0.999:

@@ -62,7 +62,7 @@ def independence_caveat(log_odds_ratio: tuple[float, float] | None = None) -> Ca
     or the prior ``(mu, sigma)`` on their log odds ratio), and two lists cannot check it."""
     mu, sigma = log_odds_ratio if log_odds_ratio is not None else (0.0, 0.0)
     if mu == 0 and sigma == 0:
-        assumed = ("two lists cannot show whether they are independent, and this estimate assumes they are: police and "
+        assumed = ("two lists cannot show whether they are independent, and this estimate assumes they are; police and "
                    "NGO lists rarely are (an NGO refers people to the police, so the same people turn up on both, and "
                    "then more are hidden than independence says)")
     else:
