@@ -201,10 +201,10 @@ def test_uk_2013_claim_changes_verdict_under_the_other_prior_weight(tmp_path):
     delta = next(r for r in check.rows if r.row == "delta = 1")
     assert delta.posterior and not delta.agrees and delta.verdicts == ("extremely unlikely",) and delta.high == 0.005
     assert {r.row.split(":")[0] for r in check.disagreeing} >= {"delta = 1", "independence (log-linear)", "best BIC"}
-    assert [c.split(":")[0] for c in check.caveats] == [
+    assert {c.split(":")[0] for c in check.caveats} >= {
         "the prior weight delta decides this answer",
         "the posterior of the total has 2 separate modes (near 12,031 and 22,243)",
-        "2 pair(s) of lists never overlap (LA-GP, LA-NCA)"]
+        "2 pair(s) of lists never overlap (LA-GP, LA-NCA)"}
     words = "\n".join(claim_lines(check))
     assert "Under delta = 1 (prior weight): extremely unlikely (probability below 0.005" in words
     assert "The verdict depends on the assumptions" in words and "SERIOUS: the prior weight delta decides" in words
