@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from hiddenrate import fit_lists
 from hiddenrate.analysis.claims import (
     VERDICT_BANDS,
+    ClaimCheck,
     check_claim,
     parse_claim,
     probability_of_claim,
@@ -21,6 +23,7 @@ from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.render.claims import (
     claim_dict,
+    claim_lines,
     claim_sentence,
     format_probability,
     rate_sentence,
@@ -99,6 +102,9 @@ def test_a_probability_is_never_printed_in_another_band_than_its_verdict():
             continue
         assert verdict(float(text)) == verdict(float(p)), (p, text)
     assert format_probability(0.0, draws=4000) == "below 1 in 4,000: no posterior draw reached it"
+    # every one of 20,000 draws: 1 - 1/20,000 = 0.99995, not rounded to "above 1"
+    assert format_probability(1.0, draws=20_000) == "above 0.99995: every posterior draw reached it"
+    assert format_probability(1.0, draws=4000) == "above 0.99975: every posterior draw reached it"
 
 
 def test_maximum_likelihood_results_give_no_probability():
@@ -125,7 +131,9 @@ def test_parse_claim_and_bad_values():
     assert parse_claim("15,000") == (15000.0, "at least")
     assert parse_claim(">=15000") == (15000.0, "at least")
     assert parse_claim("<= 2500") == (2500.0, "at most")
-    for bad in ["lots", "-3", "nan"]:
+    assert parse_claim(">15000") == (15000.0, "more than")  # rejected before issue 23
+    assert parse_claim("< 2,500") == (2500.0, "fewer than")
+    for bad in ["lots", "-3", "nan", "=>15000"]:
         with pytest.raises(ModelError):
             parse_claim(bad)
 
@@ -134,3 +142,87 @@ def test_claim_against_no_estimate_says_so(draws_result):
     result = replace(draws_result, overall=replace(draws_result.overall, total=None, reason="no upper bound"))
     check = check_claim(result, 500)
     assert check.probability is None and "cannot be checked" in claim_sentence(check)
+
+
+# ----------------------------------------------------------------------------- issue 23: claims carry their uncertainty
+
+
+def test_strict_claims_leave_out_the_claimed_value_itself():
+    grid = GridDistribution(np.array([10.0, 11.0, 12.0]), np.array([0.2, 0.5, 0.3]))
+    assert probability_of_claim(grid, 11, "at least") == pytest.approx(0.8)
+    assert probability_of_claim(grid, 11, "more than") == pytest.approx(0.3)
+    assert probability_of_claim(grid, 11, "at most") == pytest.approx(0.7)
+    assert probability_of_claim(grid, 11, "fewer than") == pytest.approx(0.2)
+    draws = DrawsDistribution(np.array([10.0, 11.0, 11.0, 12.0]))
+    assert probability_of_claim(draws, 11, "more than") == 0.25 and probability_of_claim(draws, 11, "fewer than") == 0.25
+
+
+def test_the_bracket_from_a_rows_intervals_holds_the_exact_probability():
+    """A sensitivity row keeps its median and equal-tailed ends at 50/80/90/95/99%: eleven quantiles. For any
+    claimed value the exact probability (from the draws the quantiles came from) lies in the bracket."""
+    from hiddenrate.analysis.claim_rows import bracket
+    from hiddenrate.core.settings import REPORT_LEVELS
+    from hiddenrate.result.table import interval_cell
+
+    dist = DrawsDistribution(np.exp(np.random.default_rng(7).normal(np.log(5000), 0.3, 20_000)))
+    cell = interval_cell(dist.median(), lambda x: dist.interval(x, "equal-tailed"), REPORT_LEVELS)
+    for value in np.linspace(1500, 15_000, 60):
+        for direction in ("at least", "more than", "at most", "fewer than"):
+            low, high = bracket(cell, float(value), direction)
+            exact = probability_of_claim(dist, float(value), direction)
+            assert low - 1e-3 <= exact <= high + 1e-3, (value, direction, low, exact, high)
+    assert bracket(cell, 100_000, "at least") == (0.0, 0.005)  # beyond the 99% upper end
+    assert bracket({"median": None, "intervals": {"0.95": [1, 2]}}, 1.5, "at least") is None  # a range, no quantiles
+
+
+def test_a_claim_on_two_lists_carries_the_serious_warnings(draws_result):
+    check = check_claim(draws_result, 500)
+    assert any("two lists cannot show whether they are independent" in c for c in check.caveats)
+    lines = claim_lines(check)
+    assert lines[0] == claim_sentence(check)
+    assert "Read it with the result's serious warning:" in lines
+    again = ClaimCheck.from_dict(check.to_dict())
+    assert again.caveats == check.caveats and again.rows == check.rows
+
+
+@pytest.mark.slow
+def test_uk_2013_claim_changes_verdict_under_the_other_prior_weight(tmp_path):
+    """Issue 23's reproduction: 15,000 or more on UK 2013 is "unlikely (0.20)" at the default delta = 2^-6 but
+    "extremely unlikely" at delta = 1 (median 2,774: 15,000 lies beyond the 99% interval, so the probability is
+    below 0.005), and the independence and log-linear rows say the same. The check lists them, and the result's
+    serious warnings (delta decides, two modes, lists that never overlap). From a saved file, as the CLI does."""
+    from hiddenrate.api.lists import example_path
+    from hiddenrate.result.io import load_result
+
+    path = tmp_path / "uk.nc"
+    fit_lists(example_path("uk-2013")).save(str(path))
+    check = check_claim(load_result(str(path)), 15_000)
+    assert (check.verdict, format_probability(check.probability)) == ("unlikely", "0.20")
+    delta = next(r for r in check.rows if r.row == "delta = 1")
+    assert delta.posterior and not delta.agrees and delta.verdicts == ("extremely unlikely",) and delta.high == 0.005
+    assert {r.row.split(":")[0] for r in check.disagreeing} >= {"delta = 1", "independence (log-linear)", "best BIC"}
+    assert {c.split(":")[0] for c in check.caveats} >= {
+        "the prior weight delta decides this answer",
+        "the posterior of the total has 2 separate modes (near 12,031 and 22,243)",
+        "2 pair(s) of lists never overlap (LA-GP, LA-NCA)"}
+    words = "\n".join(claim_lines(check))
+    assert "Under delta = 1 (prior weight): extremely unlikely (probability below 0.005" in words
+    assert "The verdict depends on the assumptions" in words and "SERIOUS: the prior weight delta decides" in words
+    assert claim_dict(check)["verdict_depends_on_assumptions"] is True
+
+
+def test_claim_command_accepts_every_operator(run_cli, draws_result, tmp_path):
+    """`>`, `>=`, `<`, `<=` on the command line (`'>15000'` exited 2 before issue 23); the JSON carries the
+    rows, whether the verdict depends on them, and the serious warnings."""
+    target = tmp_path / "r.nc"
+    draws_result.save(str(target))
+    draws = draws_result.overall.total.draws
+    for text, expected in ((">500", np.mean(draws > 500)), (">=500", np.mean(draws >= 500)),
+                           ("<500", np.mean(draws < 500)), ("<=500", np.mean(draws <= 500))):
+        result = run_cli("claim", target, "--value", text, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert data["probability"] == expected and isinstance(data["rows"], list)
+        assert any("independent" in c for c in data["caveats"]) and "verdict_depends_on_assumptions" in data
+    text = run_cli("claim", target, "--value", ">500").stdout
+    assert text.startswith("The data make a total of more than 500 ") and "SERIOUS: two lists cannot show" in text

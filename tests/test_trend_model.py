@@ -102,9 +102,14 @@ def test_example_without_its_2013_survey() -> None:
     gap = result.strata[4]
     ratio = gap.details["rate_interval_vs_neighbours"]
     assert ratio == pytest.approx(log_odds[4] / np.mean([log_odds[3], log_odds[5]]))
-    assert [w for w in gap.warnings if "no survey" in w] == [
-        f"no survey in this period: its reporting rate is borrowed from the neighbouring periods, and its 95% "
-        f"interval for the rate is {ratio:.2f} times as wide as theirs (compared on the log-odds scale)"]
+    # 1.07 times as wide (0.576 against 0.519 and 0.553): within what Monte Carlo error and the trend's smoothing
+    # give, below NO_SURVEY_WIDER (1.25), so a note that says "about as wide", not a warning (issue 23)
+    assert ratio < 1.25
+    [note] = [w for w in gap.warnings if "no survey" in w]
+    assert note == (f"no survey in this period: its reporting rate is borrowed from the neighbouring periods; its 95% "
+                    f"interval for the rate is about as wide as theirs ({ratio:.2f} times, on the log-odds scale): the "
+                    "trend carries what their surveys say to this period")
+    assert (note.code, note.severity) == ("no-survey-period", "note")
     low, high = gap.total.interval(0.95)
     assert high is not None and np.isfinite(high) and high < 2 * gap.total.median() and low > gap.observed
 

@@ -13,7 +13,10 @@ A claim such as "there are 15,000 victims" is checked against the posterior of t
   probability is given, only whether the claim lies below, inside or above the interval.
 
 The probability is given a verdict from the fixed bands of :data:`VERDICT_BANDS` (also printed
-in ``docs/reports.md``, from this table). With a population size the claim and the estimate are
+in ``docs/reports.md``, from this table). A check also carries its uncertainty: the same claim
+under each row of the result's sensitivity tables (another prior weight, other models;
+:mod:`hiddenrate.analysis.claim_rows`), marked where the verdict differs, and the result's
+serious warnings. With a population size the claim and the estimate are
 also given per 100,000 people. This module returns numbers only; the sentences are written by
 :mod:`hiddenrate.render.claims`.
 
@@ -37,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from hiddenrate.analysis.claim_rows import RowClaim, bracket, row_claims
+from hiddenrate.core.caveats import SERIOUS
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution, Interval, PointEstimate
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.result.value import Result
@@ -44,7 +49,8 @@ from hiddenrate.core.settings import headline_level
 
 #: rates are given per this many people
 RATE_BASE = 100_000
-DIRECTIONS = ("at least", "at most")
+#: ``at least`` (>=), ``at most`` (<=), ``more than`` (>), ``fewer than`` (<)
+DIRECTIONS = ("at least", "at most", "more than", "fewer than")
 #: how a claim's probability was found (``ClaimCheck.method``): an exact sum over a grid
 #: posterior, the fraction of posterior draws, none for a confidence interval, none without an estimate
 METHODS = ("grid", "draws", "confidence interval", "no estimate")
@@ -108,7 +114,8 @@ class ClaimCheck:
     Attributes
     ----------
     value, direction
-        The claimed figure and ``"at least"`` or ``"at most"``.
+        The claimed figure and one of :data:`DIRECTIONS` (``"at least"``, ``"at most"``,
+        ``"more than"``, ``"fewer than"``).
     probability
         Posterior probability that the claim holds; ``None`` for a maximum-likelihood
         estimate (no posterior) or when there is no estimate.
@@ -135,6 +142,10 @@ class ClaimCheck:
     population, claim_rate, estimate_rate
         With a population size: the claim and the estimate (median, lower, upper) per
         :data:`RATE_BASE` people.
+    rows
+        The same claim under each row of the sensitivity tables (:class:`~hiddenrate.analysis.claim_rows.RowClaim`).
+    caveats
+        The result's serious warnings (their texts), which the verdict must be read with.
     """
 
     value: float
@@ -153,11 +164,20 @@ class ClaimCheck:
     population: float | None = None
     claim_rate: float | None = None
     estimate_rate: tuple[float | None, float | None, float | None] | None = None
+    rows: tuple[RowClaim, ...] = ()
+    caveats: tuple[str, ...] = ()
+
+    @property
+    def disagreeing(self) -> tuple[RowClaim, ...]:
+        """The rows under which the verdict band differs."""
+        return tuple(r for r in self.rows if not r.agrees)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready numbers (:func:`hiddenrate.render.claims.claim_dict` adds the sentences)."""
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         out["interval"] = list(self.interval)
+        out["rows"] = [r.to_dict() for r in self.rows]
+        out["caveats"] = [str(c) for c in self.caveats]
         if self.estimate_rate is not None:
             out["estimate_rate"] = list(self.estimate_rate)
         return out
@@ -170,19 +190,22 @@ class ClaimCheck:
         values["interval"] = tuple(values.get("interval") or (None, None))
         if values.get("estimate_rate") is not None:
             values["estimate_rate"] = tuple(values["estimate_rate"])
+        values["rows"] = tuple(RowClaim.from_dict(r) for r in values.get("rows") or ())
+        values["caveats"] = tuple(str(c) for c in values.get("caveats") or ())
         return cls(**values)
 
 
 def probability_of_claim(dist: DrawsDistribution | GridDistribution, value: float, direction: str = "at least") -> float:
-    """P(total >= value) or P(total <= value) from a posterior: exact for grids, the fraction of
-    draws for draws."""
+    """P(total >= value), P(total <= value), P(total > value) or P(total < value) (``direction``) from a
+    posterior: exact for grids, the fraction of draws for draws."""
     if direction not in DIRECTIONS:
         raise ModelError(f"unknown direction '{direction}'; use one of {', '.join(DIRECTIONS)}")
+    values = dist.values if isinstance(dist, GridDistribution) else dist.draws
+    keep = {"at least": values >= value, "at most": values <= value, "more than": values > value,
+            "fewer than": values < value}[direction]
     if isinstance(dist, GridDistribution):
-        keep = dist.values >= value if direction == "at least" else dist.values <= value
         return float(np.clip(dist.pmf[keep].sum(), 0.0, 1.0))
-    hits = dist.draws >= value if direction == "at least" else dist.draws <= value
-    return float(np.mean(hits))
+    return float(np.mean(keep))
 
 
 def check_claim(
@@ -202,7 +225,8 @@ def check_claim(
     value
         The claimed total, e.g. ``15000``.
     direction
-        ``"at least"`` (default: the claim is that the total is ``value`` or more) or ``"at most"``.
+        ``"at least"`` (default: the claim is that the total is ``value`` or more), ``"at most"``,
+        ``"more than"`` or ``"fewer than"``.
     population
         Size of the population the total belongs to; adds rates per 100,000 people.
     level
@@ -227,23 +251,32 @@ def check_claim(
     estimate = result.overall
     dist = estimate.total
     kind, unit = result.estimate_type, result.unit or ""
+    caveats = tuple(str(c) for c in result.caveats() if c.severity == SERIOUS)
     if dist is None:
         return ClaimCheck(float(value), direction, None, None, "no estimate", level, (None, None),
-                          reason=estimate.reason, estimate_type=kind, unit=unit)
+                          reason=estimate.reason, estimate_type=kind, unit=unit, caveats=caveats)
     interval = dist.interval(level, result.interval_kind)
     rates = _rates(dist, value, population, level, result.interval_kind)
     if isinstance(dist, (DrawsDistribution, GridDistribution)):
         probability = probability_of_claim(dist, value, direction)
         draws = int(dist.draws.size) if isinstance(dist, DrawsDistribution) else None
         beyond = None
-        if isinstance(dist, GridDistribution) and direction == "at least" and value > float(dist.values[-1]) and dist.tail_mass > 0:
+        if (isinstance(dist, GridDistribution) and direction in ("at least", "more than") and value > float(dist.values[-1])
+                and dist.tail_mass > 0):
             beyond = float(dist.tail_mass)
+        rows = row_claims(result, value, direction, verdict, (verdict(probability),))
         return ClaimCheck(float(value), direction, probability, verdict(probability),
                           "draws" if draws is not None else "grid", level, interval,
-                          draws=draws, beyond_grid=beyond, estimate_type=kind, unit=unit, **rates)
+                          draws=draws, beyond_grid=beyond, estimate_type=kind, unit=unit, **rates,
+                          rows=tuple(rows), caveats=caveats)
     if isinstance(dist, PointEstimate):
+        own = {"median": dist.point, "intervals": {f"{x:g}": list(ends) for x, ends in dist.intervals.items()}}
+        found = bracket(own, value, direction)
+        main = tuple(dict.fromkeys(verdict(p) for p in found)) if found is not None else ()
+        rows = row_claims(result, value, direction, verdict, main) if main else []
         return ClaimCheck(float(value), direction, None, None, "confidence interval", level, interval,
-                          position=_position(value, interval), estimate_type=kind, unit=unit, **rates)
+                          position=_position(value, interval), estimate_type=kind, unit=unit, **rates,
+                          rows=tuple(rows), caveats=caveats)
     raise ModelError(f"cannot check a claim against a {type(dist).__name__}")
 
 
@@ -269,25 +302,29 @@ def _rates(dist: Any, value: float, population: float | None, level: float, kind
 
 
 def parse_claim(text: str) -> tuple[float, str]:
-    """``"15000"`` or ``">=15000"`` -> (15000, "at least"); ``"<=15000"`` -> (15000, "at most").
+    """``"15000"`` or ``">=15000"`` -> (15000, "at least"); ``"<=15000"`` -> (15000, "at most");
+    ``">15000"`` -> (15000, "more than"); ``"<15000"`` -> (15000, "fewer than").
 
     Thousands separators (``15,000``) are accepted.
 
     Raises
     ------
     ModelError
-        If ``text`` is not a number with an optional ``>=``/``<=`` in front.
+        If ``text`` is not a number with an optional ``>=``, ``<=``, ``>`` or ``<`` in front.
     """
     stripped = text.strip().replace(",", "").replace("_", "")
     direction = "at least"
-    for prefix, name in ((">=", "at least"), ("<=", "at most"), ("≥", "at least"), ("≤", "at most")):
+    prefixes = ((">=", "at least"), ("<=", "at most"), ("≥", "at least"), ("≤", "at most"), (">", "more than"),
+                ("<", "fewer than"))
+    for prefix, name in prefixes:
         if stripped.startswith(prefix):
             stripped, direction = stripped[len(prefix):].strip(), name
             break
     try:
         value = float(stripped)
     except ValueError:
-        raise ModelError(f"claim '{text}' is not a number; give e.g. 15000 (at least) or '<=15000' (at most)") from None
+        raise ModelError(f"claim '{text}' is not a number; give e.g. 15000 or '>=15000' (at least), '>15000' (more than), "
+                         "'<=15000' (at most) or '<15000' (fewer than)") from None
     if not np.isfinite(value) or value < 0:
         raise ModelError(f"claim '{text}' must be a number >= 0, e.g. 15000")
     return value, direction

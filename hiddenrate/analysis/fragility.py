@@ -24,8 +24,10 @@ non-statistician can act on. The checks and their thresholds:
 ``multimodal``
     A posterior of :math:`N` with two or more separated modes: on :math:`\log N`, a Gaussian
     kernel density (Silverman's bandwidth) has a second peak at least 5% as high as the
-    highest, with a valley between them below 80% of the lower peak, and at least 5% of the
-    mass on each side of that valley.
+    highest, with a valley between them below 80% of the lower peak, at least 5% of the
+    mass on each side of that valley, and the two at least 10% apart (modes closer than that are
+    one answer for any use of the number). An exact posterior on whole numbers is spread over
+    each number's unit interval, so that the lattice of whole numbers makes no modes of its own.
 ``prior-dominated``
     A posterior of :math:`N` that is mostly prior. Where the model provides prior draws of the
     log odds of being on no list (the latent-class model does), the posterior variance of that
@@ -65,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from hiddenrate.data.lists import ListTable
+from hiddenrate.core.caveats import Caveat
 from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution, PointEstimate
 from hiddenrate.result.value import StratumEstimate
@@ -75,6 +78,10 @@ AT_OBSERVED_SHARE = 0.25
 PEAK_HEIGHT = 0.05
 VALLEY_DEPTH = 0.80
 MODE_MASS = 0.05
+#: log of 1.10: modes of N less than 10% apart are one answer for any use of the number, not two. Without it the
+#: exact posterior of the snowshoe hares (80 animals, 95% [70, 91]) was said to have "6 separate modes (near 71
+#: and 72 and 74)": the pmf of whole numbers rebinned onto a finer log grid is a comb, one peak per integer
+MODE_SEPARATION = float(np.log(1.10))
 CONTRACTION_MIN = 0.5
 TAIL_RATIO = 5.0
 LEVEL = 0.95
@@ -91,10 +98,18 @@ CHECKS = ("zero-overlap", "chains-disagree", "rhat", "ess", "divergences", "boun
 
 @dataclass(frozen=True)
 class Finding:
-    """One failed check: its name (one of :data:`CHECKS`) and the warning for the report."""
+    """One failed check: its name (one of :data:`CHECKS`; also the warning's stable code in
+    :data:`hiddenrate.core.caveats.CODES`, which gives its severity unless ``severity`` says
+    otherwise) and the warning for the report."""
 
     check: str
     message: str
+    severity: str | None = None
+
+    @property
+    def caveat(self) -> Caveat:
+        """The warning with its code (the check's name) and severity."""
+        return Caveat(self.message, self.check, self.severity)
 
 
 def check(estimate: StratumEstimate, table: ListTable | None = None) -> list[Finding]:
@@ -122,10 +137,10 @@ def annotate(estimate: StratumEstimate, table: ListTable | None = None) -> Strat
     """
     findings = check(estimate, table)
     existing = " ".join(estimate.warnings).lower()
-    new = [f.message for f in findings if not (f.check == "zero-overlap" and "never overlap" in existing)]
+    new = [f.caveat for f in findings if not (f.check == "zero-overlap" and "never overlap" in existing)]
     new = [m for m in new if m not in estimate.warnings]
     details = dict(estimate.details)
-    details["fragility"] = [{"check": f.check, "message": f.message} for f in findings]
+    details["fragility"] = [{"check": f.check, "message": f.message, "severity": f.caveat.severity} for f in findings]
     return replace(estimate, warnings=tuple(estimate.warnings) + tuple(new), details=details)
 
 
@@ -237,9 +252,14 @@ def _log_density(estimate: StratumEstimate) -> tuple[np.ndarray, np.ndarray] | N
         kernel = np.exp(-0.5 * ((grid[:, None] - centres[None, :]) / bandwidth) ** 2)
         return grid, kernel @ counts
     if isinstance(total, GridDistribution) and total.values.size > 10:
+        # each total n's probability spread over [n - 1/2, n + 1/2], so that a grid of whole numbers finer
+        # than the log grid's bins leaves no empty bins between them (a comb of false modes)
         logs = np.log(np.maximum(total.values, 1.0))
         grid = np.linspace(logs.min(), logs.max(), 512)
-        mass, _ = np.histogram(logs, bins=512, range=(grid[0], grid[-1] + 1e-12), weights=total.pmf)
+        step = grid[1] - grid[0]
+        edges = np.exp(np.append(grid - step / 2, grid[-1] + step / 2))
+        knots = np.append(total.values[0] - 0.5, total.values + 0.5)
+        mass = np.diff(np.interp(edges, knots, np.append(0.0, np.cumsum(total.pmf))))
         width = 3.0
         offsets = np.arange(-9, 10)
         smoother = np.exp(-0.5 * (offsets / width) ** 2)
@@ -260,6 +280,9 @@ def modes(grid: np.ndarray, density: np.ndarray) -> list[float]:
             break
         separated = True
         for other in kept:
+            if abs(grid[candidate] - grid[other]) < MODE_SEPARATION:
+                separated = False
+                break
             low, high = sorted((candidate, other))
             valley = int(low + np.argmin(density[low:high + 1]))
             if density[valley] > VALLEY_DEPTH * min(density[candidate], density[other]):
@@ -365,5 +388,5 @@ def posterior_contraction(idata: Any) -> float | None:
 
 
 def messages(findings: Sequence[Finding]) -> list[str]:
-    """The warning texts of findings."""
-    return [f.message for f in findings]
+    """The warnings of findings (each a :class:`~hiddenrate.core.caveats.Caveat` with the check as its code)."""
+    return [f.caveat for f in findings]

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from hiddenrate.analysis import fragility
+from hiddenrate.core.caveats import Caveat
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.exceptions import HiddenrateError
 from hiddenrate.core.design import model_label
@@ -325,9 +326,9 @@ def disagreement(rows: Sequence[Row]) -> str | None:
     low, high = min(points), max(points)
     if high[0] / low[0] <= DISAGREEMENT:
         return None
-    return (f"models that fit these data about equally well disagree by a factor of {high[0] / low[0]:.1f}: from "
-            f"{low[0]:,.0f} ({low[1]}) to {high[0]:,.0f} ({high[1]}); the choice of model, not the data, drives "
-            "the answer (see the sensitivity table)")
+    return Caveat(f"models that fit these data about equally well disagree by a factor of {high[0] / low[0]:.1f}: "
+                  f"from {low[0]:,.0f} ({low[1]}) to {high[0]:,.0f} ({high[1]}); the choice of model, not the data, "
+                  "drives the answer (see the sensitivity table)", "models-disagree")
 
 
 def rows_table(rows: Sequence[Row], title: str, notes: Sequence[str]) -> dict[str, Any]:
@@ -469,7 +470,13 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
 
 def analyse_list_result(result: Result, model: Any, data: ListData) -> Result:
     """A list model's result with fragility warnings on every estimate and the sensitivity tables
-    (:func:`post_fit`): the step of the list pipeline that follows the model's fit."""
+    (:func:`post_fit`): the step of the list pipeline that follows the model's fit. A two-list result
+    also says that the lists' dependence is assumed and cannot be checked (``independence-assumed``)."""
     overall, strata = post_fit(model, data, result.overall, result.strata, levels=result.levels,
                                seed=int(result.seed if result.seed is not None else 0))
-    return replace(result, overall=overall, strata=strata)
+    warnings = tuple(result.warnings)
+    if data.k == 2:  # every two-list result: the dependence between the lists is assumed, never checked
+        from hiddenrate.models.lists.two_list import independence_caveat
+
+        warnings += (independence_caveat(getattr(model, "log_odds_ratio", None)),)
+    return replace(result, overall=overall, strata=strata, warnings=warnings)

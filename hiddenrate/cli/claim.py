@@ -16,7 +16,8 @@ from hiddenrate.result.io import load_result
 @click.command("claim")
 @click.argument("result_file", metavar="RESULT.nc", type=click.Path())
 @click.option("--value", required=True, metavar="VALUE",
-              help="The claimed total, e.g. 15000 (the claim is 'at least 15,000'), or '<=15000' for 'at most'.")
+              help="The claimed total, e.g. 15000 or '>=15000' (at least 15,000), '>15000' (more than), '<=15000' "
+                   "(at most) or '<15000' (fewer than).")
 @click.option("--at-most", is_flag=True, help="The claim is that the total is at most VALUE (default: at least).")
 @click.option("--population", "--population-size", "population", type=click.FloatRange(min=0, min_open=True),
               default=None, metavar="N",
@@ -39,11 +40,16 @@ def claim_command(result_file: str, value: str, at_most: bool, population: float
     A maximum-likelihood result has no posterior: the answer says whether the claim lies inside
     its confidence interval, and that this is not a probability.
 
+    The verdict comes with its uncertainty: the same claim under each row of the result's
+    sensitivity tables (another prior weight delta, other models), listed where the verdict
+    differs, and the result's serious warnings.
+
     \b
     Examples:
       hiddenrate lists --example uk-2013 --save uk.nc --quiet
       hiddenrate claim uk.nc --value 15000
       hiddenrate claim uk.nc --value 5000 --at-most
+      hiddenrate claim uk.nc --value '>15000'
       hiddenrate claim uk.nc --value 15000 --population 64100000 --format json
 
     Exit codes: 0 checked; 1 the result has no estimate to check against; 2 bad file or options.
@@ -52,7 +58,7 @@ def claim_command(result_file: str, value: str, at_most: bool, population: float
     result = load_result(result_file)
     number, direction = parse_claim(value)
     if at_most:
-        direction = "at most"
+        direction = "fewer than" if direction == "more than" else "at most"
     check = check_claim(result, number, direction=direction, population=population, level=level)
     if fmt == "json":
         text = json.dumps(claim_dict(check), indent=2, allow_nan=False, ensure_ascii=False) + "\n"

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import click
 
+from hiddenrate.core.caveats import Caveat
 from hiddenrate.cli.options import OutputOptions
 from hiddenrate.data.examples import Example
 from hiddenrate.core.exceptions import DataError, EstimationError, HiddenrateError, ModelError
@@ -182,4 +183,4 @@ def example_label(entry: Example | None) -> str | None:
 def labelled(result: Result, entry: Example | None) -> Result:
     """``result`` with :func:`example_label`'s warning first (unchanged for files and real data)."""
     label = example_label(entry)
-    return result if label is None else replace(result, warnings=(label, *result.warnings))
+    return result if label is None else replace(result, warnings=(Caveat(label, "example"), *result.warnings))

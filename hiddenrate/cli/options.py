@@ -68,7 +68,8 @@ def publication_options(command: Callable[..., Any], population_alias: bool = Fa
                            help="Size of the population the total belongs to (e.g. residents): claim checks add "
                                 "rates per 100,000 people.")(command)
     command = click.option("--claim", "claims", multiple=True, metavar="VALUE",
-                           help="Check a claimed total: 15000 (at least 15,000) or '<=15000' (at most). "
+                           help="Check a claimed total: 15000 (at least 15,000), '>15000' (more than), '<=15000' (at most) "
+                                "or '<15000' (fewer than). "
                                 "Prints the probability and a verdict in words. Repeatable.")(command)
     command = click.option("--suppress-below", type=click.IntRange(min=1), default=None, metavar="K",
                            help="Publication safety: hide counts of cells and strata below K in every format "

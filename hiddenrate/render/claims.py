@@ -16,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hiddenrate.analysis.claims import RATE_BASE, VERDICT_BANDS, ClaimCheck, VerdictBand, verdict
+from hiddenrate.analysis.claim_rows import RowClaim
+from hiddenrate.analysis.claims import (
+    RATE_BASE,
+    VERDICT_BANDS,
+    ClaimCheck,
+    VerdictBand,
+    verdict,
+)
 from hiddenrate.render import numbers as fmt
 
 
@@ -25,7 +32,7 @@ def format_probability(probability: float, draws: int | None = None) -> str:
     if draws is not None and probability == 0.0:
         return f"below 1 in {draws:,}: no posterior draw reached it"
     if draws is not None and probability == 1.0:
-        return f"above {1 - 1 / draws:.4g}: every posterior draw reached it"
+        return f"above {1 - 1 / draws:.{len(str(draws)) + 1}g}: every posterior draw reached it"  # 0.99995 of 20,000
     if probability < 0.001:
         return "below 0.001"
     if probability > 0.999:
@@ -72,15 +79,22 @@ def method_text(check: ClaimCheck) -> str:
     return check.method
 
 
+def claim_text(check: ClaimCheck) -> str:
+    """``a total of 15,000 or more people`` (``more than 15,000``, ``15,000 or fewer``, ``fewer than 15,000``)."""
+    noun = f" {check.unit}" if check.unit else ""
+    value = fmt.count(check.value)
+    words = {"at least": f"{value} or more", "at most": f"{value} or fewer", "more than": f"more than {value}",
+             "fewer than": f"fewer than {value}"}[check.direction]
+    return f"a total of {words}{noun}"
+
+
 def claim_sentence(check: ClaimCheck) -> str:
     """The plain-language verdict of ``check``."""
-    more = "or more" if check.direction == "at least" else "or fewer"
-    noun = f" {check.unit}" if check.unit else ""
-    claim_text = f"a total of {fmt.count(check.value)} {more}{noun}"
+    claim_text_ = claim_text(check)
     if check.method == "no estimate":
-        return f"There is no estimate of the total, so the claim of {claim_text} cannot be checked: {check.reason}."
+        return f"There is no estimate of the total, so the claim of {claim_text_} cannot be checked: {check.reason}."
     if check.probability is not None:
-        sentence = (f"The data make {claim_text} {check.verdict} "
+        sentence = (f"The data make {claim_text_} {check.verdict} "
                     f"(probability {format_probability(check.probability, check.draws)}).")
         if check.beyond_grid is not None:
             sentence += f" (Beyond the largest total computed lies a further probability of at most {check.beyond_grid:.1g}.)"
@@ -96,6 +110,7 @@ def _confidence_sentence(check: ClaimCheck) -> str:
     )
     position = check.position or "inside"
     where = f"The claimed {fmt.count(check.value)} lies {position} the interval"
+    direction = "at least" if check.direction in ("at least", "more than") else "at most"
     consistent = {
         ("at least", "below"): "so a total of at least that much is consistent with the data.",
         ("at least", "inside"): "so the data neither confirm nor rule out a total that large.",
@@ -103,9 +118,9 @@ def _confidence_sentence(check: ClaimCheck) -> str:
         ("at most", "below"): "so the data do not support a total that small at this level.",
         ("at most", "inside"): "so the data neither confirm nor rule out a total that small.",
         ("at most", "above"): "so a total of at most that much is consistent with the data.",
-    }[(check.direction, position)]
+    }[(direction, position)]
     if "lower bound" in check.estimate_type or "lower-bound" in check.estimate_type:
-        if check.direction == "at least" and position == "above":
+        if direction == "at least" and position == "above":
             consistent = ("but the estimate is a lower bound (the true total is likely larger), so this does not rule "
                           "the claim out.")
         else:
@@ -134,16 +149,62 @@ def _rate(value: float | None) -> str:
     return f"{value:.3g}"
 
 
-def claim_lines(check: ClaimCheck | Mapping[str, Any]) -> list[str]:
-    """The verdict sentence and, with a population size, the rates sentence. A mapping is a
-    check stored by :func:`~hiddenrate.analysis.claims.annotate_claims`; one saved with its
-    sentences by an older version keeps them."""
+def bracket_text(low: float, high: float) -> str:
+    """A probability known to lie in ``[low, high]``: ``below 0.005``, ``0.05 to 0.1``, ``above 0.995``."""
+    if low <= 0.0:
+        return f"below {high:g}"
+    if high >= 1.0:
+        return f"above {low:g}"
+    return f"about {low:g}" if high - low < 1e-9 else f"{low:g} to {high:g}"
+
+
+def row_sentence(check: ClaimCheck, row: RowClaim) -> str:
+    """The claim under one row of a sensitivity table, in words."""
+    span = fmt.interval(row.interval)
+    level = fmt.level(row.level)
+    where = (f"{fmt.count(check.value)} lies {row.position} even its {level} interval ({span})" if row.position != "inside"
+             else f"{fmt.count(check.value)} lies inside its {level} interval ({span})")
+    name = f"{row.row} (prior weight)" if "prior weight" in row.table.lower() else row.row
+    if "pooled" in row.table:
+        name += ", all strata pooled"
+    if row.posterior:
+        return f"Under {name}: {' to '.join(row.verdicts)} (probability {bracket_text(row.low, row.high)}; {where})."
+    return f"Under {name}: {where}; a confidence interval, not a probability."
+
+
+def uncertainty_lines(check: ClaimCheck, caveats: bool = True) -> list[str]:
+    """What the verdict rests on: the sensitivity rows that disagree with it, and the serious warnings
+    (their texts with ``caveats``; else a pointer to the report's warnings). Lines that start with two
+    spaces belong to the line before them (a list)."""
+    lines: list[str] = []
+    differing = check.disagreeing
+    if differing:
+        agree = len(check.rows) - len(differing)
+        lines.append(f"The verdict depends on the assumptions: under {len(differing)} of the {len(check.rows)} other "
+                     f"rows of the report's sensitivity tables it is different{f' ({agree} agree)' if agree else ''}:")
+        lines += ["  " + row_sentence(check, row) for row in differing]
+    elif check.rows:
+        lines.append(f"The other {len(check.rows)} rows of the report's sensitivity tables give the same verdict.")
+    if check.caveats and caveats:
+        lines.append(f"Read it with the result's serious {'warning' if len(check.caveats) == 1 else 'warnings'}:")
+        lines += [f"  SERIOUS: {caveat}" for caveat in check.caveats]
+    elif check.caveats:
+        lines.append(f"Read it with the result's {len(check.caveats)} serious "
+                     f"{'warning' if len(check.caveats) == 1 else 'warnings'} (under Warnings).")
+    return lines
+
+
+def claim_lines(check: ClaimCheck | Mapping[str, Any], context: bool = True, caveats: bool = True) -> list[str]:
+    """The verdict sentence, with a population size the rates sentence, and (``context``) what the
+    verdict rests on (:func:`uncertainty_lines`; ``caveats``: with the serious warnings' texts). A mapping is a check stored by
+    :func:`~hiddenrate.analysis.claims.annotate_claims`; one saved with its sentences by an older
+    version keeps them."""
     if isinstance(check, Mapping):
         if "sentence" in check:
             return [str(line) for line in (check["sentence"], check.get("rate_sentence")) if line]
         check = ClaimCheck.from_dict(check)
     rates = rate_sentence(check)
-    return [claim_sentence(check)] + ([rates] if rates else [])
+    return [claim_sentence(check)] + ([rates] if rates else []) + (uncertainty_lines(check, caveats) if context else [])
 
 
 def claim_dict(check: ClaimCheck | Mapping[str, Any]) -> dict[str, Any]:
@@ -164,6 +225,9 @@ def claim_dict(check: ClaimCheck | Mapping[str, Any]) -> dict[str, Any]:
         "interval": list(check.interval),
         "position": check.position,
         "draws": check.draws,
+        "rows": [{**row.to_dict(), "sentence": row_sentence(check, row)} for row in check.rows],
+        "verdict_depends_on_assumptions": bool(check.disagreeing),
+        "caveats": list(check.caveats),
     }
     if check.population is not None:
         out["population"] = check.population
@@ -177,11 +241,15 @@ def claim_dict(check: ClaimCheck | Mapping[str, Any]) -> dict[str, Any]:
 __all__ = [
     "band_condition",
     "bands_note",
+    "bracket_text",
     "claim_dict",
     "claim_lines",
     "claim_sentence",
+    "claim_text",
     "format_probability",
     "method_text",
     "rate_sentence",
+    "row_sentence",
+    "uncertainty_lines",
     "verdict_bands_markdown",
 ]

@@ -1,9 +1,9 @@
 """The content of a report, once, for the HTML and Markdown renderers.
 
 :func:`build_document` turns a result into titled sections of paragraphs, bullet lists, tables
-and figures, in the order a reader needs them: the summary sentence, the headline table, claim
-checks, figures, what was observed, the model and its assumptions, model details and
-sensitivity, diagnostics and warnings, provenance. The renderers only lay it out, so the HTML
+and figures, in the order a reader needs them: the summary sentence with the most serious caveat
+under it, the headline table, claim checks, the warnings, figures, what was observed, the model and
+its assumptions, model details and sensitivity, diagnostics, provenance. The renderers only lay it out, so the HTML
 and Markdown reports carry the same content. Text is plain (never markup): renderers escape it.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from hiddenrate.render import numbers as fmt
 from hiddenrate.render import words
+from hiddenrate.render.caveats import WARNINGS_TITLE, headline_caveat, warning_lines
 from hiddenrate.render.claims import bands_note
 from hiddenrate.render.tables import model_tables
 from hiddenrate.result.value import Result
@@ -21,7 +22,8 @@ from hiddenrate.result.value import Result
 
 @dataclass(frozen=True)
 class Paragraph:
-    """Plain text; ``role`` is ``summary``, ``alert``, ``claim``, ``note`` or empty."""
+    """Plain text; ``role`` is ``summary``, ``caveat`` (the line under the summary that names the most
+    serious warning; renderers link it to the warnings), ``alert``, ``claim``, ``note`` or empty."""
 
     text: str
     role: str = ""
@@ -29,7 +31,7 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Bullets:
-    """A bullet list; ``role`` is ``warning`` or empty."""
+    """A bullet list; ``role`` is ``warning``, ``note`` or empty."""
 
     items: tuple[str, ...]
     role: str = ""
@@ -84,9 +86,10 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
     note = words.suppression_note(result)
     sections = [_summary(result, note), _estimate(result)]
     if words.claims(result):
-        blocks: list[Block] = [Paragraph(line, "claim") for line in words.claim_lines(result)]
+        blocks: list[Block] = [block for check in words.claims(result) for block in _claim_blocks(check)]
         blocks.append(Paragraph(bands_note(), "note"))
         sections.append(Section("claims", "Checking a claimed figure", tuple(blocks)))
+    sections.append(_warnings(result))
     if figures:
         from hiddenrate.render.figures import report_figures
 
@@ -108,6 +111,20 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
     return sections
 
 
+def _claim_blocks(check: Any) -> list[Block]:
+    """One claim check: its verdict, then what the verdict rests on (indented lines as a bullet list)."""
+    from hiddenrate.render.claims import claim_lines
+
+    blocks: list[Block] = []
+    for line in claim_lines(check, caveats=False):
+        if line.startswith("  "):
+            last = blocks[-1] if blocks and isinstance(blocks[-1], Bullets) else None
+            blocks[-1:] = [Bullets((*last.items, line.strip()))] if last else [*blocks[-1:], Bullets((line.strip(),))]
+        else:
+            blocks.append(Paragraph(line, "" if blocks else "claim"))
+    return blocks
+
+
 def _summary(result: Result, note: str | None) -> Section:
     summary: list[Block] = []
     if note:
@@ -116,6 +133,9 @@ def _summary(result: Result, note: str | None) -> Section:
         summary.append(Paragraph("Warning: the fit did not converge. Do not use these numbers as they stand.", "alert"))
         summary.extend(Paragraph(m, "alert") for m in result.overall.diagnostics.messages)
     summary.append(Paragraph(words.sentence(result, result.overall), "summary"))
+    caveat = headline_caveat(result)
+    if caveat:
+        summary.append(Paragraph(caveat, "caveat"))
     return Section("summary", "Summary", tuple(summary))
 
 
@@ -167,13 +187,20 @@ def _diagnostics(result: Result) -> Section:
     for stratum in result.strata:
         for message in stratum.diagnostics.messages:
             diagnostics.append(Paragraph(f"{stratum.label}: {message}", "alert"))
-    warnings = result.all_warnings()
+    return Section("diagnostics", "Diagnostics", tuple(diagnostics))
+
+
+def _warnings(result: Result) -> Section:
+    """Every warning, most serious first, then the notes: before the figures and the long tables."""
+    warnings, notes = warning_lines(result)
+    blocks: list[Block] = []
     if warnings:
-        diagnostics.append(Paragraph("Warnings: read these before using the numbers."))
-        diagnostics.append(Bullets(tuple(warnings), "warning"))
+        blocks += [Paragraph("Read these before using the numbers (most serious first)."), Bullets(tuple(warnings), "warning")]
     else:
-        diagnostics.append(Paragraph("No warnings."))
-    return Section("diagnostics", "Diagnostics and warnings", tuple(diagnostics))
+        blocks.append(Paragraph("No warnings."))
+    if notes:
+        blocks += [Paragraph("Notes (worth knowing; no reason to doubt the number):"), Bullets(tuple(notes), "note")]
+    return Section("warnings", WARNINGS_TITLE, tuple(blocks))
 
 
 __all__ = ["Bullets", "Figure", "Paragraph", "Section", "Table", "build_document", "title"]

@@ -36,6 +36,9 @@ p.claim { font-size: 1.1rem; padding: .6rem 1rem; border-left: 5px solid #6b4fa0
 p.alert { color: var(--alert); font-weight: 600; padding: .5rem .9rem; border: 2px solid var(--alert);
           background: #fdf2f2; margin: .5rem 0; }
 ul.warning li { color: var(--alert); margin: .25rem 0; }
+p.caveat { color: var(--alert); font-weight: 600; padding: .5rem 1.1rem; margin: -.3rem 0 .5rem;
+           border-left: 5px solid var(--alert); background: #fdf2f2; }
+p.caveat a { color: inherit; }
 table { border-collapse: collapse; margin: .5rem 0; font-size: .92rem; font-variant-numeric: tabular-nums; }
 th, td { padding: .3rem .65rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { background: #f0f3f6; font-weight: 600; }
@@ -51,7 +54,7 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; border-top:
   body { background: none; font-size: 11pt; }
   main { max-width: none; padding: 0; }
   h2 { break-after: avoid; }
-  figure, table, p.summary, p.claim, p.alert { break-inside: avoid; }
+  figure, table, p.summary, p.caveat, p.claim, p.alert { break-inside: avoid; }
   @page { margin: 16mm 14mm; }
 }
 """
@@ -90,7 +93,8 @@ def _section(section: Section) -> list[str]:
         if isinstance(block, Paragraph):
             role = f' class="{_e(block.role)}"' if block.role else ""
             ident = ' id="summary-sentence"' if block.role == "summary" else ""
-            out.append(f"<p{ident}{role}>{_e(block.text)}</p>")
+            link = ' <a href="#warnings">All warnings</a>' if block.role == "caveat" else ""
+            out.append(f"<p{ident}{role}>{_e(block.text)}{link}</p>")
         elif isinstance(block, Bullets):
             role = f' class="{_e(block.role)}"' if block.role else ""
             out.append(f"<ul{role}>" + "".join(f"<li>{_e(item)}</li>" for item in block.items) + "</ul>")

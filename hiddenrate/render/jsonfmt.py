@@ -9,12 +9,15 @@ from hiddenrate.result.value import Result
 
 
 def payload(result: Result) -> dict[str, Any]:
-    """The JSON object: :meth:`Result.to_dict`, with claim checks (``claims``) and publication
+    """The JSON object: :meth:`Result.to_dict`, with the caveat line a report shows under its headline
+    (``caveat``: the most serious warning, ``null`` without warnings), claim checks (``claims``) and publication
     safety (``suppression``, counts hidden as ``"<k"`` or ``"hidden"``) at the top level when
     the result carries them."""
     from hiddenrate.analysis.suppression import suppress_payload
+    from hiddenrate.render.caveats import headline_caveat
 
     data = result.to_dict()
+    data["caveat"] = headline_caveat(result, 'in "caveats"')
     details = data.get("details")
     if isinstance(details, dict) and isinstance(details.get("changes"), list):
         details["changes"] = _worded_changes(details["changes"], details.get("tables", []), result)

@@ -37,8 +37,8 @@ def _section(section: Section) -> list[str]:
             text = escape(block.text)
             if block.role == "summary":
                 text = f"**{text}**"
-            elif block.role == "alert":
-                text = f"> **{text}**"
+            elif block.role in ("alert", "caveat"):
+                text = f"> **{text}**" + (" [All warnings](#warnings)" if block.role == "caveat" else "")
             out.append(text)
         elif isinstance(block, Bullets):
             out += [f"- {escape(item)}" for item in block.items]

@@ -6,6 +6,7 @@ import textwrap
 from typing import Any
 
 from hiddenrate.render import numbers as fmt
+from hiddenrate.render.caveats import WARNINGS_TITLE, headline_caveat, warning_lines
 from hiddenrate.render.tables import LaidOut, model_tables
 from hiddenrate.render.words import (
     claim_lines,
@@ -85,6 +86,9 @@ def render_text(result: Result) -> str:
     out.append("")
     overall = result.overall
     out.append(_wrap(sentence(result, overall)))
+    caveat = headline_caveat(result, f'under "{WARNINGS_TITLE}" below')
+    if caveat:
+        out.append(_wrap(caveat, indent="  ", first="! "))
     out.append("")
     out.extend(_headline(result, overall))
     claims = claim_lines(result)
@@ -92,7 +96,8 @@ def render_text(result: Result) -> str:
         out.append("")
         out.append("Claim check:")
         for line in claims:
-            out.append(_wrap(line, indent="    ", first="  - "))
+            nested = line.startswith("  ")
+            out.append(_wrap(line.strip(), indent="      " if nested else "    ", first="    · " if nested else "  - "))
     if result.strata:
         out.append("")
         out.append(f"By stratum ({', '.join(result.input.get('by', []))}):")
@@ -101,6 +106,7 @@ def render_text(result: Result) -> str:
         for stratum in result.strata:
             if stratum.reason:
                 out.append(_wrap(f"{stratum.label}: {stratum.reason}", indent="    ", first="  - "))
+    out.extend(_warnings(result))
     out.append("")
     out.append(f"Model: {result.model_name} ({result.model})")
     out.append(_wrap(result.description, indent="  "))
@@ -117,18 +123,25 @@ def render_text(result: Result) -> str:
     out.extend(_tables(model_tables(result)))
     out.append("")
     out.append("Diagnostics: " + diagnostics_line(overall))
-    warnings = result.all_warnings()
-    if warnings:
-        out.append("")
-        out.append("Warnings:")
-        for message in warnings:
-            out.append(_wrap(message, indent="    ", first="  ! "))
     out.append("")
     out.append(
         f"seed {result.seed} · hiddenrate {result.provenance.get('hiddenrate_version', '')} · "
         f"{result.provenance.get('created', '')}"
     )
     return "\n".join(out) + "\n"
+
+
+def _warnings(result: Result) -> list[str]:
+    """The warnings, most serious first, then the notes (minor: worth knowing, no reason to doubt the number)."""
+    warnings, notes = warning_lines(result)
+    out: list[str] = []
+    if warnings:
+        out += ["", f"{WARNINGS_TITLE} (most serious first):"]
+        out += [_wrap(message, indent="    ", first="  ! ") for message in warnings]
+    if notes:
+        out += ["", "Notes:"]
+        out += [_wrap(message, indent="    ", first="  · ") for message in notes]
+    return out
 
 
 def _spec(spec: Any) -> str:

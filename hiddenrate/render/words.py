@@ -276,10 +276,12 @@ def claims(result: Result) -> list[Mapping[str, Any]]:
 
 
 def claim_lines(result: Result) -> list[str]:
-    """Each claim check's verdict (and rate sentence) as plain sentences."""
+    """Each claim check's verdict (and rate sentence) as plain sentences, with the sensitivity rows that
+    change the verdict (lines indented by two spaces belong to the line before them) and a pointer to
+    the report's serious warnings."""
     from hiddenrate.render.claims import claim_lines as check_lines
 
-    return [line for check in claims(result) for line in check_lines(check)]
+    return [line for check in claims(result) for line in check_lines(check, caveats=False)]
 
 
 # ------------------------------------------------------------------ the input

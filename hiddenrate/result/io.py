@@ -3,8 +3,9 @@
 Layout of a saved file
 ----------------------
 * root attribute ``hiddenrate_result``: JSON with everything but the distributions (model,
-  assumptions, priors, options, seed, versions, levels, diagnostics, warnings, details, and
-  each estimate's kind); root attribute ``hiddenrate_format`` = :data:`FORMAT_VERSION`.
+  assumptions, priors, options, seed, versions, levels, diagnostics, warnings (texts, and their
+  ``[code, severity]`` in ``warning_codes``; a file without them is classified by the texts' words),
+  details, and each estimate's kind); root attribute ``hiddenrate_format`` = :data:`FORMAT_VERSION`.
 * group ``hiddenrate_estimates``: each estimate's distribution — posterior draws
   (``<key>__draws``) or an exact grid (``<key>__values``, ``<key>__pmf``); maximum-likelihood
   points and intervals live in the JSON.
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from hiddenrate.core.caveats import codes_of, restore
 from hiddenrate.core.diagnostics import Diagnostics
 from hiddenrate.core.distributions import Distribution, DrawsDistribution, GridDistribution, PointEstimate
 from hiddenrate.core.exceptions import DataError
@@ -64,6 +66,7 @@ def _estimate_meta(estimate: StratumEstimate) -> dict[str, Any]:
         "distribution": _dist_meta(estimate.total),
         "diagnostics": estimate.diagnostics.to_dict(),
         "warnings": list(estimate.warnings),
+        "warning_codes": codes_of(estimate.warnings),
         "details": _jsonable(dict(estimate.details)),
         "reason": estimate.reason,
         "quantities": {name: _dist_meta(dist) for name, dist in estimate.quantities.items()},
@@ -109,6 +112,7 @@ def save_result(result: Result, path: str | Path) -> None:
         "input": _jsonable(dict(result.input)),
         "provenance": _jsonable(dict(result.provenance)),
         "warnings": list(result.warnings),
+        "warning_codes": codes_of(result.warnings),
         "extra": _jsonable(dict(result.extra)),
         "unit": result.unit,
         "estimates": {key: _estimate_meta(e) for key, e in estimates.items()},
@@ -186,7 +190,7 @@ def load_result(path: str | Path) -> Result:
             observed=m["observed"],
             total=_dist_from(m["distribution"], key, store),
             diagnostics=Diagnostics.from_dict(m["diagnostics"]),
-            warnings=tuple(m["warnings"]),
+            warnings=restore(m["warnings"], m.get("warning_codes")),
             details=m["details"],
             reason=m["reason"],
             idata=data if "posterior" in data.groups() else None,
@@ -215,7 +219,7 @@ def load_result(path: str | Path) -> Result:
         options=meta["options"],
         input=meta["input"],
         provenance=meta["provenance"],
-        warnings=tuple(meta["warnings"]),
+        warnings=restore(meta["warnings"], meta.get("warning_codes")),
         extra=meta["extra"],
         unit=meta.get("unit"),
     )

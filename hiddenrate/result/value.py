@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hiddenrate.core.caveats import NOTE, Caveat, as_caveat, ranked
 from hiddenrate.core.diagnostics import Diagnostics
 from hiddenrate.core.distributions import Distribution, Interval, format_level, summarise
 from hiddenrate.core.provenance import provenance
@@ -81,7 +82,8 @@ class StratumEstimate:
         if self.reason:
             out["reason"] = self.reason
         out["diagnostics"] = self.diagnostics.to_dict()
-        out["warnings"] = list(self.warnings)
+        out.update(caveat_lists(self.warnings))
+        out["caveats"] = [c.to_dict() for c in ranked(self.warnings)]
         out["details"] = _jsonable(dict(self.details))
         return out
 
@@ -184,15 +186,27 @@ class Result:
         """True when there is an estimate of the total."""
         return self.overall.total is not None
 
-    def all_warnings(self) -> list[str]:
-        """Run-level warnings, then each stratum's (prefixed by its label)."""
-        out = list(self.warnings)
+    def all_warnings(self) -> list[Caveat]:
+        """Run-level warnings, then each stratum's (prefixed by its label), notes included, each a
+        :class:`~hiddenrate.core.caveats.Caveat` (a ``str`` with a code and a severity)."""
+        out = [as_caveat(m) for m in self.warnings]
         for message in self.overall.warnings:
             if message not in out:
-                out.append(message)
+                out.append(as_caveat(message))
         for stratum in self.strata:
-            out.extend(f"[{stratum.label}] {m}" for m in stratum.warnings)
+            out.extend(as_caveat(m).prefixed(f"[{stratum.label}] ") for m in stratum.warnings)
         return out
+
+    def caveats(self) -> list[Caveat]:
+        """Every warning and note, most serious first (:func:`hiddenrate.core.caveats.ranked`); a fit
+        whose diagnostics failed leads with "the fit did not converge" even when no warning says so."""
+        found = ranked(self.all_warnings())
+        failed = [m for e in (self.overall, *self.strata) for m in e.diagnostics.messages]
+        if not self.converged and not any(c.code in NOT_CONVERGED for c in found):
+            reasons = "; ".join(dict.fromkeys(failed)) or "its diagnostics failed"
+            found.insert(0, Caveat(f"the fit did not converge ({reasons}): do not use these numbers as they stand",
+                                   "not-converged"))
+        return found
 
     def interval(self, level: float = 0.95, quantity: str = "total") -> Interval:
         """Interval of a quantity for the overall estimate."""
@@ -240,7 +254,9 @@ class Result:
         ``assumptions``), ``unit``, ``observed``, ``total``, ``hidden``, ``observed_share`` (each
         ``{"median", "mean", "intervals": {"0.95": [lower, upper]}}``; ``null`` for an end that
         does not exist), ``estimate_type``, ``interval_type``, ``interval_kind``, ``levels``,
-        ``diagnostics`` (with boolean ``converged``), ``warnings``, ``seed``, ``priors``,
+        ``diagnostics`` (with boolean ``converged``), ``warnings`` (texts, in the order written;
+        notes left out), ``notes`` (the minor ones), ``caveats`` (both, most serious first, each
+        ``{"code", "severity", "message"}``; :mod:`hiddenrate.core.caveats`), ``seed``, ``priors``,
         ``options``, ``input``, ``provenance``, ``details`` and ``strata`` (list of per-stratum
         objects with ``stratum`` values; empty when unstratified).
         """
@@ -266,7 +282,8 @@ class Result:
             "levels": list(self.levels),
             "diagnostics": overall["diagnostics"],
             "converged": self.converged,
-            "warnings": self.all_warnings(),
+            **caveat_lists(self.all_warnings()),
+            "caveats": [c.to_dict() for c in self.caveats()],
             "seed": self.seed,
             "priors": _jsonable(dict(self.priors)),
             "options": _jsonable(dict(self.options)),
@@ -302,6 +319,17 @@ class Result:
         """The same result reported at other levels (posteriors only; a maximum-likelihood
         result knows only the levels it was fitted with)."""
         return replace(self, levels=tuple(float(x) for x in levels))
+
+
+#: the codes that say a fit did not converge (a report then leads with that)
+NOT_CONVERGED = ("not-converged", "rhat", "chains-disagree", "divergences")
+
+
+def caveat_lists(messages: Sequence[str]) -> dict[str, list[str]]:
+    """``{"warnings": [...], "notes": [...]}``: the texts, notes apart, in the order written."""
+    caveats = [as_caveat(m) for m in messages]
+    return {"warnings": [str(c) for c in caveats if c.severity != NOTE],
+            "notes": [str(c) for c in caveats if c.severity == NOTE]}
 
 
 def _jsonable(value: Any) -> Any:

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hiddenrate.core import diagnostics as diag
+from hiddenrate.core.caveats import Caveat
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.distributions import GridDistribution
 from hiddenrate.core.exceptions import ModelError
@@ -121,7 +122,7 @@ class BMAModel(ListModel):
             mean_exists = bool(np.max(tail_exponents(table.counts, table.k, delta=delta, prior_n=self.prior_n)) < -2)
         total = GridDistribution(posterior.totals, posterior.pmf, posterior.tail_mass, mean_exists)
         names = table.names
-        warnings: list[str] = []
+        warnings: list[Caveat] = []
         rows = [[graph_label(g, names), float(p)] for g, p in zip(posterior.graphs[:TOP_GRAPHS], posterior.graph_probs, strict=False)]
         tables: list[dict[str, Any]] = [build(
             f"Most probable models (of {posterior.n_graphs:,} decomposable graphs)",
@@ -149,26 +150,28 @@ class BMAModel(ListModel):
             ))
             ratio = max(other.median, total.median()) / max(min(other.median, total.median()), 1)
             if ratio > DISAGREEMENT_RATIO:
-                warnings.append(
+                warnings.append(Caveat(
                     f"the prior weight delta decides this answer: the median is {total.median():,.0f} with delta = "
                     f"{delta:.4g} but {other.median:,.0f} with delta = {self.sensitivity_delta:g} ({ratio:.1f}x); "
-                    "the data alone do not settle it"
-                )
+                    "the data alone do not settle it", "prior-sensitive"))
         zero_pairs = table.zero_overlap_pairs()
         if zero_pairs:
             listed = ", ".join(f"{a}-{b}" for a, b in zero_pairs)
-            warnings.append(f"{len(zero_pairs)} pair(s) of lists never overlap ({listed}): estimates are fragile")
+            warnings.append(Caveat(f"{len(zero_pairs)} pair(s) of lists never overlap ({listed}): estimates are fragile",
+                                   "zero-overlap"))
         if total.median() == table.observed:
-            warnings.append("the posterior median equals the observed count (nobody hidden): check the sensitivity table")
+            warnings.append(Caveat("the posterior median equals the observed count (nobody hidden): check the "
+                                   "sensitivity table", "bound"))
         if posterior.tail_mass > 1e-4:
-            warnings.append(f"{posterior.tail_mass:.2g} of the posterior lies beyond the largest total computed "
-                            f"({posterior.totals[-1]:,}); the upper interval ends may be too low")
-        if not mean_exists:
-            warnings.append("the posterior has no mean (its tail is too heavy under this prior); the median is the estimate")
+            warnings.append(Caveat(f"{posterior.tail_mass:.2g} of the posterior lies beyond the largest total computed "
+                                   f"({posterior.totals[-1]:,}); the upper interval ends may be too low", "bound"))
+        if not mean_exists:  # a note: the median and interval, which are reported, exist and are exact
+            warnings.append(Caveat("the posterior has no mean (its tail is too heavy under this prior); the median is "
+                                   "the estimate", "no-mean"))
         _, top = total.interval(level)
         if top is not None and top > 5 * total.median():
-            warnings.append(f"the {100 * level:g}% interval reaches {top / total.median():.1f}x the median: the data "
-                            "leave the upper end poorly determined")
+            warnings.append(Caveat(f"the {100 * level:g}% interval reaches {top / total.median():.1f}x the median: the "
+                                   "data leave the upper end poorly determined", "heavy-tail"))
         return StratumEstimate(
             stratum=table.stratum,
             observed=table.observed,

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hiddenrate.core.caveats import Caveat
 from hiddenrate.core.settings import EXACT_DRAWS
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListTable
@@ -54,6 +55,21 @@ def no_overlap_reason(names: tuple[str, ...]) -> str:
         "of any size: there is no upper bound without an assumption (for example, from a survey, the share of "
         "victims that one of the lists reaches)"
     )
+
+
+def independence_caveat(log_odds_ratio: tuple[float, float] | None = None) -> Caveat:
+    """The warning every two-list result carries: the dependence between the lists is assumed (independence,
+    or the prior ``(mu, sigma)`` on their log odds ratio), and two lists cannot check it."""
+    mu, sigma = log_odds_ratio if log_odds_ratio is not None else (0.0, 0.0)
+    if mu == 0 and sigma == 0:
+        assumed = ("two lists cannot show whether they are independent, and this estimate assumes they are; police and "
+                   "NGO lists rarely are (an NGO refers people to the police, so the same people turn up on both, and "
+                   "then more are hidden than independence says)")
+    else:
+        assumed = ("two lists cannot show how dependent they are: this estimate takes their dependence from the "
+                   "prior you gave (--dependence), not from the data")
+    return Caveat(f"{assumed}; a third list, or a survey of one list's reach combined with these lists (hiddenrate "
+                  "combine), would measure the dependence", "independence-assumed")
 
 
 def lognormal_interval(observed: int, hidden: float, variance: float, level: float) -> tuple[float, float]:

@@ -24,6 +24,7 @@ from hiddenrate.data.periods import PeriodAxis, parse_period
 from hiddenrate.core.distributions import DrawsDistribution
 from hiddenrate.core.exceptions import DataError
 from hiddenrate.models.lists.base import input_summary
+from hiddenrate.models.lists.two_list import independence_caveat
 from hiddenrate.core.settings import DEFAULT_TUNE, FitSettings, stratum_seeds
 from hiddenrate.core.design import Terms, model_label, parse_terms
 from hiddenrate.models.trend.lists_pooled_core import DEFAULT_PRIORS, PooledLoglinearSampler, default_terms
@@ -95,8 +96,9 @@ def fit_pooled_lists(data: ListData, column: str, axis: PeriodAxis, by: Sequence
         ASSUMPTIONS)
     options = {"terms": terms if isinstance(terms, str) or terms is None else [list(t) for t in terms],
                "sampler": "nutpie", **settings.sampling}
+    warnings = (*data.notes, *([independence_caveat()] if data.k == 2 and not chosen else []))
     return Result.build(settings, card, overall, strata, input=input_summary(data),
-                        priors=used_priors or dict(DEFAULT_PRIORS), options=options, warnings=data.notes)
+                        priors=used_priors or dict(DEFAULT_PRIORS), options=options, warnings=warnings)
 
 
 def _series(data: ListData, column: str, axis: PeriodAxis, by: Sequence[str]) -> dict[tuple[str, ...], dict[int, Any]]:
