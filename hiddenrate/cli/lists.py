@@ -22,7 +22,8 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 @click.option("--lists", "lists_", metavar="A,B,C", help="List columns to use (default: every 0/1 column).")
 @click.option("--by", multiple=True, metavar="COLUMN", help="Stratum column: one estimate per stratum plus the total. Repeatable.")
 @click.option("--model", type=click.Choice(MODEL_CHOICES), default="auto", show_default=True,
-              help="auto: 2 lists -> bayes-2list, 3-6 lists -> bma (model averaging); nbcap data -> chao-loglinear.")
+              help="auto: 2 lists -> bayes-2list, 3-6 lists -> bma (model averaging), 7+ lists -> stepwise (its bootstrap re-runs "
+                   "the model choice); nbcap data -> chao-loglinear.")
 @click.option("--terms", metavar="TERMS", help="Interactions for loglinear/bayes-loglinear: list names (NGO:PF,LA:GO) or Rcapture notation ([12,13,4]).")
 @click.option("--max-order", type=click.IntRange(min=2), default=None, help="loglinear without --terms: highest interaction order searched (default 2).")
 @click.option("--criterion", type=click.Choice(["bic", "aic"]), default=None, help="loglinear without --terms: ranking criterion (default bic).")
