@@ -135,6 +135,11 @@ class ClaimCheck:
     population, claim_rate, estimate_rate
         With a population size: the claim and the estimate (median, lower, upper) per
         :data:`RATE_BASE` people.
+    target
+        On a trend (:mod:`hiddenrate.analysis.trend_claims`): what the claim is about, e.g.
+        ``{"kind": "change", "from": "2009", "to": "2017", "operator": "<"}`` (``value`` is then a
+        ratio), ``{"kind": "period", "period": "2017", ...}`` or ``{"kind": "sum", "periods": 9}``;
+        ``None``: the total of the result.
     """
 
     value: float
@@ -153,6 +158,7 @@ class ClaimCheck:
     population: float | None = None
     claim_rate: float | None = None
     estimate_rate: tuple[float | None, float | None, float | None] | None = None
+    target: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready numbers (:func:`hiddenrate.render.claims.claim_dict` adds the sentences)."""

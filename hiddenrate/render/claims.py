@@ -72,11 +72,32 @@ def method_text(check: ClaimCheck) -> str:
     return check.method
 
 
+def target_text(check: ClaimCheck) -> str | None:
+    """What a claim on a trend is about, in words (``a fall in the total from 2009 to 2017 (ratio below 1)``,
+    ``a total of 500 or more incidents in 2017``); ``None`` for a claim about the result's total."""
+    target = check.target
+    if not target:
+        return None
+    op = str(target.get("operator", ">=" if check.direction == "at least" else "<="))
+    words = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}[op]
+    more = "or more" if check.direction == "at least" else "or fewer"
+    noun = f" {check.unit}" if check.unit else ""
+    if target.get("kind") == "change":
+        start, end = target.get("from"), target.get("to")
+        if check.value == 1 and op in ("<", ">"):
+            moved = "fall" if op == "<" else "rise"
+            return f"a {moved} in the total from {start} to {end} (ratio {end}/{start} {words} 1)"
+        return f"a ratio of the {end} total to the {start} total {words} {fmt.number(check.value)}"
+    if target.get("kind") == "period":
+        return f"a total of {fmt.count(check.value)} {more}{noun} in {target.get('period')}"
+    return f"a total of {fmt.count(check.value)} {more}{noun} over all {target.get('periods', '')} periods together"
+
+
 def claim_sentence(check: ClaimCheck) -> str:
     """The plain-language verdict of ``check``."""
     more = "or more" if check.direction == "at least" else "or fewer"
     noun = f" {check.unit}" if check.unit else ""
-    claim_text = f"a total of {fmt.count(check.value)} {more}{noun}"
+    claim_text = target_text(check) or f"a total of {fmt.count(check.value)} {more}{noun}"
     if check.method == "no estimate":
         return f"There is no estimate of the total, so the claim of {claim_text} cannot be checked: {check.reason}."
     if check.probability is not None:
@@ -165,6 +186,8 @@ def claim_dict(check: ClaimCheck | Mapping[str, Any]) -> dict[str, Any]:
         "position": check.position,
         "draws": check.draws,
     }
+    if check.target:
+        out["target"] = dict(check.target)
     if check.population is not None:
         out["population"] = check.population
         out["rate_per"] = RATE_BASE
