@@ -3,7 +3,8 @@
 Every model compiles its PyMC model once per shape and swaps data in with ``with_data``; this
 module runs the sampler with the project's conventions: a seed derived from a
 ``numpy.random.SeedSequence`` (same data and seed, same draws), no warm-up draws kept, no
-progress bar unless asked, and nutpie's deprecation notices (``FutureWarning``, about its
+progress bar unless asked (``progress``, or the command line's setting in
+:mod:`hiddenrate.core.progress`: nutpie's bar, with elapsed time and time left), and nutpie's deprecation notices (``FutureWarning``, about its
 own API, never about the data) kept out of the user's output.
 
 A run with divergent transitions is sampled once more with the usual remedy (docs/methods.md,
@@ -24,6 +25,8 @@ from typing import Any, TypeVar
 Key = TypeVar("Key", bound=Hashable)
 
 import numpy as np
+
+from hiddenrate.core.progress import showing, stage
 
 logger = logging.getLogger("hiddenrate")
 
@@ -103,7 +106,7 @@ def _run(compiled: Any, draws: int, tune: int, chains: int, seed: np.random.Seed
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return nutpie.sample(compiled, draws=int(draws), tune=int(tune), chains=int(chains),
-                             seed=int(seed.generate_state(1, dtype=np.uint64)[0]), progress_bar=progress,
+                             seed=int(seed.generate_state(1, dtype=np.uint64)[0]), progress_bar=progress or showing(),
                              save_warmup=False, **options)
 
 
@@ -130,7 +133,8 @@ def compile_once(cache: MutableMapping[Key, Any], lock: threading.Lock, key: Key
                 from numba.core.errors import NumbaPerformanceWarning
 
                 warnings.filterwarnings("ignore", category=NumbaPerformanceWarning)
-                cache[key] = nutpie.compile_pymc_model(build())
+                with stage("compiling the model (about 10-30 s the first time in a process)"):
+                    cache[key] = nutpie.compile_pymc_model(build())
         return cache[key]
 
 
