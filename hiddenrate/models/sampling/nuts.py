@@ -133,7 +133,7 @@ def compile_once(cache: MutableMapping[Key, Any], lock: threading.Lock, key: Key
                 from numba.core.errors import NumbaPerformanceWarning
 
                 warnings.filterwarnings("ignore", category=NumbaPerformanceWarning)
-                with stage("compiling the model (about 10-30 s the first time in a process)"):
+                with stage("compiling the model (10-30 s the first time)"):
                     cache[key] = nutpie.compile_pymc_model(build())
         return cache[key]
 
