@@ -84,7 +84,7 @@ def sample_nuts(
 def remedy_target_accept(target_accept: float | None) -> float:
     """The target acceptance of the second run: ten times closer to 1 (nutpie's default is 0.8), at most 0.999."""
     current = 0.8 if target_accept is None else float(target_accept)
-    return float(min(max(1 - (1 - current) / 10, current), 0.999))
+    return float(max(min(1 - (1 - current) / 10, 0.999), current))
 
 
 def divergences(idata: Any) -> int:
