@@ -70,3 +70,28 @@ def test_every_bundled_example_runs_and_converges(name: str) -> None:
     payload = json.loads(run.stdout)
     assert payload["estimated"] and payload["diagnostics"]["converged"], payload["diagnostics"]
     assert np.isfinite(payload["total"]["median"])
+
+
+def test_report_refuses_html_on_a_terminal_without_output(tmp_path, monkeypatch) -> None:
+    """70 KB of HTML on a terminal is a dead end: one line, exit 2, the -o to use; a pipe still gets it."""
+    import hiddenrate.cli.report as report
+
+    saved = tmp_path / "sb.nc"
+    fit_lists(EXAMPLES["spina-bifida"].path()).save(saved)
+    monkeypatch.setattr(report, "stdout_is_terminal", lambda: True)
+    run = CliRunner().invoke(cli, ["report", str(saved)])
+    assert run.exit_code == 2 and run.stdout == ""
+    assert run.stderr.count("\n") == 1 and "-o report.html" in run.stderr
+    assert CliRunner().invoke(cli, ["report", str(saved), "--format", "text"]).exit_code == 0
+    monkeypatch.setattr(report, "stdout_is_terminal", lambda: False)
+    assert CliRunner().invoke(cli, ["report", str(saved)]).stdout.startswith("<!DOCTYPE html>")
+
+
+def test_help_names_every_prior_on_n_and_the_readme_table_exists() -> None:
+    from hiddenrate.models.lists.bma_core import PRIOR_N_CHOICES
+
+    text = " ".join(CliRunner().invoke(cli, ["lists", "--help"]).stdout.split())
+    for choice in PRIOR_N_CHOICES:
+        assert choice in text
+    run = CliRunner().invoke(cli, ["lists", "--example", "spina-bifida", "--format", "csv", "--table", "model sensitivity"])
+    assert run.exit_code == 0 and run.stdout.startswith("model,estimate")

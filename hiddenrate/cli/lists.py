@@ -28,7 +28,8 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 @click.option("--max-order", type=click.IntRange(min=2), default=None, help="loglinear without --terms: highest interaction order searched (default 2).")
 @click.option("--criterion", type=click.Choice(["bic", "aic"]), default=None, help="loglinear without --terms: ranking criterion (default bic).")
 @click.option("--delta", type=float, default=None, help="bma: hyper-Dirichlet prior weight per cell (default 2^-K, as dga).")
-@click.option("--prior-n", metavar="PRIOR", default=None, help="bma: prior on N: inverse (1/N, default), uniform (needs --n-max), lognormal:MEDIAN,SDLOG.")
+@click.option("--prior-n", metavar="PRIOR", default=None, help="bma: prior on N: inverse (1/N, default), uniform (needs --n-max), lognormal:MEDIAN,SDLOG, or "
+                   "negbin:SHAPE,SCALE (negative binomial, mean SHAPE x SCALE), e.g. --prior-n lognormal:10000,1.")
 @click.option("--n-max", type=click.IntRange(min=1), default=None, help="bma: largest total on the grid (default: chosen so the tail is negligible).")
 @click.option("--dependence", metavar="MU,SIGMA", default=None, help="bayes-2list: Normal prior on the log odds ratio between the lists (default 0,0 = independence).")
 @click.option("--prior", "priors", multiple=True, metavar="NAME=MU,SIGMA", help="bayes-loglinear: override a Normal prior, e.g. main=0,5 or interaction=0,1; latent-class: alpha=SHAPE,RATE (Gamma prior of the concentration) or capture=A,B (Beta prior of capture probabilities). Repeatable.")
