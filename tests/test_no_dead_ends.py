@@ -74,7 +74,7 @@ def test_every_bundled_example_runs_and_converges(name: str) -> None:
 
 def test_report_refuses_html_on_a_terminal_without_output(tmp_path, monkeypatch) -> None:
     """70 KB of HTML on a terminal is a dead end: one line, exit 2, the -o to use; a pipe still gets it."""
-    import hiddenrate.cli.report as report
+    from hiddenrate.cli import report
 
     saved = tmp_path / "sb.nc"
     fit_lists(EXAMPLES["spina-bifida"].path()).save(saved)

@@ -72,7 +72,7 @@ NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?:%|x)?")
 def blocks(path: Path) -> list[tuple[str, list[str], list[str]]]:
     """(kind, command lines, transcript output lines) of every runnable block of ``path``."""
     out = []
-    for match in re.finditer(r"```(\w+)\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S):
+    for match in re.finditer(r"```(\w+)\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.DOTALL):
         kind, body = match.group(1), match.group(2).splitlines()
         if kind in ("bash", "sh", "console"):
             lines = [line.lstrip("$ ").strip() for line in body if line.strip() and not line.startswith("#")]
@@ -127,7 +127,7 @@ def test_every_documented_command_runs_and_prints_its_numbers(tmp_path: Path) ->
         shutil.copy(get_example(example).path(), tmp_path / name)
     readme_text = (ROOT / "README.md").read_text(encoding="utf-8")
     for name, header in README_FILES.items():
-        block = re.search(r"```csv\n(" + re.escape(header) + r"\n.*?)```", readme_text, flags=re.S)
+        block = re.search(r"```csv\n(" + re.escape(header) + r"\n.*?)```", readme_text, flags=re.DOTALL)
         assert block is not None, f"README no longer shows {name}"
         (tmp_path / name).write_text(block.group(1), encoding="utf-8")
     ran = 0

@@ -13,7 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from hiddenrate import fit_lists, fit_trend
-from hiddenrate.analysis.trend_claims import check_trend_claim, is_targeted, parse_targeted
+from hiddenrate.analysis.trend_claims import (
+    check_trend_claim,
+    is_targeted,
+    parse_targeted,
+)
 from hiddenrate.cli import cli
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.data.examples import get_example

@@ -331,8 +331,7 @@ class PooledSampler:
         target_accept
             NUTS target acceptance.
         remedy
-            Sample again at a higher target acceptance with twice the tuning after divergent
-            transitions (:func:`~hiddenrate.models.sampling.nuts.sample_nuts`); the models' fits ask for it.
+            Sample again at a higher target acceptance after divergences (``sample_nuts``); fits ask for it.
 
         Returns
         -------
