@@ -16,7 +16,8 @@ from hiddenrate.result.io import load_result
 @click.command("claim")
 @click.argument("result_file", metavar="RESULT.nc", type=click.Path())
 @click.option("--value", required=True, metavar="VALUE",
-              help="The claimed total, e.g. 15000 (the claim is 'at least 15,000'), or '<=15000' for 'at most'.")
+              help="The claimed total, e.g. 15000 (the claim is 'at least 15,000'), or '<=15000' for 'at most'; "
+                   "on a trend, 'change<1' (the total fell, first to last period) or '2017>=500' (one period).")
 @click.option("--at-most", is_flag=True, help="The claim is that the total is at most VALUE (default: at least).")
 @click.option("--population", "--population-size", "population", type=click.FloatRange(min=0, min_open=True),
               default=None, metavar="N",
