@@ -94,9 +94,12 @@ def trend_headline_rows(result: Result, levels: tuple[float, ...],
                          [fmt.interval(total.interval(level, result.interval_kind), count) for level in levels]))
     rate_name = str(change.get("rate_name") or _facts(result).get("rate_name") or "reporting rate")
     noun = str(change.get("noun") or _facts(result).get("noun") or "the incidence")
-    for key, label in (("total_ratio", f"Change in the total, {change['to']} / {change['from']}"),
-                       ("incidence_ratio", f"  due to {noun.removeprefix('the ')} (x)"),
-                       ("reporting_ratio", f"  times the {rate_name} (x)")):
+    factors = [("total_ratio", f"Change in the total, {change['to']} / {change['from']}"),
+               ("incidence_ratio", f"  due to {noun.removeprefix('the ')} (x)"),
+               ("reporting_ratio", f"  times the {rate_name} (x)")]
+    if noun == "the total":  # list data: the total is the incidence, so its row would repeat the change
+        factors = [factors[0], ("reporting_ratio", f"Change in the {rate_name}")]
+    for key, label in factors:
         summary = change[key]
         rows.append((label, f"x{fmt.number(summary.get('median'))}",
                      [fmt.interval(ends_at(summary, level) or (None, None), fmt.number) for level in levels]))
