@@ -56,10 +56,12 @@ def test_user_delta_and_prior(run_cli):
     assert payload["priors"]["delta"]["value"] == 0.5
 
 
-def test_seven_or_more_lists_refuse_the_default_with_guidance(run_cli):
-    result = run_cli("lists", "--example", "new-orleans")
+def test_model_averaging_refuses_seven_or_more_lists(run_cli):
+    """Exact averaging enumerates decomposable graphs (18,154 on 6 lists); beyond 6 it refuses. The default
+    for 7+ lists is the stepwise bootstrap instead (tests/test_no_dead_ends.py)."""
+    result = run_cli("lists", "--example", "new-orleans", "--model", "bma")
     assert result.exit_code == 2
-    assert "8 lists" in result.stderr and "--model loglinear" in result.stderr
+    assert "at most 6 lists; the data have 8" in result.stderr
 
 
 def test_stratified_model_averaging_convolves_exactly(tmp_path, run_cli):

@@ -33,6 +33,7 @@ from hiddenrate.data.examples import EXAMPLES
 from hiddenrate.render import render
 from hiddenrate.render.figures import expected_figures
 from hiddenrate.render.html import CSP
+from hiddenrate.render.trend_headline import headline_change
 from hiddenrate.render.words import unlinked_sources
 
 CHROMIUM_FLAGS = [
@@ -206,13 +207,17 @@ def test_every_example_report_renders_in_chromium_without_network(run_cli, tmp_p
             assert page["csp"] == CSP, name
             assert page["scripts"] == 0, name
             assert page["sentence"], name
-            assert re.search(r"We estimate [\d,]+ in all|No estimate of the total", page["sentence"]), (name, page["sentence"])
             labels = [row[0] for row in page["headline"]]
-            assert labels[0].startswith("Observed"), (name, labels)
-            if result.estimated and unlinked_sources(result):  # counts not matched: only the largest source is known
-                assert labels[1:] == ["Estimated total", "Not in the largest source's count", "Share in the largest source"]
-            elif result.estimated:
-                assert labels[1:] == ["Estimated total", "Never recorded (hidden)", "Share recorded"], (name, labels)
+            if headline_change(result) is not None:  # a trend answers first: the change, the sum last
+                assert page["sentence"].startswith("From 2009 to 2017 the estimated total changed by"), name
+                assert labels[:2] == ["Total in 2009", "Total in 2017"] and labels[-1] == "Sum over the 9 periods"
+            else:
+                assert re.search(r"We estimate [\d,]+ in all|No estimate of the total", page["sentence"]), (name, page["sentence"])
+                assert labels[0].startswith("Observed"), (name, labels)
+                if result.estimated and unlinked_sources(result):  # counts not matched: only the largest source is known
+                    assert labels[1:] == ["Estimated total", "Not in the largest source's count", "Share in the largest source"]
+                elif result.estimated:
+                    assert labels[1:] == ["Estimated total", "Never recorded (hidden)", "Share recorded"], (name, labels)
             assert [f["key"] for f in page["figures"]] == expected_figures(result), name
             assert all(f["decoded"] and f["visible"] for f in page["figures"]), (name, page["figures"])
         browser.open((tmp_path / "uk-2013.html").resolve().as_uri())

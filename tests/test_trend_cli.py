@@ -121,7 +121,7 @@ def test_every_format(fmt, run_cli, tmp_path) -> None:
         assert "2009" in text and "2017" in text
         assert "illustrative numbers, not a real estimate" in " ".join(text.split())
     if fmt == "html":
-        assert re.findall(r'data-figure="(\w+)"', text) == ["posterior", "bar", "trend"]
+        assert re.findall(r'data-figure="(\w+)"', text) == ["trend", "posterior", "bar"]
         trend = text.split('data-figure="trend"')[1]
         svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', trend).group(1)).decode()
         assert "Recorded and estimated total by year" in svg and "reporting rate" in svg
@@ -142,7 +142,7 @@ def test_save_load_round_trip_is_exact(example_run, tmp_path) -> None:
     payload, saved, _ = example_run
     loaded = Result.load(str(saved))
     assert json.loads(render_json(loaded)) == payload  # the JSON renderer words each change's sentence
-    assert expected_figures(loaded) == ["posterior", "bar", "trend"]
+    assert expected_figures(loaded) == ["trend", "posterior", "bar"]
     fresh = fit_trend(get_example("vancouver-trend").path(), seed=5, sampling={"draws": 200, "tune": 200, "chains": 2})
     path = tmp_path / "fresh.nc"
     fresh.save(str(path))
@@ -176,4 +176,4 @@ def test_plot_and_report_of_a_suppressed_result(run_cli, tmp_path) -> None:
                      "--format", "html", "-o", page, "--quiet")
     assert result.exit_code == 0, result.stderr
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert re.findall(r'data-figure="(\w+)"', page.read_text()) == ["posterior", "bar", "trend"]
+    assert re.findall(r'data-figure="(\w+)"', page.read_text()) == ["trend", "posterior", "bar"]

@@ -146,6 +146,12 @@ class ClaimCheck:
         The same claim under each row of the sensitivity tables (:class:`~hiddenrate.analysis.claim_rows.RowClaim`).
     caveats
         The result's serious warnings (their texts), which the verdict must be read with.
+    target
+        On a trend (:mod:`hiddenrate.analysis.trend_claims`): what the claim is about, e.g.
+        ``{"kind": "change", "from": "2009", "to": "2017", "operator": "<"}`` (``value`` is then a
+        ratio), ``{"kind": "period", "period": "2017", ...}`` or ``{"kind": "sum", "periods": 9}``;
+        ``None``: the total of the result.
+
     """
 
     value: float
@@ -166,6 +172,7 @@ class ClaimCheck:
     estimate_rate: tuple[float | None, float | None, float | None] | None = None
     rows: tuple[RowClaim, ...] = ()
     caveats: tuple[str, ...] = ()
+    target: Mapping[str, Any] | None = None
 
     @property
     def disagreeing(self) -> tuple[RowClaim, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 from hiddenrate.analysis.sensitivity import analyse_list_result
 from hiddenrate.data.lists import CaptureCountData, ListData, read_list_input
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings
-from hiddenrate.models.lists.registry import make_list_model
+from hiddenrate.models.lists.registry import AUTO, auto_note, make_list_model
 from hiddenrate.result.value import Result
 
 
@@ -35,7 +36,8 @@ def fit_lists(
         A CSV path, a DataFrame in Rcapture format (0/1 list columns + optional ``count``), or
         data already read with :func:`hiddenrate.read_lists` / :func:`hiddenrate.read_capture_counts`.
     model
-        ``auto`` (two lists: Bayesian two-list model; 3-6 lists: exact model averaging), or a
+        ``auto`` (two lists: Bayesian two-list model; 3-6 lists: exact model averaging; 7 or
+        more: the stepwise model with a selection-aware bootstrap), or a
         name from ``hiddenrate.models.lists.registry.LIST_MODELS`` (``bma``, ``loglinear``,
         ``independence``, ``bayes-loglinear``, ``bayes-2list``, ``chapman``,
         ``lincoln-petersen``, Rcapture's heterogeneity models ``mh-chao``, ``mh-poisson2``,
@@ -77,6 +79,9 @@ def lists_result(data: ListData | CaptureCountData | pd.DataFrame | str | Path, 
         return capture_counts_result(parsed, model, settings, options)
     estimator = make_list_model(model, parsed.k, options, settings.sampling)
     result = estimator.fit(parsed, settings=settings)
+    note = auto_note(parsed.k) if model == AUTO else None
+    if note is not None:
+        result = replace(result, description=f"{result.description} {note}")
     return analyse_list_result(result, estimator, parsed)
 
 

@@ -17,7 +17,8 @@ from hiddenrate.result.io import load_result
 @click.argument("result_file", metavar="RESULT.nc", type=click.Path())
 @click.option("--value", required=True, metavar="VALUE",
               help="The claimed total, e.g. 15000 or '>=15000' (at least 15,000), '>15000' (more than), '<=15000' "
-                   "(at most) or '<15000' (fewer than).")
+                   "(at most) or '<15000' (fewer than); on a trend, 'change<1' (the total fell, first to last "
+                   "period) or '2017>=500' (one period).")
 @click.option("--at-most", is_flag=True, help="The claim is that the total is at most VALUE (default: at least).")
 @click.option("--population", "--population-size", "population", type=click.FloatRange(min=0, min_open=True),
               default=None, metavar="N",
@@ -51,22 +52,29 @@ def claim_command(result_file: str, value: str, at_most: bool, population: float
       hiddenrate claim uk.nc --value 5000 --at-most
       hiddenrate claim uk.nc --value '>15000'
       hiddenrate claim uk.nc --value 15000 --population 64100000 --format json
+      hiddenrate claim trend.nc --value 'change<1'      # a trend: did the total fall?
+      hiddenrate claim trend.nc --value '2017>=500'     # a trend: one period's total
 
     Exit codes: 0 checked; 1 the result has no estimate to check against; 2 bad file or options.
     """
     setup_logging(quiet)
     result = load_result(result_file)
-    number, direction = parse_claim(value)
-    if at_most:
-        direction = "fewer than" if direction == "more than" else "at most"
-    check = check_claim(result, number, direction=direction, population=population, level=level)
+    from hiddenrate.analysis.trend_claims import check_trend_claim, is_targeted
+
+    if is_targeted(value):  # a trend: 'change<1', '2017>=500'
+        check = check_trend_claim(result, value, level=level)
+    else:
+        number, direction = parse_claim(value)
+        if at_most:
+            direction = "fewer than" if direction == "more than" else "at most"
+        check = check_claim(result, number, direction=direction, population=population, level=level)
     if fmt == "json":
         text = json.dumps(claim_dict(check), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
     else:
         lines = claim_lines(check)
         lines.append("")
         lines.append(f"How: {method_text(check)}.")
-        if check.interval != (None, None):
+        if check.interval != (None, None) and not check.target:
             from hiddenrate.render import numbers as fmt_numbers
 
             lines.append(f"Estimate: {fmt_numbers.count(result.overall.total.median() if result.overall.total else None)} "

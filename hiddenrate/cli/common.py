@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -122,9 +123,33 @@ def emit(result: Result, out: OutputOptions) -> None:
     if out.plot:
         save_plot(published, out.plot)
     if not result.converged:
-        logger.warning("the fit did not converge; see the diagnostics in the output")
+        logger.warning("the fit did not converge; see the diagnostics in the output. Try longer chains: %s",
+                       rerun_command(sys.argv[1:]))
     if not result.estimated:
         sys.exit(EXIT_NO_ESTIMATE)
+
+
+def rerun_command(args: list[str]) -> str:
+    """The command line ``args`` with twice the draws and tuning (at least 2,000 and 4,000), to print
+    when a fit did not converge (the sampler has already tried a higher target acceptance itself)."""
+    from hiddenrate.core.settings import DEFAULT_DRAWS, DEFAULT_TUNE
+
+    values = {"--draws": DEFAULT_DRAWS, "--tune": DEFAULT_TUNE}
+    kept: list[str] = []
+    skip = False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        name, _, inline = arg.partition("=")
+        if name in values:
+            text = inline if inline else (args[i + 1] if i + 1 < len(args) else "")
+            skip = not inline
+            values[name] = int(text) if text.isdigit() else values[name]
+            continue
+        kept.append(arg)
+    draws, tune = max(2 * values["--draws"], 2000), max(2 * values["--tune"], 4000)
+    return shlex.join(["hiddenrate", *kept, "--draws", str(draws), "--tune", str(tune)])
 
 
 def input_source(file: str | None, example: str | None, command: str,

@@ -22,12 +22,14 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 @click.option("--lists", "lists_", metavar="A,B,C", help="List columns to use (default: every 0/1 column).")
 @click.option("--by", multiple=True, metavar="COLUMN", help="Stratum column: one estimate per stratum plus the total. Repeatable.")
 @click.option("--model", type=click.Choice(MODEL_CHOICES), default="auto", show_default=True,
-              help="auto: 2 lists -> bayes-2list, 3-6 lists -> bma (model averaging); nbcap data -> chao-loglinear.")
+              help="auto: 2 lists -> bayes-2list, 3-6 lists -> bma (model averaging), 7+ lists -> stepwise (its bootstrap re-runs "
+                   "the model choice); nbcap data -> chao-loglinear.")
 @click.option("--terms", metavar="TERMS", help="Interactions for loglinear/bayes-loglinear: list names (NGO:PF,LA:GO) or Rcapture notation ([12,13,4]).")
 @click.option("--max-order", type=click.IntRange(min=2), default=None, help="loglinear without --terms: highest interaction order searched (default 2).")
 @click.option("--criterion", type=click.Choice(["bic", "aic"]), default=None, help="loglinear without --terms: criterion ranking the hierarchical and the heterogeneity (mh-*, mth-*) models (default bic).")
 @click.option("--delta", type=float, default=None, help="bma: hyper-Dirichlet prior weight per cell (default 2^-K, as dga).")
-@click.option("--prior-n", metavar="PRIOR", default=None, help="bma: prior on N: inverse (1/N, default), uniform (needs --n-max), lognormal:MEDIAN,SDLOG.")
+@click.option("--prior-n", metavar="PRIOR", default=None, help="bma: prior on N: inverse (1/N, default), uniform (needs --n-max), lognormal:MEDIAN,SDLOG, or "
+                   "negbin:SHAPE,SCALE (negative binomial, mean SHAPE x SCALE), e.g. --prior-n lognormal:10000,1.")
 @click.option("--n-max", type=click.IntRange(min=1), default=None, help="bma: largest total on the grid (default: chosen so the tail is negligible).")
 @click.option("--dependence", metavar="MU,SIGMA", default=None, help="bayes-2list: Normal prior on the log odds ratio between the lists (default 0,0 = independence).")
 @click.option("--prior", "priors", multiple=True, metavar="NAME=MU,SIGMA", help="bayes-loglinear: override a Normal prior, e.g. main=0,5 or interaction=0,1; latent-class: alpha=SHAPE,RATE (Gamma prior of the concentration) or capture=A,B (Beta prior of capture probabilities). Repeatable.")

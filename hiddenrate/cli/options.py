@@ -78,8 +78,8 @@ def publication_options(command: Callable[..., Any], population_alias: bool = Fa
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--format --output --save --level --interval --quiet --plot --suppress-below --claim
-    --population-size``; pass ``out: OutputOptions``."""
+    """Add ``--format --output --save --level --interval --quiet --progress --plot --suppress-below
+    --claim --population-size``; pass ``out: OutputOptions``."""
 
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                   help="Output format. json is one object for other tools (| jq); csv is the summary table; html is "
@@ -93,6 +93,9 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--interval", type=click.Choice(INTERVAL_KINDS), default=DEFAULT_INTERVAL, show_default=True,
                   help="Kind of Bayesian interval: equal-tailed quantiles or highest density (hdi).")
     @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+    @click.option("--progress", "progress", is_flag=True,
+                  help="Draw the progress bars (compiling, sampling) on stderr even when it is not a terminal, "
+                       "e.g. into a log file; never on stdout. Default: only on a terminal, never with --quiet.")
     @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
                   help="Also draw the estimate (posterior with the observed count marked, or strata) to a PNG, SVG or PDF file.")
     @click.option("--table", default=None, metavar="N|WORDS",
@@ -101,8 +104,11 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @publication_options
     @functools.wraps(command)
     def wrapper(*args: Any, fmt: str, output: str | None, save: str | None, levels: tuple[float, ...],
-                interval: str, quiet: bool, plot: str | None, table: str | None, suppress_below: int | None,
-                claims: tuple[str, ...], population_size: float | None, **kwargs: Any) -> Any:
+                interval: str, quiet: bool, progress: bool, plot: str | None, table: str | None,
+                suppress_below: int | None, claims: tuple[str, ...], population_size: float | None, **kwargs: Any) -> Any:
+        from hiddenrate.core.progress import configure
+
+        configure(show=not quiet, force=progress)
         out = OutputOptions(fmt, output, save, tuple(levels), interval, quiet, plot, suppress_below, tuple(claims),
                             population_size, table)
         return command(*args, out=out, **kwargs)

@@ -10,9 +10,14 @@ import click
 from hiddenrate.cli.common import emit, handle_errors, setup_logging
 from hiddenrate.cli.options import OutputOptions, publication_options
 from hiddenrate.core.distributions import INTERVAL_KINDS
-from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.exceptions import DataError, ModelError
 from hiddenrate.result.io import load_result
 from hiddenrate.render import FORMATS
+
+
+def stdout_is_terminal() -> bool:
+    """True when stdout is a terminal (not a file, a pipe or a test's runner)."""
+    return bool(getattr(click.get_text_stream("stdout"), "isatty", lambda: False)())
 
 
 @click.command("report")
@@ -51,10 +56,16 @@ def report_command(result_file: str, fmt: str, output: str | None, levels: tuple
       hiddenrate report uk.nc --suppress-below 5 --claim 15000 -o safe.html
       hiddenrate report uk.nc --format csv --table "model sensitivity"   # one table as CSV
 
+    Without -o, HTML (the default) is refused on a terminal (it is a page for a browser); a pipe
+    or a redirect gets it.
+
     Exit codes: 0 report written; 1 the saved result has no estimate (the report says why);
-    2 bad file or options.
+    2 bad file or options (or HTML to a terminal).
     """
     setup_logging(quiet)
+    if fmt == "html" and output is None and stdout_is_terminal():
+        raise DataError(f"an HTML report is a page for a browser, not the terminal: write it to a file with "
+                        f"-o report.html (or read it here with --format text), e.g. hiddenrate report {result_file} -o report.html")
     result = load_result(result_file)
     if levels:
         if result.overall.total is not None and result.overall.total.kind == "point":

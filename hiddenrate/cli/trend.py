@@ -73,9 +73,15 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
       2015,412,310,124
       2016,367,295,101
       2017,330,,
-    Output: per period (`strata` in JSON) total, hidden, share recorded and reporting rate;
-    per pair of periods (`details.changes`) the ratio of totals, the probability of a
-    decrease, and recorded change = incidence change x reporting change.
+    Output: the answer first, the change from the first period to the last (ratio of totals
+    with its interval, the probability that the total fell, and recorded change = incidence
+    change x reporting change; `change` in JSON); then per period (`strata` in JSON) total,
+    hidden, share recorded and reporting rate; per pair of periods (`details.changes`) the same
+    ratios. `total` is the sum over the periods (shown last in the headline table).
+    --claim on a trend names what it is about: 'change<1' (the total fell from the first
+    period to the last), 'change<0.8' (it fell by more than 20%), '2013:2017>1' (it rose
+    between two periods), '2017>=500' (the total in 2017 was at least 500), 'sum>=3000' (the
+    sum over the periods, which a plain number checks).
     --plot FILE.png (or .svg, .pdf) draws the recorded and estimated totals per period with
     their interval bands, and the reporting rate in a panel below; HTML reports embed it.
 
@@ -83,6 +89,7 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
     Examples:
       hiddenrate trend --example vancouver-trend
       hiddenrate trend --example vancouver-trend --plot trend.png --format html -o trend.html
+      hiddenrate trend --example vancouver-trend --claim 'change<1' --claim '2017>=500'
       hiddenrate trend counts.csv --unit incidents --compare 2014:2017
       hiddenrate trend counts.csv --unit incidents --by area --format json | jq '.details.changes[0]'
       hiddenrate trend counts.csv --unit incidents --model ar1 --prior log_incidence_step=0.2

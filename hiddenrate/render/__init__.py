@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hiddenrate.core.exceptions import ModelError
@@ -50,10 +51,18 @@ def prepare(
     from hiddenrate.analysis.claims import annotate_claims, check_claim, parse_claim
     from hiddenrate.analysis.suppression import suppress_result
 
+    from hiddenrate.analysis.trend_claims import check_trend_claim, is_targeted, is_trend
+
     checks = []
     for claim in claims:
+        if isinstance(claim, str) and is_targeted(claim):  # 'change<1', '2017>=500' (trends)
+            checks.append(check_trend_claim(result, claim))
+            continue
         value, direction = parse_claim(claim) if isinstance(claim, str) else (float(claim), "at least")
-        checks.append(check_claim(result, value, direction=direction, population=population))
+        check = check_claim(result, value, direction=direction, population=population)
+        if is_trend(result):  # a plain number on a trend is about the sum over the periods: say so
+            check = replace(check, target={"kind": "sum", "periods": len(result.extra["periods"].get("labels", []))})
+        checks.append(check)
     if not checks and population is not None:
         raise ModelError("--population-size gives rates for a claim check; add --claim VALUE")
     prepared = annotate_claims(result, checks) if checks else result

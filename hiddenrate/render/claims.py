@@ -81,16 +81,39 @@ def method_text(check: ClaimCheck) -> str:
 
 def claim_text(check: ClaimCheck) -> str:
     """``a total of 15,000 or more people`` (``more than 15,000``, ``15,000 or fewer``, ``fewer than 15,000``)."""
+    return f"a total of {_amount(check)}"
+
+
+def _amount(check: ClaimCheck) -> str:
     noun = f" {check.unit}" if check.unit else ""
     value = fmt.count(check.value)
     words = {"at least": f"{value} or more", "at most": f"{value} or fewer", "more than": f"more than {value}",
              "fewer than": f"fewer than {value}"}[check.direction]
-    return f"a total of {words}{noun}"
+    return f"{words}{noun}"
+
+
+def target_text(check: ClaimCheck) -> str | None:
+    """What a claim on a trend is about, in words (``a fall in the total from 2009 to 2017 (ratio below 1)``,
+    ``a total of 500 or more incidents in 2017``); ``None`` for a claim about the result's total."""
+    target = check.target
+    if not target:
+        return None
+    op = str(target.get("operator", ">=" if check.direction == "at least" else "<="))
+    words = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}[op]
+    if target.get("kind") == "change":
+        start, end = target.get("from"), target.get("to")
+        if check.value == 1 and op in ("<", ">"):
+            moved = "fall" if op == "<" else "rise"
+            return f"a {moved} in the total from {start} to {end} (ratio {end}/{start} {words} 1)"
+        return f"a ratio of the {end} total to the {start} total {words} {fmt.number(check.value)}"
+    if target.get("kind") == "period":
+        return f"a total of {_amount(check)} in {target.get('period')}"
+    return f"a total of {_amount(check)} over all {target.get('periods', '')} periods together"
 
 
 def claim_sentence(check: ClaimCheck) -> str:
     """The plain-language verdict of ``check``."""
-    claim_text_ = claim_text(check)
+    claim_text_ = target_text(check) or claim_text(check)
     if check.method == "no estimate":
         return f"There is no estimate of the total, so the claim of {claim_text_} cannot be checked: {check.reason}."
     if check.probability is not None:
@@ -229,6 +252,8 @@ def claim_dict(check: ClaimCheck | Mapping[str, Any]) -> dict[str, Any]:
         "verdict_depends_on_assumptions": bool(check.disagreeing),
         "caveats": list(check.caveats),
     }
+    if check.target:
+        out["target"] = dict(check.target)
     if check.population is not None:
         out["population"] = check.population
         out["rate_per"] = RATE_BASE

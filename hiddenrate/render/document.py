@@ -132,7 +132,11 @@ def _summary(result: Result, note: str | None) -> Section:
     if not result.converged:
         summary.append(Paragraph("Warning: the fit did not converge. Do not use these numbers as they stand.", "alert"))
         summary.extend(Paragraph(m, "alert") for m in result.overall.diagnostics.messages)
-    summary.append(Paragraph(words.sentence(result, result.overall), "summary"))
+    from hiddenrate.render.tables import report_level
+    from hiddenrate.render.trend_headline import trend_sentence
+
+    lead = trend_sentence(result, report_level(result))
+    summary.append(Paragraph(lead or words.sentence(result, result.overall), "summary"))
     caveat = headline_caveat(result)
     if caveat:
         summary.append(Paragraph(caveat, "caveat"))
@@ -141,7 +145,10 @@ def _summary(result: Result, note: str | None) -> Section:
 
 def _estimate(result: Result) -> Section:
     estimate: list[Block] = []
-    rows = words.headline_rows(result, result.overall)
+    from hiddenrate.render.trend_headline import trend_headline_rows
+
+    rows = (trend_headline_rows(result, result.levels, lambda v: words.count_text(result, v))
+            or words.headline_rows(result, result.overall))
     columns = ["", "estimate"] + [f"{fmt.level(level)} interval" for level in result.levels]
     body = [[label, value, *(intervals or [""] * len(result.levels))] for label, value, intervals in rows]
     unit = f"Counts are {words.people(result)}. " if result.unit else ""

@@ -57,11 +57,13 @@ def expected_figures(result: Result) -> list[str]:
     """Keys of the figures a report of ``result`` holds, in order.
 
     A ``hiddenrate trend`` result has no forest plot: its trend figure shows every period's
-    interval on a scale that fits them (a forest row for the sum over periods would squeeze them).
+    interval on a scale that fits them (a forest row for the sum over periods would squeeze them),
+    and it comes first, because the question a trend answers is how the periods compare; the
+    posterior of the sum over periods follows.
     """
     keys = ["posterior", "bar"]
     if is_trend_result(result):
-        return [*keys, "trend"]
+        return ["trend", *keys]
     if result.strata:
         keys.append("forest")
     if period_column(result) is not None:
@@ -102,7 +104,8 @@ def report_figures(result: Result) -> list[ReportFigure]:
                 f"How probable each total is, given the data and the model (the posterior). The shaded band is the "
                 f"{level} interval, the solid line the estimate, the dashed red line the observed count."
             )
-            out.append(ReportFigure(key, "The estimate of the total", f"Estimated total of {unit} with the observed "
+            heading = "The sum over all periods" if is_trend_result(result) else "The estimate of the total"
+            out.append(ReportFigure(key, heading, f"Estimated total of {unit} with the observed "
                                     "count marked", caption,
                                     _svg(lambda r, ax: _distribution(r, r.overall, ax, "total"), result, 3.0)))
         elif key == "bar":

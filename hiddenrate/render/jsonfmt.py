@@ -21,6 +21,12 @@ def payload(result: Result) -> dict[str, Any]:
     details = data.get("details")
     if isinstance(details, dict) and isinstance(details.get("changes"), list):
         details["changes"] = _worded_changes(details["changes"], details.get("tables", []), result)
+        from hiddenrate.render.trend_headline import headline_json, trend_sentence
+        from hiddenrate.render.tables import report_level
+
+        change = headline_json(result)
+        if change is not None:  # a trend answers first: the change (added; `total` stays the sum over periods)
+            data["change"] = {**change, "sentence": trend_sentence(result, report_level(result))}
     if isinstance(details, dict) and "claims" in details:
         from hiddenrate.render.claims import claim_dict
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from hiddenrate.render import numbers as fmt
 from hiddenrate.render.caveats import WARNINGS_TITLE, headline_caveat, warning_lines
-from hiddenrate.render.tables import LaidOut, model_tables
+from hiddenrate.render.tables import LaidOut, model_tables, report_level
+from hiddenrate.render.trend_headline import trend_headline_rows, trend_sentence
 from hiddenrate.render.words import (
     claim_lines,
+    count_text,
     diagnostics_line,
     headline_rows,
     reported,
@@ -44,7 +46,7 @@ def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ") -> list
 
 
 def _headline(result: Result, estimate: StratumEstimate) -> list[str]:
-    rows = headline_rows(result, estimate)
+    rows = trend_headline_rows(result, result.levels, lambda v: count_text(result, v)) or headline_rows(result, estimate)
     columns = ["", "estimate"] + [f"{fmt.level(level)} interval" for level in result.levels]
     body = [[label, value, *(intervals or [""] * len(result.levels))] for label, value, intervals in rows]
     return _grid(columns, body)
@@ -85,7 +87,7 @@ def render_text(result: Result) -> str:
         out.append("!" * 78)
     out.append("")
     overall = result.overall
-    out.append(_wrap(sentence(result, overall)))
+    out.append(_wrap(trend_sentence(result, report_level(result)) or sentence(result, overall)))
     caveat = headline_caveat(result, f'under "{WARNINGS_TITLE}" below')
     if caveat:
         out.append(_wrap(caveat, indent="  ", first="! "))

@@ -195,6 +195,7 @@ class JointSampler:
         tune: int = DEFAULT_TUNE,
         chains: int = DEFAULT_CHAINS,
         seed: int = DEFAULT_SEED,
+        remedy: bool = False,
     ) -> JointFit:
         """Sample the posterior for one table.
 
@@ -210,6 +211,8 @@ class JointSampler:
             ``{"main_effect": {"mu", "sigma"}, "log_odds_ratio": {...}, "prevalence": {"alpha", "beta"}}``.
         draws, tune, chains, seed
             NUTS settings; one ``SeedSequence(seed)`` seeds NUTS and the hidden-count draws.
+        remedy
+            Sample again at a higher target acceptance after divergent transitions (``sample_nuts``).
 
         Raises
         ------
@@ -249,7 +252,7 @@ class JointSampler:
         nuts_seq, hidden_seq = np.random.SeedSequence(seed).spawn(2)
         compiled = _compiled(self.k, self.terms).with_data(**data)
         idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq,
-                            low_rank_modified_mass_matrix=True)
+                            low_rank_modified_mass_matrix=True, remedy=remedy)
         return self._expand(idata, n_observed, route is not None, np.random.default_rng(hidden_seq))
 
     def _expand(self, idata: Any, n_observed: float, with_route: bool, rng: np.random.Generator) -> JointFit:

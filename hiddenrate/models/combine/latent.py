@@ -49,10 +49,12 @@ class LatentJointSampler:
 
     def sample(self, counts: np.ndarray, surveyed: np.ndarray, reported: np.ndarray, *, route: RouteData | None = None,
                priors: dict[str, dict[str, float]] | None = None, draws: int = DEFAULT_DRAWS, tune: int = DEFAULT_TUNE,
-               chains: int = DEFAULT_CHAINS, seed: int = DEFAULT_SEED) -> JointFit:
+               chains: int = DEFAULT_CHAINS, seed: int = DEFAULT_SEED, remedy: bool = False) -> JointFit:
         """Fit one table with its surveys (``surveyed[j] > 0`` marks a survey of list j).
 
         ``priors`` (the combine spec's) do not apply: the latent-class model has LCMCR's priors.
+        ``remedy`` is accepted for the joint sampler's signature; the Gibbs-HMC sampler has its own
+        remedy (tempering when the chains disagree).
 
         Raises
         ------

@@ -109,7 +109,7 @@ def fit_lists_stratum(evidence: StratumEvidence, spec: CombineSpec, sampler: Joi
                 fits[key] = sampler.sample(table.counts, surveyed_here, np.where(surveyed_here > 0, reported, 0),
                                            route=route_here, priors={k: dict(v) for k, v in spec.priors.items()},
                                            draws=settings.draws, tune=settings.tune, chains=settings.chains,
-                                           seed=int(child.generate_state(1)[0]))
+                                           seed=int(child.generate_state(1)[0]), remedy=True)
             except EstimationError as err:
                 fits[key] = str(err)
         return fits[key]

@@ -99,7 +99,7 @@ class BayesLoglinearModel(ListModel):
                     self.chains, self.draws)
         method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws after {self.tune} tuning"
         try:
-            idata = sampler.sample(table.counts, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed)
+            idata = sampler.sample(table.counts, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed, remedy=True)
         except EstimationError as err:
             return StratumEstimate(stratum=table.stratum, observed=table.observed, total=None,
                                    diagnostics=diag.Diagnostics(method=method, converged=False,

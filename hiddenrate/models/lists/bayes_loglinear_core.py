@@ -387,6 +387,7 @@ class LoglinearSampler:
         chains: int = DEFAULT_CHAINS,
         seed: int = DEFAULT_SEED,
         progress: bool = False,
+        remedy: bool = False,
     ) -> arviz.InferenceData:
         r"""Sample the posterior for one count vector.
 
@@ -401,6 +402,8 @@ class LoglinearSampler:
             and the generator of the hidden-count draws. Same counts and seed give identical draws.
         progress : bool, default False
             Show nutpie's progress bar.
+        remedy : bool, default False
+            Sample again at a higher target acceptance after divergent transitions (``sample_nuts``).
 
         Returns
         -------
@@ -434,7 +437,7 @@ class LoglinearSampler:
             observed_counts=observed,
             intercept_offset=np.log(max(n_observed, 1) / observed.size),
         )
-        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, progress=progress)
+        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, progress=progress, remedy=remedy)
         posterior = public_posterior(idata)
         with np.errstate(over="ignore"):  # overflow to inf is caught just below
             hidden_mean = np.exp(posterior["intercept"].values)

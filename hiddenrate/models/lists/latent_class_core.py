@@ -344,10 +344,13 @@ class LatentClassSampler:
                                                         hidden_seed, alpha_seed,
                                                         float(target_accept or TARGET_ACCEPT), progress)
         else:
-            posterior, sample_stats, attrs = self._gibbs_hmc(observed, int(draws), int(tune), int(chains),
-                                                             sampler_seed, int(thin), int(leapfrog),
-                                                             float(target_accept or latent_class_gibbs.TARGET_ACCEPT),
-                                                             survey_rows, ladder)
+            from hiddenrate.core.progress import stage
+
+            with stage(f"sampling the latent-class model ({chains} chains x {draws} draws)"):
+                posterior, sample_stats, attrs = self._gibbs_hmc(observed, int(draws), int(tune), int(chains),
+                                                                 sampler_seed, int(thin), int(leapfrog),
+                                                                 float(target_accept or latent_class_gibbs.TARGET_ACCEPT),
+                                                                 survey_rows, ladder)
         posterior.attrs.update({
             "model": "latent_class", "k": self.k, "classes": self.classes,
             "priors": json.dumps(self.priors, sort_keys=True), "seed": int(seed), "draws": int(draws),

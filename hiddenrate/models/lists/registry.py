@@ -68,18 +68,27 @@ def auto_model(k: int) -> str:
 
     Two lists: the Bayesian two-list model (independence stated as an assumption, changeable
     with a dependence prior). Three to six: exact model averaging, which accounts for model
-    uncertainty. More lists: no default that accounts for model uncertainty exists yet, so the
-    user must choose (an error says how).
+    uncertainty. Seven or more: the stepwise log-linear model with a bootstrap that re-runs the
+    selection in every replicate (Chan, Silverman & Vincent 2021), whose interval accounts for
+    the uncertainty in the model chosen (:func:`auto_note` says so in the output); exact model
+    averaging over decomposable graphs is out of reach there (docs/methods.md).
     """
     if k == 2:
         return "bayes-2list"
     if 3 <= k <= BMA_MAX_LISTS:
         return "bma"
-    raise ModelError(
-        f"{k} lists: the default model (exact model averaging) handles 3 to {BMA_MAX_LISTS} lists. Merge small "
-        "lists (e.g. --lists to pick, or combine columns), or choose a model explicitly: --model loglinear ranks "
-        "log-linear models by BIC (its interval ignores model-selection uncertainty)"
-    )
+    if k > BMA_MAX_LISTS:
+        return "stepwise"
+    raise ModelError(f"{k} list(s): capture-recapture needs at least 2 lists")
+
+
+def auto_note(k: int) -> str | None:
+    """What the output says when ``--model auto`` chose a model that is not the usual default (7+ lists)."""
+    if k <= BMA_MAX_LISTS:
+        return None
+    return (f"Chosen by --model auto for {k} lists: exact model averaging handles 3 to {BMA_MAX_LISTS} lists, so the "
+            "default beyond is this stepwise model, whose bootstrap re-runs the model choice (it accounts for model "
+            "uncertainty). Compare --model latent-class (people who differ in visibility) or merge small lists.")
 
 
 #: models added from outside the package with :func:`register_list_model`: name -> class

@@ -22,7 +22,7 @@ import pandas as pd
 
 from hiddenrate.data.reporting import ReportingData, ReportingStratum, read_reporting
 from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages
-from hiddenrate.models.sampling.diagnostics import rank_diagnostics
+from hiddenrate.models.sampling.diagnostics import rank_diagnostics, remedy_note
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.priors import merge_priors
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings
@@ -238,6 +238,7 @@ def mcmc_diagnostics(idata: Any, hyper: list[str], per_stratum: list[str], metho
     every stratum carries them.
     """
     names = hyper + per_stratum
+    method += remedy_note(idata)
     rhat, bulk, tail = rank_diagnostics(idata, names)
     posterior = idata.posterior
     chains, draws = int(posterior.sizes["chain"]), int(posterior.sizes["draw"])

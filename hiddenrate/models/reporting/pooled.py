@@ -313,6 +313,7 @@ class PooledSampler:
         seed: int = DEFAULT_SEED,
         labels: list[str] | None = None,
         target_accept: float = TARGET_ACCEPT,
+        remedy: bool = False,
     ) -> arviz.InferenceData:
         """Sample the posterior and draw the unrecorded counts.
 
@@ -329,6 +330,8 @@ class PooledSampler:
             Stratum labels (the ``stratum`` coordinate).
         target_accept
             NUTS target acceptance.
+        remedy
+            Sample again at a higher target acceptance after divergences (``sample_nuts``); fits ask for it.
 
         Returns
         -------
@@ -359,7 +362,8 @@ class PooledSampler:
         nuts_seq, count_seq = np.random.SeedSequence(seed).spawn(2)
         compiled = _compiled(self.n_strata, self.priors)
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, self.priors))
-        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept)
+        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept,
+                            remedy=remedy)
         post = idata.posterior
         rate, incidence, hidden_mean = unrecorded_mean(post)
         hidden = np.random.default_rng(count_seq).poisson(hidden_mean).astype(np.int64)

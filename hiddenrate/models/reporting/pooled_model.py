@@ -77,7 +77,8 @@ class PooledReporting(ReportingModel):
                     n, self.chains, self.draws)
         sampler = PooledSampler(n, self._priors)
         idata = sampler.sample(recorded, surveyed, reported, draws=self.draws, tune=self.tune, chains=self.chains,
-                               seed=seed, labels=[s.label() for s in data.strata], target_accept=self.target_accept)
+                               seed=seed, labels=[s.label() for s in data.strata], target_accept=self.target_accept,
+                               remedy=True)
         logger.info("sampled in %.1f s", time.perf_counter() - started)
         method = f"NUTS (nutpie), {self.chains} chains x {self.draws} draws"
         hyper = ["logit_rate_mean", "logit_rate_sd", "log_incidence_mean", "log_incidence_sd", "total_all", "reporting_rate_all"]

@@ -38,6 +38,13 @@ def rank_diagnostics(idata: Any, var_names: list[str]) -> tuple[Any, Any, Any]:
         arviz_log.setLevel(level)
 
 
+def remedy_note(idata: Any) -> str:
+    """``"; sampled again at ..."`` when the sampler re-ran a divergent fit (see ``sample_nuts``), else ``""``."""
+    stats = getattr(idata, "sample_stats", None)
+    note = stats.attrs.get("remedy") if stats is not None else None
+    return f"; {note}" if note else ""
+
+
 def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> Diagnostics:
     """R-hat (rank-normalised, split), bulk and tail ESS and divergences of an InferenceData.
 
@@ -67,7 +74,7 @@ def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHA
         divergences = int(np.asarray(idata.sample_stats["diverging"].values).sum())
     messages = convergence_messages(r, eb, et, divergences, rhat_max=rhat_max, ess_min=ess_min, chains=chains)
     return Diagnostics(
-        method=method,
+        method=method + remedy_note(idata),
         converged=not messages,
         rhat_max=r,
         ess_bulk_min=eb,
@@ -80,4 +87,4 @@ def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHA
     )
 
 
-__all__ = ["mcmc", "rank_diagnostics"]
+__all__ = ["mcmc", "rank_diagnostics", "remedy_note"]

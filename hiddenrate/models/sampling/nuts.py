@@ -3,12 +3,20 @@
 Every model compiles its PyMC model once per shape and swaps data in with ``with_data``; this
 module runs the sampler with the project's conventions: a seed derived from a
 ``numpy.random.SeedSequence`` (same data and seed, same draws), no warm-up draws kept, no
-progress bar unless asked, and nutpie's deprecation notices (``FutureWarning``, about its
+progress bar unless asked (``progress``, or the command line's setting in
+:mod:`hiddenrate.core.progress`: nutpie's bar, with elapsed time and time left), and nutpie's deprecation notices (``FutureWarning``, about its
 own API, never about the data) kept out of the user's output.
+
+A run with divergent transitions is sampled once more with the usual remedy (docs/methods.md,
+"When a fit does not converge"): a target acceptance ten times closer to 1 (0.9 -> 0.99,
+0.99 -> 0.999, so smaller steps) and twice the tuning. The second run replaces the first, and
+``sample_stats.attrs["remedy"]`` says what was done so the diagnostics can say it too; whether
+the second run converged is checked like any other.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import warnings
 from collections.abc import Callable, Hashable, MutableMapping
@@ -17,6 +25,10 @@ from typing import Any, TypeVar
 Key = TypeVar("Key", bound=Hashable)
 
 import numpy as np
+
+from hiddenrate.core.progress import showing, stage
+
+logger = logging.getLogger("hiddenrate")
 
 
 def sample_nuts(
@@ -28,6 +40,7 @@ def sample_nuts(
     seed: np.random.SeedSequence,
     target_accept: float | None = None,
     progress: bool = False,
+    remedy: bool = False,
     **options: Any,
 ) -> Any:
     """Sample a nutpie-compiled model.
@@ -44,6 +57,9 @@ def sample_nuts(
         NUTS target acceptance rate (nutpie's default when None).
     progress
         Show nutpie's progress bar (on stderr).
+    remedy
+        Sample again at a higher target acceptance with twice the tuning when the run has
+        divergent transitions (see the module docstring).
     **options
         Further nutpie options, e.g. ``low_rank_modified_mass_matrix=True``.
 
@@ -52,14 +68,45 @@ def sample_nuts(
     arviz.InferenceData
         The posterior and sample statistics.
     """
+    idata = _run(compiled, draws, tune, chains, seed, target_accept, progress, options)
+    found = divergences(idata)
+    if not (remedy and found):
+        return idata
+    higher = remedy_target_accept(target_accept)
+    logger.info("%d divergent transitions: sampling again at target acceptance %g with %d tuning steps",
+                found, higher, 2 * int(tune))
+    idata = _run(compiled, draws, 2 * int(tune), chains, seed, higher, progress, options)
+    idata.sample_stats.attrs["remedy"] = (f"sampled again at target acceptance {higher:g} with {2 * int(tune):,} "
+                                          f"tuning steps after {found} divergent transitions")
+    return idata
+
+
+def remedy_target_accept(target_accept: float | None) -> float:
+    """The target acceptance of the second run: ten times closer to 1 (nutpie's default is 0.8), at most 0.999."""
+    current = 0.8 if target_accept is None else float(target_accept)
+    return float(max(min(1 - (1 - current) / 10, 0.999), current))
+
+
+def divergences(idata: Any) -> int:
+    """Number of divergent transitions of a run (0 when not recorded)."""
+    stats = getattr(idata, "sample_stats", None)
+    if stats is None or "diverging" not in stats:
+        return 0
+    return int(np.asarray(stats["diverging"].values).sum())
+
+
+def _run(compiled: Any, draws: int, tune: int, chains: int, seed: np.random.SeedSequence,
+         target_accept: float | None, progress: bool, options: dict[str, Any]) -> Any:
+    """One nutpie run (same seed state for every run of the same ``seed``)."""
     import nutpie
 
+    options = dict(options)
     if target_accept is not None:
         options["target_accept"] = float(target_accept)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return nutpie.sample(compiled, draws=int(draws), tune=int(tune), chains=int(chains),
-                             seed=int(seed.generate_state(1, dtype=np.uint64)[0]), progress_bar=progress,
+                             seed=int(seed.generate_state(1, dtype=np.uint64)[0]), progress_bar=progress or showing(),
                              save_warmup=False, **options)
 
 
@@ -86,7 +133,8 @@ def compile_once(cache: MutableMapping[Key, Any], lock: threading.Lock, key: Key
                 from numba.core.errors import NumbaPerformanceWarning
 
                 warnings.filterwarnings("ignore", category=NumbaPerformanceWarning)
-                cache[key] = nutpie.compile_pymc_model(build())
+                with stage("compiling the model (10-30 s the first time)"):
+                    cache[key] = nutpie.compile_pymc_model(build())
         return cache[key]
 
 
@@ -96,4 +144,4 @@ def public_posterior(idata: Any) -> Any:
     return posterior.drop_dims([d for d in posterior.dims if str(d).startswith("_")])
 
 
-__all__ = ["compile_once", "public_posterior", "sample_nuts"]
+__all__ = ["compile_once", "divergences", "public_posterior", "remedy_target_accept", "sample_nuts"]

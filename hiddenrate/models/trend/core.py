@@ -313,6 +313,7 @@ class TrendSampler:
         chains: int = DEFAULT_CHAINS,
         seed: int = DEFAULT_SEED,
         target_accept: float = TARGET_ACCEPT,
+        remedy: bool = False,
     ) -> arviz.InferenceData:
         r"""Sample the posterior and draw the unrecorded counts.
 
@@ -350,7 +351,8 @@ class TrendSampler:
         nuts_seq, count_seq = np.random.SeedSequence(seed).spawn(2)
         compiled = _compiled(self.n_series, self.n_periods, self.process, self.priors)
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, times, self.priors))
-        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept)
+        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept,
+                            remedy=remedy)
         post = idata.posterior
         rate, incidence, hidden_mean = unrecorded_mean(post)
         rng = np.random.default_rng(count_seq)

@@ -82,7 +82,7 @@ def fit_pooled_lists(data: ListData, column: str, axis: PeriodAxis, by: Sequence
         sampler = PooledLoglinearSampler(data.k, len(tables), chosen, priors)
         used_priors = sampler.priors
         logger.info("sampling the pooled log-linear model over %d periods (the first compile takes ~15 s)", len(tables))
-        idata: Any = sampler.sample(counts, times, seed=child, **settings.sampling)
+        idata: Any = sampler.sample(counts, times, seed=child, remedy=True, **settings.sampling)
         strata.extend(_period_estimates(idata, tables, model_label(sampler.terms, data.names), settings))
     totals = np.sum([np.asarray(s.total.draws) for s in strata if isinstance(s.total, DrawsDistribution)], axis=0)
     overall = StratumEstimate(stratum={}, observed=sum(s.observed for s in strata), total=DrawsDistribution(totals),

@@ -196,7 +196,8 @@ class PooledLoglinearSampler:
         self.priors = merge_pooled_priors(priors)
 
     def sample(self, counts: np.ndarray, times: np.ndarray, *, draws: int = DEFAULT_DRAWS, tune: int = DEFAULT_TUNE,
-               chains: int = DEFAULT_CHAINS, seed: int = DEFAULT_SEED, target_accept: float = TARGET_ACCEPT) -> arviz.InferenceData:
+               chains: int = DEFAULT_CHAINS, seed: int = DEFAULT_SEED, target_accept: float = TARGET_ACCEPT,
+               remedy: bool = False) -> arviz.InferenceData:
         """Sample the posterior for a (periods x 2**K) count table (column 0, the unobserved cell, ignored).
 
         Returns an InferenceData whose posterior has ``intercept`` (period), ``main_effect``
@@ -228,7 +229,8 @@ class PooledLoglinearSampler:
             times=np.asarray(times, dtype=float),
             intercept_offset=np.log(per_period / observed.shape[1]),
         )
-        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept)
+        idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept,
+                            remedy=remedy)
         posterior = public_posterior(idata)
         with np.errstate(over="ignore"):
             hidden_mean = np.exp(posterior["intercept"].values)

@@ -147,7 +147,7 @@ class TrendModel:
 
         idata = TrendSampler(n_series, n_periods, self.process, self.priors).sample(
             data.recorded, data.surveyed, data.reported, times_array(data.axis), draws=self.draws, tune=self.tune,
-            chains=self.chains, seed=settings.seed, target_accept=self.target_accept)
+            chains=self.chains, seed=settings.seed, target_accept=self.target_accept, remedy=True)
         logger.info("sampled in %.1f s", time.perf_counter() - started)
         return self._result(data, idata, pairs, settings)
 
