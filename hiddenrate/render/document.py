@@ -112,6 +112,9 @@ def _summary(result: Result, note: str | None) -> Section:
     summary: list[Block] = []
     if note:
         summary.append(Paragraph(note, "alert"))
+    alert = words.heterogeneity_alert(result)
+    if alert:
+        summary.append(Paragraph(alert, "alert"))
     if not result.converged:
         summary.append(Paragraph("Warning: the fit did not converge. Do not use these numbers as they stand.", "alert"))
         summary.extend(Paragraph(m, "alert") for m in result.overall.diagnostics.messages)

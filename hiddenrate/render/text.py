@@ -10,6 +10,7 @@ from hiddenrate.render.tables import LaidOut, model_tables
 from hiddenrate.render.words import (
     claim_lines,
     diagnostics_line,
+    heterogeneity_alert,
     headline_rows,
     reported,
     sentence,
@@ -75,6 +76,10 @@ def render_text(result: Result) -> str:
     if note:
         out.append("")
         out.append(_wrap(note, indent="   ", first="** "))
+    alert = heterogeneity_alert(result)
+    if alert:
+        out.append("")
+        out.append(_wrap(alert, indent="!! ", first="!! "))
     if not result.converged:
         out.append("")
         out.append("!" * 78)
