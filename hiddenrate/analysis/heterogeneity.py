@@ -203,10 +203,38 @@ def _clique_terms(edges: Sequence[tuple[int, int]], k: int) -> tuple[tuple[int, 
     return tuple(sorted(terms, key=lambda t: (len(t), t)))
 
 
+def fitted_counts(counts: np.ndarray, k: int, terms: Sequence[Sequence[int]] = ()) -> np.ndarray:
+    """Fitted counts of the observed cells under a log-linear model (entry 0 is 0): the Poisson
+    likelihood of the observed cells maximised by Newton-Raphson; where the maximum is not attained
+    (empty cells) the fitted values approach the extended fit's (docs/methods.md, section 4)."""
+    from hiddenrate.core.design import design_matrix
+    from hiddenrate.models.lists.loglinear_core import poisson_newton
+
+    design = design_matrix(k, terms)[1:]
+    beta, _ = poisson_newton(design, np.asarray(counts, dtype=float)[1:])
+    fitted = np.zeros(1 << k)
+    fitted[1:] = np.exp(np.minimum(design @ beta, 700.0))
+    return fitted
+
+
+REFERENCE_BMA = "model averaging over decomposable graphs"
+
+
+def averaged_fit(counts: np.ndarray, k: int, graphs: Sequence[Sequence[tuple[int, int]]],
+                 probabilities: Sequence[float]) -> np.ndarray:
+    """Fitted counts of model averaging: each graph's log-linear fit, mixed by its posterior weight
+    (the graphs holding :data:`GRAPH_MASS` of the weight, at most :data:`MAX_GRAPHS`)."""
+    weights = np.asarray(probabilities, dtype=float)
+    order = np.argsort(-weights, kind="stable")
+    keep = order[:min(MAX_GRAPHS, int(np.searchsorted(np.cumsum(weights[order]), GRAPH_MASS)) + 1)]
+    mixed = np.zeros(1 << k)
+    for index in keep:
+        mixed += weights[index] * fitted_counts(counts, k, _clique_terms(graphs[index], k))
+    return mixed / weights[keep].sum()
+
+
 def reference_fit(table: ListTable, main_name: str | None, details: Mapping[str, Any]) -> tuple[np.ndarray, str]:
     """Fitted counts of the observed cells under the model the headline rests on, and its name."""
-    from hiddenrate.models.lists.loglinear_core import fitted_counts
-
     k = table.k
     if main_name in ("loglinear", "independence") and "term_indices" in details:
         terms = tuple(tuple(int(j) for j in t) for t in details["term_indices"])
@@ -214,14 +242,8 @@ def reference_fit(table: ListTable, main_name: str | None, details: Mapping[str,
     if 3 <= k <= 6 and main_name != "stepwise":
         from hiddenrate.models.lists.bma_core import bma_posterior
 
-        posterior = bma_posterior(table.counts, k, delta=2.0 ** -k)
-        weights = np.asarray(posterior.graph_probs, dtype=float)
-        order = np.argsort(-weights, kind="stable")
-        keep = order[:min(MAX_GRAPHS, int(np.searchsorted(np.cumsum(weights[order]), GRAPH_MASS)) + 1)]
-        mixed = np.zeros(1 << k)
-        for index in keep:
-            mixed += weights[index] * fitted_counts(table.counts, k, _clique_terms(posterior.graphs[index], k))
-        return mixed / weights[keep].sum(), "model averaging over decomposable graphs"
+        posterior = bma_posterior(table.counts, k, delta=float(details.get("delta", 2.0 ** -k)))
+        return averaged_fit(table.counts, k, posterior.graphs, posterior.graph_probs), REFERENCE_BMA
     from hiddenrate.models.lists.ranking import stepwise
 
     best = stepwise(table.counts, k, "bic")
@@ -238,26 +260,38 @@ def check_table(table: ListTable, estimate: StratumEstimate, *, levels: Sequence
     """
     if table.k < MIN_LISTS or estimate.total is None or table.observed == 0:
         return None
-    frequencies = capture_frequencies(table.counts, table.k)
-    chao = chao_lower_bound(frequencies, table.k, tuple(dict.fromkeys((*levels, level))))
     try:
         headline = estimate.total.interval(level, "equal-tailed")
     except HiddenrateError:
         headline = (None, None)
-    bound = None if chao is None else chao.lower(level)
-    below = bool(headline[1] is not None and bound is not None and headline[1] < bound)
-    p_value, expected, reference = None, None, None
+    fitted, reference = None, None
     if misfit and main_name in CHECKED_MODELS:
         try:
             fitted, reference = reference_fit(table, main_name, estimate.details)
+        except _FAILURES:
+            fitted, reference = None, None
+    return evaluate(table.counts, table.k, headline, fitted, reference, levels=levels, level=level, seed=seed)
+
+
+def evaluate(counts: np.ndarray, k: int, headline: tuple[float | None, float | None], fitted: np.ndarray | None,
+             reference: str | None, *, levels: Sequence[float], level: float, seed: int) -> HeterogeneityCheck:
+    """Both parts of the check from the table, the headline interval at ``level`` and the reference
+    model's fitted counts (None: part (a) not run)."""
+    frequencies = capture_frequencies(counts, k)
+    chao = chao_lower_bound(frequencies, k, tuple(dict.fromkeys((*levels, level))))
+    bound = None if chao is None else chao.lower(level)
+    below = bool(headline[1] is not None and bound is not None and headline[1] < bound)
+    p_value, expected = None, None
+    if fitted is not None:
+        try:
             rng = np.random.default_rng(np.random.SeedSequence([int(seed), 21]))
-            p_value, expected = frequency_p_value(table.counts, table.k, fitted, rng)
+            p_value, expected = frequency_p_value(counts, k, fitted, rng)
         except _FAILURES:
             p_value, expected, reference = None, None, None
     return HeterogeneityCheck(
         frequencies=tuple(int(round(x)) for x in frequencies),
         expected=None if expected is None else tuple(float(x) for x in expected),
-        p_value=p_value, reference=reference, chao=chao, level=float(level),
+        p_value=p_value, reference=reference if p_value is not None else None, chao=chao, level=float(level),
         headline=(None if headline[0] is None else float(headline[0]),
                   None if headline[1] is None else float(headline[1])),
         misfit=p_value is not None and p_value < ALPHA, below_bound=below)

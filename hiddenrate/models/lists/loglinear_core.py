@@ -96,7 +96,6 @@ __all__ = [
     "ProfileLikelihood",
     "enumerate_models",
     "fit_loglinear",
-    "fitted_counts",
     "mle_existence",
     "profile_interval",
     "profile_likelihood",
@@ -479,21 +478,6 @@ def fit_loglinear(
     count_vector = validate_counts(counts, k)
     model_terms = validate_terms(terms, k)
     return _fit(count_vector, k, model_terms, _names_for(names, k)).fit
-
-
-def fitted_counts(counts: np.ndarray, k: int, terms: Terms = ()) -> np.ndarray:
-    """Fitted counts of the observed cells under a log-linear model (entry 0, the unobserved cell, is 0).
-
-    The (extended) maximum likelihood fit of :func:`fit_loglinear`; cells outside the facial set
-    are fitted 0. Used to check whether a model reproduces features of the table it was fitted
-    to (:mod:`hiddenrate.analysis.heterogeneity`).
-    """
-    count_vector = validate_counts(counts, k)
-    facial = _fit(count_vector, k, validate_terms(terms, k), default_names(k))
-    fitted = np.zeros(1 << k)
-    fitted[facial.facial] = _safe_exp(facial.basis_design @ facial.beta)
-    fitted[0] = 0.0
-    return fitted
 
 
 def __getattr__(name: str) -> Any:
