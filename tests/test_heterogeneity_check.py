@@ -137,3 +137,26 @@ def test_every_format_leads_with_the_warning_and_the_at_least_policy(hidden_resu
     csv = render(hidden_result, "csv").splitlines()
     header = csv[0].split(",")
     assert header[2:4] == ["warning", "at_least"]
+
+
+@pytest.mark.slow
+def test_the_latent_class_model_joins_the_sensitivity_table_when_the_check_fires() -> None:
+    # MCMC (seconds once compiled): slow. On independent lists it stays out (next test).
+    from hiddenrate.api import fit_lists
+    from hiddenrate.render import render
+
+    result = fit_lists(hidden_class_frame())
+    rows = result.overall.details["model_sensitivity"]
+    latent = [r for r in rows if r["model"].startswith("latent classes")]
+    assert len(latent) == 1 and latent[0]["estimate"] is not None
+    found = result.overall.details["heterogeneity"]
+    assert found["latent_class"]["estimate"] == latent[0]["estimate"]
+    assert "the latent-class model, which allows for some, gives" in render(result, "text").split("Model:")[0]
+
+
+def test_the_latent_class_model_stays_out_when_the_check_is_silent() -> None:
+    from hiddenrate.api import fit_lists
+
+    frame = counts_to_frame(expected_table(2000, capture_probs=[0.2, 0.3, 0.25, 0.15, 0.35]), list("ABCDE"))
+    result = fit_lists(frame)
+    assert not any(r["model"].startswith("latent classes") for r in result.overall.details["model_sensitivity"])
