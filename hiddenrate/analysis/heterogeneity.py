@@ -5,7 +5,7 @@ models that treat lists as (conditionally) independent, or dependent in pairs, t
 well enough to return a tight interval far below the truth (Link 2003). Every ``lists`` result on
 three or more lists passes through :func:`check_table`, which looks at the *capture frequencies*
 :math:`f_k`, the number of people on exactly :math:`k` of the :math:`J` lists, in two ways
-(docs/methods.md, "Heterogeneity check"):
+(docs/methods.md#heterogeneity-check):
 
 (a) **misfit**: does the model the headline rests on reproduce :math:`f_1, \dots, f_J`? The
     Pearson statistic :math:`T = \sum_k (f_k - \hat E_k)^2 / \hat E_k` against its distribution in
@@ -138,7 +138,7 @@ def chao_lower_bound(frequencies: Sequence[float], k: int, levels: Sequence[floa
 
     :math:`\hat f_0 = A f_1^2 / (2 f_2)`, :math:`A = (J - 1)/J`, variance
     :math:`f_2 [\tfrac{A}{2} r^2 + A^2 r^3 + \tfrac{A^2}{4} r^4]`, :math:`r = f_1 / f_2`; when
-    :math:`f_2 = 0` the bias-corrected :math:`A f_1 (f_1 - 1) / 2` with its variance (docs/methods.md).
+    :math:`f_2 = 0` the bias-corrected :math:`A f_1 (f_1 - 1) / 2` with its variance (docs/methods.md#heterogeneity-check).
     None when nobody is on exactly one list (the bound is then the observed count).
     """
     f = np.asarray(frequencies, dtype=float)
@@ -206,7 +206,7 @@ def _clique_terms(edges: Sequence[tuple[int, int]], k: int) -> tuple[tuple[int, 
 def fitted_counts(counts: np.ndarray, k: int, terms: Sequence[Sequence[int]] = ()) -> np.ndarray:
     """Fitted counts of the observed cells under a log-linear model (entry 0 is 0): the Poisson
     likelihood of the observed cells maximised by Newton-Raphson; where the maximum is not attained
-    (empty cells) the fitted values approach the extended fit's (docs/methods.md, section 4)."""
+    (empty cells) the fitted values approach the extended fit's (docs/methods.md#existence)."""
     from hiddenrate.core.design import design_matrix
     from hiddenrate.models.lists.loglinear_core import poisson_newton
 
