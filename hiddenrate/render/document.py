@@ -167,6 +167,9 @@ def _model(result: Result) -> Section:
 def _diagnostics(result: Result) -> Section:
     diagnostics: list[Block] = [Paragraph(words.diagnostics_words(result)),
                                 Paragraph("Diagnostics: " + words.diagnostics_line(result.overall), "note")]
+    checked = words.heterogeneity_line(result, result.overall)
+    if checked:
+        diagnostics.append(Paragraph(checked, "note"))
     for stratum in result.strata:
         for message in stratum.diagnostics.messages:
             diagnostics.append(Paragraph(f"{stratum.label}: {message}", "alert"))

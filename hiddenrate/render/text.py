@@ -11,6 +11,7 @@ from hiddenrate.render.words import (
     claim_lines,
     diagnostics_line,
     heterogeneity_alert,
+    heterogeneity_line,
     headline_rows,
     reported,
     sentence,
@@ -122,6 +123,9 @@ def render_text(result: Result) -> str:
     out.extend(_tables(model_tables(result)))
     out.append("")
     out.append("Diagnostics: " + diagnostics_line(overall))
+    checked = heterogeneity_line(result, overall)
+    if checked:
+        out.append(_wrap(checked))
     warnings = result.all_warnings()
     if warnings:
         out.append("")

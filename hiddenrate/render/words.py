@@ -201,6 +201,29 @@ def heterogeneity_alert(result: Result) -> str | None:
             "of how often people are recorded, through hiddenrate combine.")
 
 
+def heterogeneity_line(result: Result, estimate: StratumEstimate) -> str | None:
+    """What the heterogeneity check found, in one line for the diagnostics (whether or not it fired)."""
+    found = estimate.details.get("heterogeneity") if isinstance(estimate.details, Mapping) else None
+    if not isinstance(found, Mapping):
+        return None
+    parts = []
+    if found.get("p_value") is not None:
+        verb = "does not reproduce" if found.get("misfit") else "reproduces"
+        parts.append(f"the model {verb} how many people are on one, two, three ... lists "
+                     f"(p = {float(found['p_value']):.2g}; {found.get('reference')})")
+    chao = found.get("chao")
+    level = float(found.get("level", 0.95))
+    if isinstance(chao, Mapping):
+        ends = dict(chao.get("intervals", {})).get(f"{level:g}", [None, None])
+        where = "lies above the whole" if found.get("below_bound") else "does not lie above the"
+        parts.append(f"Chao's lower bound, {count_text(result, chao.get('total'))} ({fmt.level(level)} interval "
+                     f"{interval_text(result, (ends[0], ends[1]))}), {where} model's interval")
+    if not parts:
+        return None
+    verdict = "FIRED (see the warning at the top)" if found.get("fired") else "no sign that people differ in visibility beyond what the model allows"
+    return f"Heterogeneity check: {verdict}: " + "; ".join(parts) + "."
+
+
 def _policy_sentence(result: Result, estimate: StratumEstimate, observed: str, span: str) -> str | None:
     """The summary sentence under the headline policy: "at least" Chao's bound, then the model's estimate."""
     bound = at_least(result, estimate)
