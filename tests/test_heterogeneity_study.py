@@ -17,7 +17,12 @@ import itertools
 import numpy as np
 import pytest
 
-from hiddenrate.analysis.heterogeneity import REFERENCE_BMA, HeterogeneityCheck, averaged_fit, evaluate
+from hiddenrate.analysis.heterogeneity import (
+    REFERENCE_BMA,
+    HeterogeneityCheck,
+    averaged_fit,
+    evaluate,
+)
 from hiddenrate.data.simulate import simulate_list_counts
 from hiddenrate.models.lists.bma_core import bma_posterior
 

@@ -127,13 +127,13 @@ class HeterogeneityCheck:
 def capture_frequencies(counts: np.ndarray, k: int) -> np.ndarray:
     """``f[k - 1]`` = people on exactly ``k`` lists, ``k = 1..J`` (cell 0 is ignored)."""
     cells = np.arange(1 << k)
-    sizes = np.array([bin(int(c)).count("1") for c in cells])
+    sizes = np.array([int(c).bit_count() for c in cells])
     values = np.asarray(counts, dtype=float).copy()
     values[0] = 0.0
     return np.bincount(sizes, weights=values, minlength=k + 1)[1:]
 
 
-def chao_lower_bound(frequencies: Sequence[float], k: int, levels: Sequence[float]) -> ChaoBound | None:
+def chao_lower_bound(frequencies: Sequence[float] | np.ndarray, k: int, levels: Sequence[float]) -> ChaoBound | None:
     r"""Chao's (1987) lower bound for :math:`J` lists and its log-normal interval at ``levels``.
 
     :math:`\hat f_0 = A f_1^2 / (2 f_2)`, :math:`A = (J - 1)/J`, variance
@@ -170,10 +170,10 @@ def frequency_p_value(counts: np.ndarray, k: int, fitted: np.ndarray, rng: np.ra
     the p-value is ``(1 + #{T* >= T}) / (replicates + 1)``.
     """
     observed = np.asarray(counts, dtype=float)
-    n = int(round(observed[1:].sum()))
+    n = round(float(observed[1:].sum()))
     probabilities = np.clip(np.asarray(fitted, dtype=float)[1:], 0.0, None)
     probabilities = probabilities / probabilities.sum()
-    sizes = np.array([bin(c).count("1") for c in range(1, 1 << k)])
+    sizes = np.array([c.bit_count() for c in range(1, 1 << k)])
     lumping = np.zeros((probabilities.size, k))
     lumping[np.arange(probabilities.size), sizes - 1] = 1.0
     expected = n * probabilities @ lumping
@@ -221,7 +221,7 @@ REFERENCE_BMA = "model averaging over decomposable graphs"
 
 
 def averaged_fit(counts: np.ndarray, k: int, graphs: Sequence[Sequence[tuple[int, int]]],
-                 probabilities: Sequence[float]) -> np.ndarray:
+                 probabilities: Sequence[float] | np.ndarray) -> np.ndarray:
     """Fitted counts of model averaging: each graph's log-linear fit, mixed by its posterior weight
     (the graphs holding :data:`GRAPH_MASS` of the weight, at most :data:`MAX_GRAPHS`)."""
     weights = np.asarray(probabilities, dtype=float)
@@ -289,7 +289,7 @@ def evaluate(counts: np.ndarray, k: int, headline: tuple[float | None, float | N
         except _FAILURES:
             p_value, expected, reference = None, None, None
     return HeterogeneityCheck(
-        frequencies=tuple(int(round(x)) for x in frequencies),
+        frequencies=tuple(round(float(x)) for x in frequencies),
         expected=None if expected is None else tuple(float(x) for x in expected),
         p_value=p_value, reference=reference if p_value is not None else None, chao=chao, level=float(level),
         headline=(None if headline[0] is None else float(headline[0]),

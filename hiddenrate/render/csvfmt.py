@@ -9,8 +9,8 @@ import pandas as pd
 
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.render.tables import LaidOut
-from hiddenrate.render.words import at_least, heterogeneity_alert
 from hiddenrate.render.tables import model_tables as laid_out_tables
+from hiddenrate.render.words import at_least, heterogeneity_alert
 from hiddenrate.result.value import Result
 
 

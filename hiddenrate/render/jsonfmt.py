@@ -13,7 +13,6 @@ def payload(result: Result) -> dict[str, Any]:
     safety (``suppression``, counts hidden as ``"<k"`` or ``"hidden"``) at the top level when
     the result carries them."""
     from hiddenrate.analysis.suppression import suppress_payload
-
     from hiddenrate.render.words import at_least, heterogeneity_alert
 
     data = result.to_dict()
