@@ -303,14 +303,15 @@ def finding(result: HeterogeneityCheck) -> Finding | None:
         return None
     reasons = []
     if result.misfit:
-        reasons.append(f"the model does not reproduce how many people are on 1, 2, ... {len(result.frequencies)} "
+        reasons.append(f"it does not reproduce how many people are on 1, 2, ... {len(result.frequencies)} "
                        f"lists (p = {result.p_value:.3g})")
     bound = None if result.chao is None else result.chao.lower(result.level)
     if result.below_bound and bound is not None:
         reasons.append(f"its whole {100 * result.level:g}% interval lies below Chao's lower bound")
     lower = "" if bound is None else f"; Chao's lower bound puts the total at no less than about {bound:,.0f}"
+    also = "" if result.below_bound else ", or the lists depend on each other,"
     return Finding(CODE, (
-        "people differ in how likely they are to be recorded, and this model does not allow for it: "
+        f"people differ in how likely they are to be recorded{also} in ways this model does not allow for: "
         + " and ".join(reasons) + lower + ". The true total may be far higher. More lists, "
         "--model latent-class, or a survey of how often people are recorded (hiddenrate combine) would help"))
 

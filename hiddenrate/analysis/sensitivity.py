@@ -376,7 +376,8 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
     Called by :func:`analyse_list_result`. Report options come from
     ``model.report_options`` (see :data:`REPORT_OPTIONS`): ``sensitivity`` (default True),
     ``leave_one_out`` (default False), ``merge_small`` (an int threshold, default None) and
-    ``sensitivity_classes`` (True or a number of classes: add the latent-class column).
+    ``sensitivity_classes`` (True or a number of classes: add the latent-class column; None, the
+    default: add it when the heterogeneity check fires; False: never).
     """
     options: Mapping[str, Any] = dict(getattr(model, "report_options", None) or {})
     level = headline_level(levels)
@@ -401,7 +402,7 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
     if not options.get("sensitivity", True) or table.k < 2:
         return overall, strata
     classes_option = options.get("sensitivity_classes")
-    latent = bool(classes_option) or (fired and table.k >= heterogeneity.MIN_LISTS)
+    latent = bool(classes_option) or (fired and classes_option is not False and table.k >= heterogeneity.MIN_LISTS)
     if latent and not classes_option:
         logger.info("heterogeneity check fired: adding the latent-class model to the sensitivity table")
     classes = classes_option if isinstance(classes_option, int) and not isinstance(classes_option, bool) else None

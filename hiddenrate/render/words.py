@@ -189,15 +189,17 @@ def heterogeneity_alert(result: Result) -> str | None:
     found = heterogeneity(fired[0]) or {}
     why = []
     if found.get("misfit"):
-        why.append("the model does not reproduce how many people are on one, two, three ... lists")
+        why.append("it does not reproduce how many people are on one, two, three ... lists")
     if found.get("below_bound"):
         why.append("its whole interval lies below Chao's lower bound")
+    # a misfit alone can also come from lists that depend on each other; an estimate below the bound cannot
+    also = "" if found.get("below_bound") else ", or the lists depend on each other,"
     where = "" if fired[0] is result.overall else f" (in {', '.join(e.label for e in fired)})"
     bound = at_least(result, fired[0])
     floor = "" if bound is None else (f" The total is at least {count_text(result, bound[0])} (the {fmt.level(bound[1])} "
                                       "lower end of Chao's lower bound) and may be far higher.")
-    return (f"Warning{where}: people differ in how likely they are to be recorded, and the model does not allow "
-            f"for it: {' and '.join(why)}.{floor} What would help: more lists, --model latent-class, or a survey "
+    return (f"Warning{where}: people differ in how likely they are to be recorded{also} in ways the model does not "
+            f"allow for: {' and '.join(why)}.{floor} What would help: more lists, --model latent-class, or a survey "
             "of how often people are recorded, through hiddenrate combine.")
 
 
