@@ -7,7 +7,7 @@ weight give the reference fit (:func:`hiddenrate.analysis.heterogeneity.averaged
 :func:`~hiddenrate.analysis.heterogeneity.reference_fit` does), and
 :func:`~hiddenrate.analysis.heterogeneity.evaluate` runs both parts of the check. The rest of the
 pipeline (the sensitivity table, the bootstrap) is not needed for the check and would not fit 600 data
-sets in CI's budget. Numbers measured are in tests/studies/README.md.
+sets in CI's budget. The numbers measured are in docs/methods.md#heterogeneity-check.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ the truth far less often than it claims. Every ``lists`` report therefore carrie
 * **model averaging**: exact Bayesian model averaging over decomposable graphs (Madigan & York
   1997; 3-6 lists);
 * **latent classes**: the Dirichlet-process latent-class model (Manrique-Vallier 2016) when it
-  is the fitted model, or when asked for (it samples with MCMC and takes seconds, so it is not
-  run by default);
+  is the fitted model, when asked for, or when the heterogeneity check
+  (:mod:`hiddenrate.analysis.heterogeneity`) fires (it samples with MCMC and takes seconds, so it
+  is not run otherwise);
 * the fitted model itself when it is none of these.
 
 A warning is added when well-supported models disagree by more than a factor of 2. Well
