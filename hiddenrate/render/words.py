@@ -194,7 +194,8 @@ def heterogeneity_alert(result: Result) -> str | None:
         why.append("its whole interval lies below Chao's lower bound")
     # a misfit alone can also come from lists that depend on each other; an estimate below the bound cannot
     also = "" if found.get("below_bound") else ", or the lists depend on each other,"
-    where = "" if fired[0] is result.overall else f" (in {', '.join(e.label for e in fired)})"
+    named = ["the total" if e is result.overall else e.label for e in fired]
+    where = f" (in {', '.join(named)})" if result.strata else ""
     bound = at_least(result, fired[0])
     floor = "" if bound is None else (f" The total is at least {count_text(result, bound[0])} (the {fmt.level(bound[1])} "
                                       "lower end of Chao's lower bound) and may be far higher.")
