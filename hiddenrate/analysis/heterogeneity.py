@@ -239,6 +239,10 @@ def reference_fit(table: ListTable, main_name: str | None, details: Mapping[str,
     if main_name in ("loglinear", "independence") and "term_indices" in details:
         terms = tuple(tuple(int(j) for j in t) for t in details["term_indices"])
         return fitted_counts(table.counts, k, terms), "the fitted log-linear model"
+    listed = details.get("graph_weights")
+    if main_name == "bma" and isinstance(listed, list) and listed:  # the fit's own graphs and weights
+        graphs = [tuple((int(edge[0]), int(edge[1])) for edge in graph) for graph, _ in listed]
+        return averaged_fit(table.counts, k, graphs, [float(p) for _, p in listed]), REFERENCE_BMA
     if 3 <= k <= 6 and main_name != "stepwise":
         from hiddenrate.models.lists.bma_core import bma_posterior
 
