@@ -215,12 +215,12 @@ def heterogeneity_line(result: Result, estimate: StratumEstimate) -> str | None:
         parts.append(f"the model {verb} how many people are on one, two, three ... lists "
                      f"(p = {float(found['p_value']):.2g}; {found.get('reference')})")
     chao = found.get("chao")
-    level = float(found.get("level", 0.95))
-    if isinstance(chao, Mapping):
-        ends = dict(chao.get("intervals", {})).get(f"{level:g}", [None, None])
-        where = "lies above the whole" if found.get("below_bound") else "does not lie above the"
-        parts.append(f"Chao's lower bound, {count_text(result, chao.get('total'))} ({fmt.level(level)} interval "
-                     f"{interval_text(result, (ends[0], ends[1]))}), {where} model's interval")
+    if isinstance(chao, Mapping):  # at the report's level when it was computed there, else the check's
+        intervals = {float(key): ends for key, ends in dict(chao.get("intervals", {})).items()}
+        level = next((x for x in intervals if abs(x - report_level(result)) < 1e-9), float(found.get("level", 0.95)))
+        ends = intervals.get(level, [None, None])
+        parts.append(f"Chao's lower bound is {count_text(result, chao.get('total'))} ({fmt.level(level)} interval "
+                     f"{interval_text(result, (ends[0], ends[1]))})")
     if not parts:
         return None
     verdict = "FIRED (see the warning at the top)" if found.get("fired") else "no sign that people differ in visibility beyond what the model allows"
