@@ -66,6 +66,7 @@ CHECKED_MODELS = ("bma", "loglinear", "independence", "stepwise", "bayes-logline
 #: at most this many decomposable graphs enter the reference fit of model averaging
 MAX_GRAPHS = 30
 GRAPH_MASS = 0.99
+_NEWTON_STEPS = 200
 _FAILURES = (HiddenrateError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 
@@ -204,16 +205,44 @@ def _clique_terms(edges: Sequence[tuple[int, int]], k: int) -> tuple[tuple[int, 
 
 
 def fitted_counts(counts: np.ndarray, k: int, terms: Sequence[Sequence[int]] = ()) -> np.ndarray:
-    """Fitted counts of the observed cells under a log-linear model (entry 0 is 0): the Poisson
-    likelihood of the observed cells maximised by Newton-Raphson; where the maximum is not attained
-    (empty cells) the fitted values approach the extended fit's (docs/methods.md#existence)."""
+    """Fitted counts of the observed cells under a log-linear model (entry 0 is 0).
+
+    The Poisson likelihood of the observed cells maximised by Newton-Raphson with step-halving
+    (:func:`~hiddenrate.models.lists.loglinear_core.newton_direction`), stopped when no fitted count
+    moves by more than 1e-9 of the observed total. Where the maximum is not attained (empty cells)
+    the fitted values approach the extended fit's (docs/methods.md#existence), and the stop on the
+    fitted counts ends the march of the coefficients to infinity that a stop on them would follow.
+    """
     from hiddenrate.core.design import design_matrix
-    from hiddenrate.models.lists.loglinear_core import poisson_newton
+    from hiddenrate.models.lists.loglinear_core import newton_direction
 
     design = design_matrix(k, terms)[1:]
-    beta, _ = poisson_newton(design, np.asarray(counts, dtype=float)[1:])
+    y = np.asarray(counts, dtype=float)[1:]
+    start = y + 0.5
+    weighted = design * start[:, None]
+    beta = np.linalg.lstsq(weighted.T @ design, weighted.T @ np.log(start), rcond=None)[0]
+
+    def loglik(b: np.ndarray) -> float:
+        eta = np.minimum(design @ b, 700.0)
+        return float(y @ eta - np.exp(eta).sum())
+
+    mu = np.exp(np.minimum(design @ beta, 700.0))
+    current = loglik(beta)
+    tolerance = 1e-9 * max(float(y.sum()), 1.0)
+    for _ in range(_NEWTON_STEPS):
+        step = newton_direction(design.T @ (design * mu[:, None]), design.T @ (y - mu))
+        scale = 1.0
+        while scale > 1e-12 and loglik(beta + scale * step) < current - 1e-12 * (abs(current) + 1.0):
+            scale /= 2.0
+        beta = beta + scale * step
+        current = loglik(beta)
+        new_mu = np.exp(np.minimum(design @ beta, 700.0))
+        moved = float(np.max(np.abs(new_mu - mu)))
+        mu = new_mu
+        if moved < tolerance:
+            break
     fitted = np.zeros(1 << k)
-    fitted[1:] = np.exp(np.minimum(design @ beta, 700.0))
+    fitted[1:] = mu
     return fitted
 
 
