@@ -34,10 +34,7 @@ def main() -> None:
     for name, example in EXAMPLES.items():
         if example.command != "lists":
             continue
-        try:
-            data = read_list_input(example.path())
-        except Exception:  # noqa: BLE001 - examples of other commands (reporting, trend) are skipped
-            continue
+        data = read_list_input(example.path())
         if not isinstance(data, ListData) or data.stratified or not 3 <= data.k <= 6:
             continue
         table = data.tables[0]
