@@ -298,7 +298,8 @@ def check_table(table: ListTable, estimate: StratumEstimate, *, levels: Sequence
     except HiddenrateError:
         headline = (None, None)
     fitted, reference = None, None
-    if misfit and main_name in CHECKED_MODELS:
+    # a log-linear selection that chose one of Rcapture's heterogeneity models allows for it already
+    if misfit and main_name in CHECKED_MODELS and "heterogeneity_model" not in estimate.details:
         try:
             fitted, reference = reference_fit(table, main_name, estimate.details)
         except _FAILURES:
