@@ -1,6 +1,6 @@
 """What the heterogeneity check costs on top of the default fit (hiddenrate.analysis.heterogeneity).
 
-Run as ``python benchmarks/bench_heterogeneity.py [--repeats 3]``. For every bundled list example
+Run as ``python benchmarks/bench_heterogeneity_check.py [--repeats 3]``. For every bundled list example
 with 3-6 lists it prints the default model's fit (exact model averaging) and the check on its
 result: the reference fit (the fit's most probable graphs refitted), the 1,000-table bootstrap and
 Chao's bound. Minimum over ``--repeats`` runs, in seconds; timings depend on the machine's load.
