@@ -93,7 +93,10 @@ CLASS_LIFT = float(np.log(1.05))
 #: the most lists at which two latent classes have more unknowns than the table has cells
 UNIDENTIFIED_LISTS = 3
 
-CHECKS = ("zero-overlap", "chains-disagree", "rhat", "ess", "divergences", "bound", "multimodal", "prior-dominated")
+#: the checks of this module, then ``heterogeneity`` (:mod:`hiddenrate.analysis.heterogeneity`, run by the
+#: sensitivity step because it needs the fitted model's name)
+CHECKS = ("zero-overlap", "chains-disagree", "rhat", "ess", "divergences", "bound", "multimodal", "prior-dominated",
+          "heterogeneity")
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ the truth far less often than it claims. Every ``lists`` report therefore carrie
 * **model averaging**: exact Bayesian model averaging over decomposable graphs (Madigan & York
   1997; 3-6 lists);
 * **latent classes**: the Dirichlet-process latent-class model (Manrique-Vallier 2016) when it
-  is the fitted model, or when asked for (it samples with MCMC and takes seconds, so it is not
-  run by default);
+  is the fitted model, when asked for, or when the heterogeneity check
+  (:mod:`hiddenrate.analysis.heterogeneity`) fires (it samples with MCMC and takes seconds, so it
+  is not run otherwise);
 * the fitted model itself when it is none of these.
 
 A warning is added when well-supported models disagree by more than a factor of 2. Well
@@ -42,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.analysis import fragility
+from hiddenrate.analysis import fragility, heterogeneity
 from hiddenrate.core.caveats import Caveat
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.exceptions import HiddenrateError
@@ -418,28 +419,39 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
     Called by :func:`analyse_list_result`. Report options come from
     ``model.report_options`` (see :data:`REPORT_OPTIONS`): ``sensitivity`` (default True),
     ``leave_one_out`` (default False), ``merge_small`` (an int threshold, default None) and
-    ``sensitivity_classes`` (True or a number of classes: add the latent-class column).
+    ``sensitivity_classes`` (True or a number of classes: add the latent-class column; None, the
+    default: add it when the heterogeneity check fires; False: never).
     """
     options: Mapping[str, Any] = dict(getattr(model, "report_options", None) or {})
+    level = headline_level(levels)
+    ladder = report_levels(levels)
+    name = getattr(model, "name", None)
+
+    def checked(estimate: StratumEstimate, table: ListTable, misfit: bool = True) -> StratumEstimate:
+        found = heterogeneity.check_table(table, estimate, levels=ladder, level=level, seed=seed,
+                                          main_name=name, misfit=misfit)
+        return heterogeneity.annotate(estimate, found)
+
     if data.stratified:
-        strata = tuple(fragility.annotate(s, t) for s, t in zip(strata, data.tables, strict=False))
-        overall = fragility.annotate(overall, None)
+        strata = tuple(checked(fragility.annotate(s, t), t) for s, t in zip(strata, data.tables, strict=False))
         table = data.pooled()
+        overall = checked(fragility.annotate(overall, None), table, misfit=False)
         where = " (all strata pooled)"
     else:
         table = data.tables[0]
-        overall = fragility.annotate(overall, table)
+        overall = checked(fragility.annotate(overall, table), table)
         where = ""
+    fired = any(e.details.get("heterogeneity", {}).get("fired") for e in (overall, *strata))
     if not options.get("sensitivity", True) or table.k < 2:
         return overall, strata
-    level = headline_level(levels)
     classes_option = options.get("sensitivity_classes")
-    latent = bool(classes_option)
+    latent = bool(classes_option) or (fired and classes_option is not False and table.k >= heterogeneity.MIN_LISTS)
+    if latent and not classes_option:
+        logger.info("heterogeneity check fired: adding the latent-class model to the sensitivity table")
     classes = classes_option if isinstance(classes_option, int) and not isinstance(classes_option, bool) else None
     logger.info("model-sensitivity table (independence, best BIC, heterogeneity, stepwise bootstrap, model averaging%s)",
                 ", latent classes" if latent else "")
     main_estimate = None if data.stratified else overall
-    ladder = report_levels(levels)
     rows, notes = model_rows(table, level=level, seed=seed, main_name=getattr(model, "name", None),
                              main=main_estimate, latent_class=latent, classes=classes, ladder=ladder)
     tables = [rows_table(rows, f"Model sensitivity{where}: the same data under other models", notes)]
@@ -461,6 +473,10 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
         else:
             notes.append(f"no lists with fewer than {threshold} people to merge")
     details = dict(overall.details)
+    latent_row = next((r for r in rows if r.key == "latent-class" and r.estimate is not None), None)
+    if "heterogeneity" in details and latent_row is not None:
+        details["heterogeneity"] = {**details["heterogeneity"], "latent_class": {
+            "estimate": latent_row.estimate, "lower": latent_row.lower, "upper": latent_row.upper, "level": level}}
     details["tables"] = [*details.get("tables", []), *tables]
     details["model_sensitivity"] = [dict(zip(["model", "estimate", "lower", "upper", "how"], r.as_list(), strict=True))
                               for r in rows]

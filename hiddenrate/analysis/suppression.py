@@ -449,6 +449,11 @@ def _suppress_details(details: Mapping[str, Any], k: int, hidden: Mapping[str, s
                  for name, v in row.items()} if isinstance(row, Mapping) else row
                 for row in value
             ]
+    check = details.get("heterogeneity")
+    if isinstance(check, Mapping):  # the capture frequencies f_k are counts of people
+        out["heterogeneity"] = {**check, **{name: [primary_mark(k) if _is_count(v) and float(v) < k else v
+                                                   for v in check[name]]
+                                            for name in ("frequencies", "expected") if isinstance(check.get(name), list)}}
     return out
 
 

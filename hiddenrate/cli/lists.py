@@ -37,7 +37,7 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 @click.option("--bootstrap", type=click.IntRange(min=100), default=None, metavar="R", help="stepwise: bootstrap replicates (default 1000); the model selection is re-run in each.")
 @click.option("--pthresh", type=click.FloatRange(0, 1), default=None, help="stepwise: p-value below which a two-list interaction is added (default 0.02, as SparseMSE).")
 @click.option("--sensitivity/--no-sensitivity", default=None, help="Model-sensitivity table (independence, best BIC, heterogeneity models, stepwise bootstrap, model averaging) in the report (default: on).")
-@click.option("--sensitivity-classes", is_flag=True, default=None, help="Add the latent-class model to the sensitivity table (MCMC: takes several seconds).")
+@click.option("--sensitivity-classes/--no-sensitivity-classes", default=None, help="Add the latent-class model to the sensitivity table (MCMC: takes several seconds; default: only when the heterogeneity check fires).")
 @click.option("--leave-one-out", is_flag=True, default=None, help="Add a table with each list left out in turn.")
 @click.option("--merge-small", type=click.IntRange(min=1), default=None, metavar="N", help="Add a sensitivity table with the lists holding fewer than N people merged into one.")
 @output_options
@@ -88,7 +88,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
         "bootstrap": bootstrap,
         "pthresh": pthresh,
         "sensitivity": sensitivity,
-        "sensitivity_classes": sensitivity_classes or None,
+        "sensitivity_classes": sensitivity_classes,
         "leave_one_out": leave_one_out or None,
         "merge_small": merge_small,
     }

@@ -9,6 +9,7 @@ format puts it directly under the summary sentence (text, Markdown, the HTML sum
 from __future__ import annotations
 
 from hiddenrate.core.caveats import NOTE, SERIOUS, Caveat
+from hiddenrate.render.words import heterogeneity_alert
 from hiddenrate.result.value import Result
 
 #: the title of the section (HTML, Markdown) or block (text) that lists every warning
@@ -43,6 +44,8 @@ def headline_caveat(result: Result, where: str = "below") -> str | None:
     ``None`` when the result has no warnings (notes alone do not make a caveat). ``where`` says
     where the full list is (``below``, ``in "caveats"``)."""
     warnings, notes = split(result)
+    if heterogeneity_alert(result):  # the alert above the summary already says it: name the next one
+        warnings = [w for w in warnings if w.code != "heterogeneity"]
     if not warnings:
         return None
     top = warnings[0]

@@ -10,6 +10,7 @@ import pandas as pd
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.render.tables import LaidOut
 from hiddenrate.render.tables import model_tables as laid_out_tables
+from hiddenrate.render.words import at_least, heterogeneity_alert
 from hiddenrate.result.value import Result
 
 
@@ -39,6 +40,11 @@ def render_csv(result: Result) -> str:
     """The :meth:`~hiddenrate.result.value.Result.summary` table with model, estimate and interval types."""
     table = _suppress(result, result.summary()).reset_index()
     table.insert(1, "model", result.model)
+    alert = heterogeneity_alert(result)
+    if alert:  # next to the model, so that nobody reads the totals without it
+        table.insert(2, "warning", alert)
+        bounds = [at_least(result, e) for e in (*result.strata, result.overall)]
+        table.insert(3, "at_least", [None if b is None else b[0] for b in bounds])
     table["estimate_type"] = result.estimate_type
     table["interval_type"] = f"{result.interval_kind} {result.interval_type}"
     table["unit"] = result.unit or ""

@@ -129,6 +129,9 @@ def _summary(result: Result, note: str | None) -> Section:
     summary: list[Block] = []
     if note:
         summary.append(Paragraph(note, "alert"))
+    alert = words.heterogeneity_alert(result)
+    if alert:
+        summary.append(Paragraph(alert, "alert"))
     if not result.converged:
         summary.append(Paragraph("Warning: the fit did not converge. Do not use these numbers as they stand.", "alert"))
         summary.extend(Paragraph(m, "alert") for m in result.overall.diagnostics.messages)
@@ -191,6 +194,9 @@ def _model(result: Result) -> Section:
 def _diagnostics(result: Result) -> Section:
     diagnostics: list[Block] = [Paragraph(words.diagnostics_words(result)),
                                 Paragraph("Diagnostics: " + words.diagnostics_line(result.overall), "note")]
+    checked = words.heterogeneity_line(result, result.overall)
+    if checked:
+        diagnostics.append(Paragraph(checked, "note"))
     for stratum in result.strata:
         for message in stratum.diagnostics.messages:
             diagnostics.append(Paragraph(f"{stratum.label}: {message}", "alert"))

@@ -15,9 +15,16 @@ def payload(result: Result) -> dict[str, Any]:
     the result carries them."""
     from hiddenrate.analysis.suppression import suppress_payload
     from hiddenrate.render.caveats import headline_caveat
+    from hiddenrate.render.words import at_least, heterogeneity_alert
 
     data = result.to_dict()
     data["caveat"] = headline_caveat(result, 'in "caveats"')
+    alert = heterogeneity_alert(result)
+    if alert:  # first, where a reader of the JSON looks first; the numbers stay in details["heterogeneity"]
+        bound = at_least(result, result.overall)
+        data = {"alerts": [{"code": "heterogeneity", "message": alert,
+                            "at_least": None if bound is None else bound[0],
+                            "level": None if bound is None else bound[1]}], **data}
     details = data.get("details")
     if isinstance(details, dict) and isinstance(details.get("changes"), list):
         details["changes"] = _worded_changes(details["changes"], details.get("tables", []), result)

@@ -13,6 +13,8 @@ from hiddenrate.render.words import (
     claim_lines,
     count_text,
     diagnostics_line,
+    heterogeneity_alert,
+    heterogeneity_line,
     headline_rows,
     reported,
     sentence,
@@ -78,6 +80,10 @@ def render_text(result: Result) -> str:
     if note:
         out.append("")
         out.append(_wrap(note, indent="   ", first="** "))
+    alert = heterogeneity_alert(result)
+    if alert:
+        out.append("")
+        out.append(_wrap(alert, indent="!! ", first="!! "))
     if not result.converged:
         out.append("")
         out.append("!" * 78)
@@ -125,6 +131,9 @@ def render_text(result: Result) -> str:
     out.extend(_tables(model_tables(result)))
     out.append("")
     out.append("Diagnostics: " + diagnostics_line(overall))
+    checked = heterogeneity_line(result, overall)
+    if checked:
+        out.append(_wrap(checked))
     out.append("")
     out.append(
         f"seed {result.seed} · hiddenrate {result.provenance.get('hiddenrate_version', '')} · "

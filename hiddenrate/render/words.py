@@ -157,8 +157,97 @@ def headline_rows(result: Result, estimate: StratumEstimate) -> list[tuple[str, 
     return rows
 
 
+# ------------------------------------------------------------------ heterogeneity (hiddenrate.analysis.heterogeneity)
+
+
+def heterogeneity(estimate: StratumEstimate) -> Mapping[str, Any] | None:
+    """The numbers of the heterogeneity check when it fired on ``estimate`` (else None)."""
+    found = estimate.details.get("heterogeneity") if isinstance(estimate.details, Mapping) else None
+    return found if isinstance(found, Mapping) and found.get("fired") else None
+
+
+def at_least(result: Result, estimate: StratumEstimate) -> tuple[float, float] | None:
+    """The headline policy's lower bound and its level: the lower end of Chao's interval at the
+    report's level (or the check's own level when the report's was not computed)."""
+    found = heterogeneity(estimate)
+    policy = found.get("policy") if found else None
+    if not isinstance(policy, Mapping):
+        return None
+    lowers = {float(key): value for key, value in dict(policy.get("lower", {})).items()}
+    for level in (report_level(result), float(found.get("level", 0.95))):  # type: ignore[union-attr]
+        for key, value in lowers.items():
+            if abs(key - level) < 1e-9 and value is not None:
+                return float(value), level
+    return None
+
+
+def heterogeneity_alert(result: Result) -> str | None:
+    """The warning every format puts first when the heterogeneity check fired (on the total or a stratum)."""
+    fired = [e for e in (result.overall, *result.strata) if heterogeneity(e)]
+    if not fired:
+        return None
+    found = heterogeneity(fired[0]) or {}
+    why = []
+    if found.get("misfit"):
+        why.append("it does not reproduce how many people are on one, two, three ... lists")
+    if found.get("below_bound"):
+        why.append("its whole interval lies below Chao's lower bound")
+    # a misfit alone can also come from lists that depend on each other; an estimate below the bound cannot
+    also = "" if found.get("below_bound") else ", or the lists depend on each other,"
+    named = ["the total" if e is result.overall else e.label for e in fired]
+    where = f" (in {', '.join(named)})" if result.strata else ""
+    bound = at_least(result, fired[0])
+    floor = "" if bound is None else (f" The total is at least {count_text(result, bound[0])} (the {fmt.level(bound[1])} "
+                                      "lower end of Chao's lower bound) and may be far higher.")
+    return (f"Warning{where}: people differ in how likely they are to be recorded{also} in ways the model does not "
+            f"allow for: {' and '.join(why)}.{floor} What would help: more lists, --model latent-class, or a survey "
+            "of how often people are recorded, through hiddenrate combine.")
+
+
+def heterogeneity_line(result: Result, estimate: StratumEstimate) -> str | None:
+    """What the heterogeneity check found, in one line for the diagnostics (whether or not it fired)."""
+    found = estimate.details.get("heterogeneity") if isinstance(estimate.details, Mapping) else None
+    if not isinstance(found, Mapping):
+        return None
+    parts = []
+    if found.get("p_value") is not None:
+        verb = "does not reproduce" if found.get("misfit") else "reproduces"
+        parts.append(f"the model {verb} how many people are on one, two, three ... lists "
+                     f"(p = {float(found['p_value']):.2g}; {found.get('reference')})")
+    chao = found.get("chao")
+    if isinstance(chao, Mapping):  # at the report's level when it was computed there, else the check's
+        intervals = {float(key): ends for key, ends in dict(chao.get("intervals", {})).items()}
+        level = next((x for x in intervals if abs(x - report_level(result)) < 1e-9), float(found.get("level", 0.95)))
+        ends = intervals.get(level, [None, None])
+        parts.append(f"Chao's lower bound is {count_text(result, chao.get('total'))} ({fmt.level(level)} interval "
+                     f"{interval_text(result, (ends[0], ends[1]))})")
+    if not parts:
+        return None
+    verdict = "FIRED (see the warning at the top)" if found.get("fired") else "no sign that people differ in visibility beyond what the model allows"
+    return f"Heterogeneity check: {verdict}: " + "; ".join(parts) + "."
+
+
+def _policy_sentence(result: Result, estimate: StratumEstimate, observed: str, span: str) -> str | None:
+    """The summary sentence under the headline policy: "at least" Chao's bound, then the model's estimate."""
+    bound = at_least(result, estimate)
+    if bound is None or estimate.total is None:
+        return None
+    text = (f"{observed} People differ in how likely they are to be recorded, so we can say only that there are at "
+            f"least {count_text(result, bound[0])} in all ({fmt.level(bound[1])} lower end of Chao's lower bound), "
+            f"possibly far more: data like these cannot say how many more without an assumption about the people "
+            f"no list reaches. The model's estimate, "
+            f"{count_text(result, estimate.total.median())} ({span}), does not allow for these differences")
+    latent = (heterogeneity(estimate) or {}).get("latent_class")
+    if isinstance(latent, Mapping) and latent.get("estimate") is not None:
+        ends = interval_text(result, (latent.get("lower"), latent.get("upper")))
+        text += (f"; the latent-class model, which allows for some, gives {count_text(result, latent['estimate'])} "
+                 f"({fmt.level(float(latent.get('level', 0.95)))} interval {ends})")
+    return text + "."
+
+
 def sentence(result: Result, estimate: StratumEstimate) -> str:
-    """One plain sentence: observed, estimate with interval, share never recorded."""
+    """One plain sentence: observed, estimate with interval, share never recorded (or, when the
+    heterogeneity check fired, the headline policy: "at least" Chao's lower bound)."""
     observed = observed_clause(result, estimate)
     if estimate.total is None:
         return f"{observed} No estimate of the total: {estimate.reason}."
@@ -174,6 +263,9 @@ def sentence(result: Result, estimate: StratumEstimate) -> str:
         span = f"at least {count_text(result, lower)}, with no upper bound from the data"
     else:
         span = f"{fmt.level(level)} interval {count_text(result, lower)} to {count_text(result, upper)}"
+    policy = _policy_sentence(result, estimate, observed, span)
+    if policy is not None:
+        return policy
     text = f"{observed} We estimate {count_text(result, total.median())} in all ({span})"
     if never is not None and unlinked_sources(result):
         text += f"; at most about {fmt.share(never)} were recorded by no source."

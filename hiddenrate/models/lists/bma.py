@@ -35,6 +35,8 @@ from hiddenrate.core.settings import headline_level
 SENSITIVITY_DELTA = 1.0
 DISAGREEMENT_RATIO = 1.5
 TOP_GRAPHS = 8
+#: graphs whose edges the result keeps (``details["graph_weights"]``; the heterogeneity check refits them)
+REFERENCE_GRAPHS = 30
 
 
 def graph_label(edges: tuple[tuple[int, int], ...], names: tuple[str, ...]) -> str:
@@ -183,5 +185,8 @@ class BMAModel(ListModel):
             warnings=tuple(warnings),
             details={"delta": delta, "prior_n": self.prior_n, "n_graphs": posterior.n_graphs,
                      "tail_mass": posterior.tail_mass, "sensitivity": sensitivity, "tables": tables,
-                     "top_graphs": [{"model": r[0], "probability": r[1]} for r in rows]},
+                     "top_graphs": [{"model": r[0], "probability": r[1]} for r in rows],
+                     # the most probable graphs as edges (list indices), for checks that refit them
+                     "graph_weights": [[[list(edge) for edge in graph], float(p)] for graph, p in
+                                       zip(posterior.graphs[:REFERENCE_GRAPHS], posterior.graph_probs, strict=False)]},
         )
