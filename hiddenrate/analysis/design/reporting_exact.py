@@ -13,9 +13,11 @@ finds :math:`r \sim \text{Binomial}(m, p)`:
   :math:`\text{Poisson}(y; \mu)\,\text{Binomial}(r; m, p)`: the expected interval width, the
   expected width relative to the median, and the probability that the interval meets a
   relative target, with no Monte Carlo error. The simulation must agree with these.
-* **The multiplier's delta method.** :math:`\hat N = y/\hat p`,
-  :math:`\text{var}\log\hat N \approx \sigma^2(m) = 1/\mu + (1 - p)/(mp)`; a log-normal interval
-  has relative width :math:`2\sinh(z\sigma)`; a change by the factor :math:`1 + \delta` between
+* **The multiplier's delta method.** :math:`\hat N = y/\hat p`; the total :math:`N = y + U`
+  given the data has :math:`\text{var}\log N \approx \sigma^2(m) = (1 - p)/\mu + (1 - p)/(mp)`
+  (the hidden part's negative-binomial noise and the survey's); a log-normal interval has
+  relative width :math:`2\sinh(z\sigma)`. The incidence :math:`\lambda = \hat N`'s rate has
+  :math:`1/\mu` in place of :math:`(1 - p)/\mu`, so a change by the factor :math:`1 + \delta` between
   two periods, each with its own survey, is found (interval of the ratio excluding 1) with
   power :math:`\Phi(|\log(1 + \delta)|/\sigma_\Delta - z)`,
   :math:`\sigma_\Delta^2 = 1/\mu + 1/(\mu(1 + \delta)) + 2(1 - p)/(mp)`. Solved for :math:`m`
@@ -106,8 +108,9 @@ def exact_expectation(mu: float, rate: float, surveyed: int, level: float, withi
 
 
 def delta_sigma2(mu: float, rate: float, surveyed: float) -> float:
-    """Delta-method variance of log(y / p-hat) for one period."""
-    return 1.0 / mu + (1 - rate) / (surveyed * rate)
+    """Delta-method variance of the log of one period's total given its data: the hidden part's
+    negative-binomial noise, (1 - p)/mu, and the survey's, (1 - p)/(m p)."""
+    return (1 - rate) / mu + (1 - rate) / (surveyed * rate)
 
 
 def delta_relative_width(mu: float, rate: float, surveyed: float, level: float) -> float:
@@ -130,7 +133,7 @@ def delta_power(mu: float, rate: float, surveyed: float, level: float, change: f
 def survey_needed_within(mu: float, rate: float, level: float, within: float) -> float:
     """Delta-method survey size for a relative half-width ``within``; ``inf`` if the count alone is too noisy."""
     z = float(norm.ppf(0.5 + level / 2))
-    room = (np.arcsinh(within) / z) ** 2 - 1 / mu
+    room = (np.arcsinh(within) / z) ** 2 - (1 - rate) / mu
     return float((1 - rate) / (rate * room)) if room > 0 else float("inf")
 
 
