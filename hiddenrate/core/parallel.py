@@ -36,6 +36,8 @@ logger = logging.getLogger("hiddenrate")
 
 T = TypeVar("T")
 
+#: how long to wait for an existing scheduler to answer
+CONNECT_TIMEOUT = "20s"
 #: chunks per worker: a few, so the last ones balance the load, few enough that each is worth a task
 CHUNKS_PER_WORKER = 4
 
@@ -105,7 +107,7 @@ def dask_client(parallel: Parallel) -> Iterator[Any]:
         None if parallel.workers else _scheduler_from_config())
     if address:
         try:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout=CONNECT_TIMEOUT)
         except OSError as err:
             raise ModelError(f"cannot reach the Dask scheduler at {address}: {err}") from None
         with client:
