@@ -125,27 +125,39 @@ def run_chunks(work: Callable[[Sequence[int]], list[T]], n: int, parallel: Paral
     ``work`` must be a picklable (module-level) callable returning one value per index it is
     given. ``client`` reuses an open Dask client (from :func:`dask_client`).
     """
+    return _run(work, lambda chunk: chunk, n, parallel, label, client)
+
+
+def run_items(work: Callable[[list[Any]], list[T]], items: Sequence[Any], parallel: Parallel = SERIAL,
+              label: str = "items", client: Any = None) -> list[T]:
+    """``work(items[chunk])`` over consecutive chunks of ``items``; each task is sent its own items only."""
+    return _run(work, lambda chunk: [items[i] for i in chunk], len(items), parallel, label, client)
+
+
+def _run(work: Callable[[Any], list[T]], payload: Callable[[range], Any], n: int, parallel: Parallel, label: str,
+         client: Any) -> list[T]:
     if n == 0:
         return []
     if parallel.serial and client is None:
         chunks = chunk_ranges(n, max(1, n // 25))
         out: list[T] = []
         for number, chunk in enumerate(chunks, 1):
-            out.extend(_checked(work(chunk), chunk))
+            out.extend(_checked(work(payload(chunk)), chunk))
             _progress(number, len(chunks), chunk.stop, n, label)
         return out
     if client is None:
         with dask_client(parallel) as opened:
-            return run_chunks(work, n, parallel, label, opened)
-    return _run_on_client(work, n, client, label)
+            return _run_on_client(work, payload, n, opened, label)
+    return _run_on_client(work, payload, n, client, label)
 
 
-def _run_on_client(work: Callable[[Sequence[int]], list[T]], n: int, client: Any, label: str) -> list[T]:
+def _run_on_client(work: Callable[[Any], list[T]], payload: Callable[[range], Any], n: int, client: Any,
+                   label: str) -> list[T]:
     from distributed import as_completed
 
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     chunks = chunk_ranges(n, workers * CHUNKS_PER_WORKER)
-    futures = [client.submit(work, chunk, pure=False) for chunk in chunks]
+    futures = [client.submit(work, payload(chunk), pure=False) for chunk in chunks]
     order = {future.key: i for i, future in enumerate(futures)}
     results: list[list[T] | None] = [None] * len(chunks)
     done = 0
@@ -168,4 +180,4 @@ def _progress(chunk: int, chunks: int, done: int, n: int, label: str) -> None:
         logger.info("%d of %d %s done", done, n, label)
 
 
-__all__ = ["CHUNKS_PER_WORKER", "Parallel", "SERIAL", "chunk_ranges", "dask_client", "item_rng", "item_seed", "run_chunks"]
+__all__ = ["CHUNKS_PER_WORKER", "Parallel", "SERIAL", "chunk_ranges", "dask_client", "item_rng", "item_seed", "run_chunks", "run_items"]
