@@ -24,7 +24,12 @@ import numpy as np
 import pytest
 from scipy.stats import betanbinom, binom
 
-from hiddenrate.analysis.design.reporting import ReportingPlan, design_reporting, prob_incidence_fall, simulate
+from hiddenrate.analysis.design.reporting import (
+    ReportingPlan,
+    design_reporting,
+    prob_incidence_fall,
+    simulate,
+)
 from hiddenrate.analysis.design.reporting_exact import _BnbTable, exact_expectation
 from hiddenrate.core.parallel import Parallel, chunk_ranges, item_seed
 

@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from hiddenrate.cli.common import fail, handle_errors, logger, setup_logging, write_text, EXIT_BAD_INPUT, EXIT_NO_ESTIMATE
+from hiddenrate.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_ESTIMATE,
+    fail,
+    handle_errors,
+    logger,
+    setup_logging,
+    write_text,
+)
 from hiddenrate.cli.options import parallel_options
 from hiddenrate.core.parallel import Parallel
 from hiddenrate.core.settings import DEFAULT_SEED

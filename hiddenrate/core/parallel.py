@@ -21,6 +21,7 @@ data swapped in. Dask is imported only when a cluster is used.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -88,7 +89,7 @@ def chunk_ranges(n: int, n_chunks: int) -> list[range]:
     """``range(n)`` cut into at most ``n_chunks`` consecutive, nearly equal ranges."""
     n_chunks = max(1, min(n, n_chunks))
     edges = np.linspace(0, n, n_chunks + 1).round().astype(int)
-    return [range(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    return [range(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _scheduler_from_config() -> str | None:
@@ -180,4 +181,4 @@ def _progress(chunk: int, chunks: int, done: int, n: int, label: str) -> None:
         logger.info("%d of %d %s done", done, n, label)
 
 
-__all__ = ["CHUNKS_PER_WORKER", "Parallel", "SERIAL", "chunk_ranges", "dask_client", "item_rng", "item_seed", "run_chunks", "run_items"]
+__all__ = ["CHUNKS_PER_WORKER", "SERIAL", "Parallel", "chunk_ranges", "dask_client", "item_rng", "item_seed", "run_chunks", "run_items"]

@@ -32,7 +32,7 @@ def _value(value: float | None, kind: str) -> str:
 
 
 def _cell(candidate: Candidate, key: str) -> str:
-    title, closed, kind = COLUMNS[key]
+    _, closed, kind = COLUMNS[key]
     estimate: Estimate = candidate.simulated[key]
     text = f"{_value(estimate.value, kind)} ± {_value(estimate.se, kind)}"
     shown = [_value(candidate.closed_form.get(c), kind) for c in closed if c in candidate.closed_form]
@@ -105,9 +105,10 @@ def render_text(study: DesignStudy) -> str:
     closed = [f"{_title(study, k)}: {', '.join(DESCRIPTIONS[c] for c in COLUMNS[k][1] if _shown(study, c))}"
               for k in keys if any(_shown(study, c) for c in COLUMNS[k][1])]
     run = study.run
-    lines = [f"Design study ({study.kind}, fitted with the {study.model} model): "
-             f"{study.assumptions.get('replicates', '?')} replicates {run.get('where', '')}"
-             f" in {numbers.number(float(run.get('seconds', float('nan'))))} s.",
+    heading = (f"Design study ({study.kind}, fitted with the {study.model} model): "
+               f"{study.assumptions.get('replicates', '?')} replicates {run.get('where', '')}"
+               f" in {numbers.number(float(run.get('seconds', float('nan'))))} s.")
+    lines = [heading,
              _assumption_line(study), *_target_lines(study), "", *table, "",
              "± is one Monte Carlo standard error."]
     if closed:
@@ -126,8 +127,9 @@ def render_csv(study: DesignStudy) -> str:
     header = ["candidate", *[f"{k}{suffix}" for k in keys for suffix in ("", "_se")], *closed]
     lines = [",".join(header)]
     for c in study.candidates:
-        cells = [c.label, *[repr(float(getattr(c.simulated[k], f))) for k in keys for f in ("value", "se")],
-                 *["" if c.closed_form.get(name) is None else repr(float(c.closed_form[name] or 0.0)) for name in closed]]
+        simulated = [repr(float(getattr(c.simulated[k], f))) for k in keys for f in ("value", "se")]
+        shown = ["" if c.closed_form.get(name) is None else repr(float(c.closed_form[name] or 0.0)) for name in closed]
+        cells = [c.label, *simulated, *shown]
         lines.append(",".join(cells))
     return "\n".join(lines) + "\n"
 

@@ -39,7 +39,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-
 from scipy.special import betainc
 from scipy.stats import beta as beta_dist
 
@@ -143,7 +142,7 @@ def _replicate(plan: ReportingPlan, index: int) -> np.ndarray:
         if fitted is None:
             row[4:6] = 0.0
             continue
-        lower, upper = fitted.interval(plan.level)
+        lower, upper = fitted.quantile((1 - plan.level) / 2), fitted.quantile((1 + plan.level) / 2)
         row[1:6] = lower, fitted.median(), upper, float(lower <= truth <= upper), 1.0
         if later is not None:
             fall = prob_incidence_fall((recorded, reported, m), (later, survey.binomial(m, plan.rate), m))
