@@ -169,3 +169,26 @@ def test_design_reporting_bad_input_is_one_line(run_cli, monkeypatch, args, mess
         return
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_design_lists_cli_compares_list_sets(run_cli) -> None:
+    result = run_cli("design", "lists", "--total", "800", "--capture", "0.3,0.25,0.2", "--names", "police,ngo,shelter",
+                     "--within", "0.3", "--replicates", "6", "--workers", "0", "--quiet", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    study = json.loads(result.stdout)
+    assert [c["label"] for c in study["candidates"]] == ["police + ngo", "police + ngo + shelter"]
+    assert [c["settings"]["model"] for c in study["candidates"]] == ["bayes-2list", "bma"]
+    # Darroch's independence-model width: a third list always narrows it
+    widths = [c["closed_form"]["independence_relative_width"] for c in study["candidates"]]
+    assert widths[1] < widths[0]
+
+
+def test_darroch_variance_is_lincoln_petersen_for_two_lists() -> None:
+    from scipy.stats import norm
+
+    from hiddenrate.analysis.design.lists import independence_relative_width
+
+    # two lists: var N-hat = N q1 q2 / (p1 p2) (Lincoln-Petersen); 1000 * 0.7 * 0.8 / (0.3 * 0.2) = 9333.3
+    z = norm.ppf(0.975)
+    expected = 2 * np.sinh(z * np.sqrt(1000 * 0.7 * 0.8 / (0.3 * 0.2)) / 1000)
+    assert independence_relative_width(1000, (0.3, 0.2), 0.95) == pytest.approx(expected)

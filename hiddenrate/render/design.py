@@ -12,7 +12,8 @@ from hiddenrate.render import numbers
 #: simulated measure -> (column title, closed forms shown beside it, kind: share or number)
 COLUMNS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "width": ("expected width", ("exact_width",), "number"),
-    "relative_width": ("width / estimate", ("exact_relative_width", "delta_relative_width"), "number"),
+    "relative_width": ("width / estimate", ("exact_relative_width", "delta_relative_width",
+                                            "independence_relative_width"), "number"),
     "coverage": ("coverage", (), "share"),
     "target_met": ("meets target", ("exact_target_met",), "share"),
     "detected": ("power", ("delta_detected",), "share"),
@@ -21,7 +22,7 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...], str]] = {
 DESCRIPTIONS = {
     "exact_width": "exact expectation of the exact model", "exact_relative_width": "exact expectation",
     "delta_relative_width": "delta method", "exact_target_met": "exact probability",
-    "delta_detected": "delta method",
+    "delta_detected": "delta method", "independence_relative_width": "independence model, Darroch's variance",
 }
 
 
@@ -66,12 +67,13 @@ def _target_lines(study: DesignStudy) -> list[str]:
     level = numbers.level(float(target["level"]))
     lines = [f"Intervals at {level}."]
     if "within" in target:
-        needed = float(target["survey_needed_within"])
         within = numbers.share(float(target["within"]))
-        lines.append(f"Target: the total within ±{within} of the estimate. "
-                     + (f"The delta method says a survey of about {numbers.count(math.ceil(needed))} reaches it on average."
-                        if math.isfinite(needed) else
-                        "The delta method says no survey reaches it: the recorded count's own noise is larger."))
+        lines.append(f"Target: the total within ±{within} of the estimate.")
+        if "survey_needed_within" in target:
+            needed = float(target["survey_needed_within"])
+            lines[-1] += (f" The delta method says a survey of about {numbers.count(math.ceil(needed))} reaches it on "
+                          "average." if math.isfinite(needed) else
+                          " The delta method says no survey reaches it: the recorded count's own noise is larger.")
     if "change" in target:
         change = float(target["change"])
         fpr = numbers.share(float(target["false_positive_rate"]))
