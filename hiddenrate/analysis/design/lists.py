@@ -33,6 +33,7 @@ from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.parallel import SERIAL, Parallel, item_rng, run_chunks
 from hiddenrate.data.lists import ListTable
 from hiddenrate.data.simulate import simulate_list_counts
+from hiddenrate.models.lists.base import ListModel
 from hiddenrate.models.lists.registry import auto_model, make_list_model
 
 MEASURES = ("lower", "median", "upper", "covered", "estimated")
@@ -106,7 +107,7 @@ def _replicate(plan: ListsPlan, index: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _model(k: int) -> object:
+def _model(k: int) -> ListModel:
     """The default list model for ``k`` lists, built once per worker process."""
     return make_list_model(auto_model(k), k)
 
@@ -153,7 +154,7 @@ def design_lists(plan: ListsPlan, parallel: Parallel = SERIAL, client: object = 
     if plan.log_odds_ratios:
         assumptions["log_odds_ratios"] = {f"{i + 1},{j + 1}": v for (i, j), v in plan.log_odds_ratios.items()}
     notes = ("The closed form assumes independent lists and one model; model averaging's intervals also carry "
-             "model uncertainty, so they are wider.",)
+             + "model uncertainty, so they are wider.",)
     return DesignStudy(kind="lists", model="default list", assumptions=assumptions, target=target,
                        candidates=candidates, replicates=reps, notes=notes,
                        run={"where": parallel.describe(), "seconds": seconds})
