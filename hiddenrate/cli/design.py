@@ -197,3 +197,54 @@ def design_lists_command(total: int, capture: str, names: str | None, candidates
                      replicates=replicates, seed=seed)
     logger.info("design lists: %d replicates of %d candidate list sets %s", replicates, len(chosen), parallel.describe())
     emit_study(design_lists(plan, parallel), fmt, output, plot, save, quiet)
+
+
+@design_group.command("trend")
+@click.option("--recorded", type=click.FloatRange(min=0, min_open=True), required=True, metavar="COUNT",
+              help="Expected recorded count in the first year.")
+@click.option("--rate", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), required=True,
+              metavar="P", help="Assumed reporting rate (constant over the years).")
+@click.option("--years", type=click.IntRange(min=2), required=True, metavar="T", help="Number of years.")
+@click.option("--survey", "surveyed", type=click.IntRange(min=1), required=True, metavar="M",
+              help="Size of the survey in a survey year.")
+@click.option("--schedule", "schedules", multiple=True, metavar="Y1,Y2,...|all",
+              help="A candidate set of survey years (1 = the first), e.g. --schedule 1,6 --schedule 1,3,6 "
+                   "--schedule all. Default: first and last; every year.")
+@click.option("--change", type=float, default=-0.3, show_default=True, metavar="SHARE",
+              help="Change in incidence from the first year to the last to detect (0 measures false positives).")
+@click.option("--draws", type=click.IntRange(min=100), default=1000, show_default=True, help="Posterior draws per chain.")
+@click.option("--tune", type=click.IntRange(min=100), default=1000, show_default=True, help="Warm-up per chain.")
+@click.option("--chains", type=click.IntRange(min=1), default=4, show_default=True, help="Chains per fit.")
+@study_options
+@handle_errors
+def design_trend_command(recorded: float, rate: float, years: int, surveyed: int, schedules: tuple[str, ...],
+                         change: float, draws: int, tune: int, chains: int, replicates: int, level: float, seed: int,
+                         fmt: str, output: str | None, plot: str | None, save: str | None, quiet: bool,
+                         parallel: Parallel) -> None:
+    """In which years to survey: simulate the years, fit the trend model, compare survey schedules.
+
+    Each replicate draws the true and recorded counts of every year (incidence changing by
+    --change from the first year to the last) and a survey in each year of a schedule, and fits
+    the model `hiddenrate trend` fits (compiled once per worker, the data swapped in). Per
+    schedule: the width of the interval of the change, its coverage, the power to detect the
+    change, the last year's coverage, with Monte Carlo errors.
+
+    \b
+    Examples:
+      hiddenrate design trend --recorded 100 --rate 0.3 --years 6 --survey 200 --schedule 1,6 --schedule all
+      hiddenrate design trend --recorded 100 --rate 0.3 --years 6 --survey 200 --change 0 --replicates 100
+    """
+    from hiddenrate.analysis.design.trend import TrendPlan, design_trend
+
+    setup_logging(quiet)
+    chosen = []
+    for text in schedules or ("1," + str(years), "all"):
+        if text.strip() == "all":
+            chosen.append(tuple(range(years)))
+        else:
+            chosen.append(tuple(int(t) - 1 for t in _numbers(text, "--schedule", whole=True)))
+    plan = TrendPlan(recorded=recorded, rate=rate, periods=years, surveyed=surveyed, schedules=tuple(chosen),
+                     change=change, level=level, replicates=replicates, seed=seed, draws=draws, tune=tune,
+                     chains=chains)
+    logger.info("design trend: %d replicates of %d schedules %s", replicates, len(chosen), parallel.describe())
+    emit_study(design_trend(plan, parallel), fmt, output, plot, save, quiet)

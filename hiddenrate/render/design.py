@@ -18,6 +18,8 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "target_met": ("meets target", ("exact_target_met",), "share"),
     "detected": ("power", ("delta_detected",), "share"),
     "no_estimate": ("no estimate", (), "share"),
+    "last_year_coverage": ("last year's total covered", (), "share"),
+    "with_divergences": ("fits with divergences", (), "share"),
 }
 DESCRIPTIONS = {
     "exact_width": "exact expectation of the exact model", "exact_relative_width": "exact expectation",
@@ -81,13 +83,15 @@ def _target_lines(study: DesignStudy) -> list[str]:
             lines.append(f"No change in incidence: 'detected' should fire at its stated false-positive rate, {fpr}.")
         else:
             word = "fall" if change < 0 else "rise"
-            power = numbers.share(float(target["power"]))
-            needed = float(target.get("survey_needed_change", math.inf))
-            lines.append(f"Target: detect a {numbers.share(abs(change))} {word} with {power} power "
-                         f"(false-positive rate {fpr} when nothing changes). "
-                         + (f"The delta method says a survey of about {numbers.count(math.ceil(needed))} per period."
-                            if math.isfinite(needed) else
-                            "The delta method says no survey size is enough: the recorded counts' own noise is larger."))
+            power = f" with {numbers.share(float(target['power']))} power" if "power" in target else ""
+            lines.append(f"Target: detect a {numbers.share(abs(change))} {word}{power} "
+                         f"(false-positive rate {fpr} when nothing changes).")
+            if "survey_needed_change" in target:
+                needed = float(target["survey_needed_change"])
+                lines[-1] += (f" The delta method says a survey of about {numbers.count(math.ceil(needed))} per "
+                              "period." if math.isfinite(needed) else
+                              " The delta method says no survey size is enough: the recorded counts' own noise is "
+                              "larger.")
     return lines
 
 
