@@ -192,3 +192,27 @@ def test_darroch_variance_is_lincoln_petersen_for_two_lists() -> None:
     z = norm.ppf(0.975)
     expected = 2 * np.sinh(z * np.sqrt(1000 * 0.7 * 0.8 / (0.3 * 0.2)) / 1000)
     assert independence_relative_width(1000, (0.3, 0.2), 0.95) == pytest.approx(expected)
+
+
+@pytest.mark.slow
+def test_reporting_by_strata_on_a_local_cluster_gives_the_serial_result(tmp_path: Path, run_cli) -> None:
+    """``reporting --by`` with the exact model sends strata through the same path, each with its own seed."""
+    rng = np.random.default_rng(4)
+    rows = [f"d{i},{rng.poisson(40)},150,{rng.binomial(150, 0.3)}" for i in range(12)]
+    data = tmp_path / "districts.csv"
+    data.write_text("district,recorded,surveyed,reported\n" + "\n".join(rows) + "\n")
+    outputs = []
+    for workers in ("0", "2"):
+        result = run_cli("reporting", data, "--unit", "incidents", "--by", "district", "--model", "exact",
+                         "--workers", workers, "--format", "json", "--quiet")
+        assert result.exit_code == 0, result.stderr
+        document = json.loads(result.stdout)
+        document["provenance"].pop("created", None)
+        outputs.append(document)
+    assert outputs[0] == outputs[1]
+
+
+def test_parallel_options_apply_to_the_exact_model_only(run_cli) -> None:
+    result = run_cli("reporting", "--example", "vancouver", "--model", "pooled", "--workers", "2", "--quiet")
+    assert result.exit_code == 2
+    assert "--workers, --scheduler apply to --model exact" in result.stderr
