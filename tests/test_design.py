@@ -216,3 +216,20 @@ def test_parallel_options_apply_to_the_exact_model_only(run_cli) -> None:
     result = run_cli("reporting", "--example", "vancouver", "--model", "pooled", "--workers", "2", "--quiet")
     assert result.exit_code == 2
     assert "--workers, --scheduler apply to --model exact" in result.stderr
+
+
+@pytest.mark.slow
+def test_design_trend_compiles_once_and_swaps_the_data() -> None:
+    """Every replicate and schedule reuses one compiled trend model (keyed by its structure)."""
+    from hiddenrate.analysis.design.trend import TrendPlan, design_trend
+    from hiddenrate.models.trend import core
+
+    plan = TrendPlan(recorded=80, rate=0.3, periods=4, surveyed=150, schedules=((0, 3), (0, 1, 2, 3)), change=-0.3,
+                     replicates=3, seed=2, draws=150, tune=150, chains=1)
+    before = set(core._COMPILED)
+    study = design_trend(plan)
+    assert len(set(core._COMPILED) - before) <= 1  # at most the one structure this study needs
+    assert len(study.candidates) == 2 and study.replicates["ratio_median"].shape == (3, 2)
+    assert np.all(np.isfinite(study.replicates["ratio_median"]))
+    # the same seed gives the same study
+    np.testing.assert_array_equal(design_trend(plan).replicates["ratio_median"], study.replicates["ratio_median"])

@@ -24,6 +24,7 @@ import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ def _replicate(plan: TrendPlan, index: int) -> np.ndarray:
         surveyed = np.zeros(plan.periods, dtype=np.int64)
         surveyed[list(schedule)] = plan.surveyed
         reported = survey_rng.binomial(surveyed, plan.rate)
-        idata = sampler.sample(recorded[None], surveyed[None], reported[None], draws=plan.draws, tune=plan.tune,
+        idata: Any = sampler.sample(recorded[None], surveyed[None], reported[None], draws=plan.draws, tune=plan.tune,
                                chains=plan.chains, seed=int(survey_rng.integers(2**31)))
         post = idata.posterior
         lam = np.asarray(post["incidence"].values)[:, :, 0, :].reshape(-1, plan.periods)
@@ -134,7 +135,7 @@ def design_trend(plan: TrendPlan, parallel: Parallel = SERIAL, client: object = 
                    "replicates": plan.replicates, "seed": plan.seed,
                    "sampling": f"{plan.chains} chains x {plan.draws} draws after {plan.tune}"}
     notes = ("Width, coverage and power are of the incidence ratio last year / first year; the delta method is for "
-             "two surveyed years alone (first and last), without the years between.",)
+             + "two surveyed years alone (first and last), without the years between.",)
     return DesignStudy(kind="trend", model=f"trend ({PROCESS})", assumptions=assumptions, target=target,
                        candidates=candidates, replicates=reps, notes=notes,
                        run={"where": parallel.describe(), "seconds": seconds})
