@@ -236,3 +236,10 @@ def test_design_trend_compiles_once_and_swaps_the_data() -> None:
 
     alone = trend_chunk(plan, [1])[0]
     np.testing.assert_array_equal(alone[:, MEASURES.index("ratio_median")], study.replicates["ratio_median"][1])
+
+
+def test_a_wrong_figure_type_is_refused_before_the_study_runs(run_cli) -> None:
+    result = run_cli("design", "reporting", "--recorded", "50", "--rate", "0.4", "--survey", "100", "--replicates", "4",
+                     "--workers", "0", "--plot", "figure.txt", "--quiet")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--plot writes .png, .svg or .pdf" in result.stderr

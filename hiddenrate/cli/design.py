@@ -72,10 +72,14 @@ def emit_study(study: Any, fmt: str, output: str | None, plot: str | None, save:
             fail(f"{save}: cannot save the study ({err.strerror})", EXIT_NO_ESTIMATE)
         logger.info("saved the study to %s", save)
     if plot:
-        if Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
-            fail(f"{plot}: --plot writes .png, .svg or .pdf files", EXIT_BAD_INPUT)
         plot_design(study, plot)
         logger.info("drew the figure to %s", plot)
+
+
+def check_plot(plot: str | None) -> None:
+    """Refuse a --plot file type before the study runs (not after minutes of fitting)."""
+    if plot and Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
+        fail(f"{plot}: --plot writes .png, .svg or .pdf files", EXIT_BAD_INPUT)
 
 
 @click.group("design")
@@ -124,6 +128,7 @@ def design_reporting_command(recorded: float, rate: float, surveys: str, within:
     from hiddenrate.analysis.design.reporting import ReportingPlan, design_reporting
 
     setup_logging(quiet)
+    check_plot(plot)
     plan = ReportingPlan(recorded=recorded, rate=rate, surveys=_numbers(surveys, "--survey", whole=True), level=level,
                          within=within, change=change, power=power, replicates=replicates, seed=seed)
     logger.info("design reporting: %d replicates of %d candidate designs %s", replicates, len(plan.surveys),
@@ -185,6 +190,7 @@ def design_lists_command(total: int, capture: str, names: str | None, candidates
     from hiddenrate.analysis.design.lists import ListsPlan, design_lists
 
     setup_logging(quiet)
+    check_plot(plot)
     probs = _numbers(capture, "--capture")
     k = len(probs)
     list_names = tuple(n.strip() for n in names.split(",")) if names else ()
@@ -237,6 +243,7 @@ def design_trend_command(recorded: float, rate: float, years: int, surveyed: int
     from hiddenrate.analysis.design.trend import TrendPlan, design_trend
 
     setup_logging(quiet)
+    check_plot(plot)
     chosen = []
     for text in schedules or ("1," + str(years), "all"):
         if text.strip() == "all":
