@@ -194,17 +194,45 @@ def test_darroch_variance_is_lincoln_petersen_for_two_lists() -> None:
     assert independence_relative_width(1000, (0.3, 0.2), 0.95) == pytest.approx(expected)
 
 
+@pytest.fixture(scope="module")
+def cluster_address():
+    """One local cluster of two worker processes for the --by tests (started once: it costs seconds)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
 @pytest.mark.slow
-def test_reporting_by_strata_on_a_local_cluster_gives_the_serial_result(tmp_path: Path, run_cli) -> None:
+def test_lists_by_strata_on_a_cluster_gives_the_serial_result(tmp_path: Path, run_cli, cluster_address) -> None:
+    rng = np.random.default_rng(6)
+    rows = [f"d{d},{a},{b},{c},{rng.poisson(25 if a + b + c == 1 else 6)}" for d in range(4)
+            for a in (0, 1) for b in (0, 1) for c in (0, 1) if a + b + c]
+    data = tmp_path / "lists.csv"
+    data.write_text("district,A,B,C,count\n" + "\n".join(rows) + "\n")
+    outputs = []
+    for where in (["--workers", "0"], ["--scheduler", cluster_address]):
+        result = run_cli("lists", data, "--by", "district", "--model", "independence", *where, "--format", "json",
+                         "--quiet")
+        assert result.exit_code == 0, result.stderr
+        document = json.loads(result.stdout)
+        document["provenance"].pop("created", None)
+        outputs.append(document)
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.slow
+def test_reporting_by_strata_on_a_local_cluster_gives_the_serial_result(tmp_path: Path, run_cli,
+                                                                         cluster_address) -> None:
     """``reporting --by`` with the exact model sends strata through the same path, each with its own seed."""
     rng = np.random.default_rng(4)
     rows = [f"d{i},{rng.poisson(40)},150,{rng.binomial(150, 0.3)}" for i in range(12)]
     data = tmp_path / "districts.csv"
     data.write_text("district,recorded,surveyed,reported\n" + "\n".join(rows) + "\n")
     outputs = []
-    for workers in ("0", "2"):
+    for where in (["--workers", "0"], ["--scheduler", cluster_address]):
         result = run_cli("reporting", data, "--unit", "incidents", "--by", "district", "--model", "exact",
-                         "--workers", workers, "--format", "json", "--quiet")
+                         *where, "--format", "json", "--quiet")
         assert result.exit_code == 0, result.stderr
         document = json.loads(result.stdout)
         document["provenance"].pop("created", None)
