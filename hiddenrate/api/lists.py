@@ -11,6 +11,7 @@ import pandas as pd
 
 from hiddenrate.analysis.sensitivity import analyse_list_result
 from hiddenrate.data.lists import CaptureCountData, ListData, read_list_input
+from hiddenrate.core.parallel import SERIAL, Parallel
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings
 from hiddenrate.models.lists.registry import AUTO, auto_note, make_list_model
 from hiddenrate.result.value import Result
@@ -26,6 +27,7 @@ def fit_lists(
     seed: int | None = DEFAULT_SEED,
     interval: str = DEFAULT_INTERVAL,
     sampling: Mapping[str, Any] | None = None,
+    parallel: Parallel = SERIAL,
     **options: Any,
 ) -> Result:
     """Estimate the total population from overlapping lists (or number-of-captures data).
@@ -50,6 +52,9 @@ def fit_lists(
         Interval levels, random seed, ``equal-tailed`` or ``hdi``.
     sampling
         ``{"draws": ..., "tune": ..., "chains": ...}`` for MCMC models.
+    parallel
+        Where the strata are fitted: this process (the default) or Dask
+        (:class:`hiddenrate.core.parallel.Parallel`); the numbers are the same.
     **options
         Model options, e.g. ``terms="A:B"``, ``delta=1.0``, ``log_odds_ratio=(0.7, 0.3)``.
 
@@ -63,11 +68,13 @@ def fit_lists(
     >>> result = hiddenrate.fit_lists(hiddenrate.example_path("spina-bifida"))  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
-    return lists_result(data, model, FitSettings.of(levels, interval, seed, sampling), lists=lists, by=by, **options)
+    return lists_result(data, model, FitSettings.of(levels, interval, seed, sampling), lists=lists, by=by,
+                        parallel=parallel, **options)
 
 
 def lists_result(data: ListData | CaptureCountData | pd.DataFrame | str | Path, model: str, settings: FitSettings, *,
-                 lists: Sequence[str] | None = None, by: Sequence[str] = (), **options: Any) -> Result:
+                 lists: Sequence[str] | None = None, by: Sequence[str] = (), parallel: Parallel = SERIAL,
+                 **options: Any) -> Result:
     """:func:`fit_lists` with validated ``settings`` (what the list trend calls for each period set)."""
     if isinstance(data, (ListData, CaptureCountData)):
         parsed = data
@@ -78,6 +85,8 @@ def lists_result(data: ListData | CaptureCountData | pd.DataFrame | str | Path, 
 
         return capture_counts_result(parsed, model, settings, options)
     estimator = make_list_model(model, parsed.k, options, settings.sampling)
+    if not parallel.serial:
+        estimator.parallel = parallel
     result = estimator.fit(parsed, settings=settings)
     note = auto_note(parsed.k) if model == AUTO else None
     if note is not None:

@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "Re-render a result saved with --save, without the original data and without refitting."),
     "claim": ("hiddenrate.cli.claim", "claim_command",
               "Check a claimed figure against a saved result: the probability that the true total is at least (or at most) the claim."),
+    "design": ("hiddenrate.cli.design", "design_group",
+               "Plan a study: simulate candidate designs, fit each, report interval width, coverage and power."),
     "combine": ("hiddenrate.cli.combine", "combine_command",
                 "Combine matched lists, unlinked counts and surveys (and a population route) into one estimate."),
 }

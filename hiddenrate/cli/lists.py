@@ -8,7 +8,8 @@ import click
 
 from hiddenrate.api.lists import fit_lists
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
-from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
+from hiddenrate.core.parallel import Parallel
+from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, parallel_options, sampling_options
 from hiddenrate.cli.parsing import parse_names, parse_pair
 from hiddenrate.core.priors import parse_prior_option
 from hiddenrate.models.lists.registry import CAPTURE_COUNT_MODELS, LIST_MODELS
@@ -42,13 +43,14 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 @click.option("--merge-small", type=click.IntRange(min=1), default=None, metavar="N", help="Add a sensitivity table with the lists holding fewer than N people merged into one.")
 @output_options
 @sampling_options
+@parallel_options(0)
 @handle_errors
 def lists_command(file: str | None, example: str | None, lists_: str | None, by: tuple[str, ...], model: str,
                   terms: str | None, max_order: int | None, criterion: str | None, delta: float | None,
                   prior_n: str | None, n_max: int | None, dependence: str | None, priors: tuple[str, ...],
                   classes: int | None, bootstrap: int | None, pthresh: float | None, sensitivity: bool | None,
                   sensitivity_classes: bool | None, leave_one_out: bool | None, merge_small: int | None,
-                  out: OutputOptions, sampling: SamplingOptions) -> None:
+                  out: OutputOptions, sampling: SamplingOptions, parallel: Parallel) -> None:
     """Estimate how many people were on no list, from overlapping lists.
 
     FILE is a CSV in the format Rcapture, SparseMSE and LCMCR read: one 0/1 column per list
@@ -102,6 +104,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
         seed=sampling.seed,
         interval=out.interval,
         sampling=sampling.mcmc(),
+        parallel=parallel,
         **options,
     )
     emit(labelled(result, entry), out)

@@ -135,3 +135,32 @@ def sampling_options(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(*args, sampling=SamplingOptions(seed, draws, tune, chains), **kwargs)
 
     return wrapper
+
+
+def parallel_options(default_workers: int | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add ``--workers --scheduler``; pass ``parallel: Parallel`` (hiddenrate.core.parallel).
+
+    ``default_workers`` None: a local Dask cluster of one process per core unless asked
+    otherwise; 0: in this process unless ``--workers`` or ``--scheduler`` is given.
+    """
+    from hiddenrate.core.parallel import Parallel
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        default_text = "one per core" if default_workers is None else "0: in this process"
+
+        @click.option("--workers", type=click.IntRange(min=0), default=default_workers, metavar="N",
+                      show_default=default_text,
+                      help="Run the fits on a local Dask cluster of N worker processes; 0 runs them in this process "
+                           "(no Dask). Same numbers either way.")
+        @click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                      help="Run the fits on an existing Dask cluster (its scheduler's address). Without it, Dask's own "
+                           "configuration (DASK_SCHEDULER_ADDRESS) is used when set.")
+        @functools.wraps(command)
+        def wrapper(*args: Any, workers: int | None, scheduler: str | None, **kwargs: Any) -> Any:
+            if scheduler is not None:
+                workers = None
+            return command(*args, parallel=Parallel(workers=workers, scheduler=scheduler), **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -7,7 +7,8 @@ import click
 
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.parsing import two_numbers
-from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
+from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, parallel_options, sampling_options
+from hiddenrate.core.parallel import Parallel
 from hiddenrate.data.reporting import UNITS, read_reporting
 from hiddenrate.core.exceptions import DataError
 from hiddenrate.core.priors import parse_prior_option
@@ -63,10 +64,11 @@ def parse_prevalence(text: str | None) -> tuple[int, int] | None:
 @click.option("--prevalence", metavar="K/M", help="Population route: K of M surveyed were victimised in the period.")
 @output_options
 @sampling_options
+@parallel_options(0)
 @handle_errors
 def reporting_command(file: str | None, example: str | None, by: tuple[str, ...], unit: str | None, model: str,
                       priors: tuple[str, ...], population: str | None, prevalence: str | None,
-                      out: OutputOptions, sampling: SamplingOptions) -> None:
+                      out: OutputOptions, sampling: SamplingOptions, parallel: Parallel) -> None:
     """Estimate the hidden volume from recorded counts and survey reporting rates.
 
     FILE is a CSV with one row per stratum: `recorded` (count in official records, may be 0),
@@ -95,6 +97,7 @@ def reporting_command(file: str | None, example: str | None, by: tuple[str, ...]
       hiddenrate reporting --example jakarta --format json | jq .total
       hiddenrate reporting crimes.csv --unit incidents --by area --by crime
       hiddenrate reporting crimes.csv --unit incidents --prior reporting_rate=0.5,0.5
+      hiddenrate reporting districts.csv --unit incidents --by district --model exact --workers 2
 
     Exit codes: 0 estimate printed (read the diagnostics); 1 no estimate could be produced
     (the output says why); 2 bad input or options.
@@ -111,5 +114,6 @@ def reporting_command(file: str | None, example: str | None, by: tuple[str, ...]
         interval=out.interval,
         priors=parse_prior_option(priors),
         sampling=sampling.mcmc(),
+        parallel=parallel,
     )
     emit(labelled(result, entry), out)

@@ -19,6 +19,7 @@ FLAGS: dict[str, str] = {
     "fmt": "--format",
     "default_changes": "--only-compare",
     "sampling": "--draws, --tune, --chains",
+    "parallel": "--workers, --scheduler",
 }
 
 

@@ -10,6 +10,7 @@ so the same model can be fitted twice with different seeds.
 
 from __future__ import annotations
 
+import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable, read_lists
 from hiddenrate.core.distributions import PointEstimate, sum_independent
 from hiddenrate.core.exceptions import ModelError
+from hiddenrate.core.parallel import SERIAL, Parallel, run_items
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, stratum_seeds
 from hiddenrate.result.value import ModelCard, Result, StratumEstimate
 
@@ -155,11 +157,9 @@ class ListModel(ABC):
         for table in list_data.tables:
             self.check_table(table)
         seeds = stratum_seeds(settings.seed, len(list_data.tables) + 1)
-        estimates = []
-        for table, child in zip(list_data.tables, seeds, strict=False):
-            if list_data.stratified:
-                logger.info("fitting stratum %s", table.label())
-            estimates.append(self.fit_table(table, levels=settings.levels, seed=child, interval_kind=settings.interval))
+        # strata are independent with seeds of their own: the same numbers in this process or on Dask
+        work = functools.partial(_fit_tables, self, settings.levels, settings.interval, list_data.stratified)
+        estimates = run_items(work, list(zip(list_data.tables, seeds, strict=False)), self.parallel, "strata")
         extra, run_warnings = self.run_extra(list_data, estimates)
         if list_data.stratified:
             overall = self._combine(estimates, list_data.tables, seeds[-1], settings.levels)
@@ -171,6 +171,9 @@ class ListModel(ABC):
         return Result.build(settings, card, overall, strata, input=input_summary(list_data),
                             priors=self.priors_for(list_data), options=self.options(),
                             warnings=(*list_data.notes, *run_warnings), extra=extra)
+
+    #: where the strata are fitted (hiddenrate.core.parallel): this process unless fit_lists is given another
+    parallel: Parallel = SERIAL
 
     def _combine(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...], seed: int,
                  levels: tuple[float, ...]) -> StratumEstimate:
@@ -211,3 +214,14 @@ class ListModel(ABC):
             diagnostics=diagnostics,
             details={"combined_from_strata": len(estimates), "how": "sum of independent stratum posteriors"},
         )
+
+
+def _fit_tables(model: ListModel, levels: tuple[float, ...], interval: str, stratified: bool,
+                items: list[tuple[ListTable, int]]) -> list[StratumEstimate]:
+    """One task of :meth:`ListModel.fit`: each table of ``items`` with its seed."""
+    out = []
+    for table, seed in items:
+        if stratified:
+            logger.info("fitting stratum %s", table.label())
+        out.append(model.fit_table(table, levels=levels, seed=seed, interval_kind=interval))
+    return out

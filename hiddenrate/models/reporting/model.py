@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from hiddenrate.data.reporting import ReportingData, ReportingStratum
 from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.options import flag
+from hiddenrate.core.parallel import SERIAL, Parallel, run_items
 from hiddenrate.core.settings import (
     DEFAULT_INTERVAL,
     DEFAULT_LEVELS,
@@ -110,11 +112,13 @@ class ExactReporting(ReportingModel):
     assumptions = (*BAYES_ASSUMPTIONS, "Strata are independent (nothing is borrowed between them).")
     default_priors = EXACT_PRIORS
 
-    def __init__(self, priors: Mapping[str, Any] | None = None, draws: int = EXACT_DRAWS) -> None:
+    def __init__(self, priors: Mapping[str, Any] | None = None, draws: int = EXACT_DRAWS,
+                 parallel: Parallel = SERIAL) -> None:
         super().__init__(priors)
         if int(draws) != draws or draws < 1000:
             raise ModelError(f"draws must be a whole number >= 1000, got {draws}")
         self.draws = int(draws)
+        self.parallel = parallel
 
     def options(self) -> dict[str, Any]:
         return {"draws": self.draws}
@@ -125,8 +129,10 @@ class ExactReporting(ReportingModel):
         if len(data.strata) >= 100:
             logger.info("exact reporting model: %d strata, each on its own", len(data.strata))
         estimates, totals, rates, route_rows = [], [], [], []
-        for stratum, child in zip(data.strata, seeds, strict=False):
-            estimate, drawn, rate, rows = self._fit_stratum(stratum, primary, levels, child, interval)
+        # strata are independent with seeds of their own: the same numbers in this process or on Dask
+        work = functools.partial(_fit_strata, self, primary, levels, interval)
+        fitted = run_items(work, list(zip(data.strata, seeds, strict=False)), self.parallel, "strata")
+        for estimate, drawn, rate, rows in fitted:
             estimates.append(estimate)
             totals.append(drawn)
             rates.append(rate)
@@ -271,6 +277,12 @@ class ExactReporting(ReportingModel):
                                details={"combined_from_strata": len(estimates), "how": "sum of independent stratum draws"})
 
 
+def _fit_strata(model: ExactReporting, primary: str, levels: tuple[float, ...], kind: str,
+                items: list[tuple[ReportingStratum, int]]) -> list[Any]:
+    """One task of :meth:`ExactReporting.fit_data`: each stratum of ``items`` with its seed."""
+    return [model._fit_stratum(stratum, primary, levels, seed, kind) for stratum, seed in items]
+
+
 def _ends(dist: GridDistribution, level: float) -> str:
     lower, upper = dist.interval(level)
     return f"[{lower:,.0f}, {upper:,.0f}]"
@@ -291,15 +303,19 @@ def choose_model(data: ReportingData) -> str:
 
 
 def make_model(name: str, data: ReportingData, priors: Mapping[str, Any] | None = None,
-               sampling: Mapping[str, Any] | None = None) -> ReportingModel:
-    """Build the model ``name`` (or the ``auto`` choice for ``data``)."""
+               sampling: Mapping[str, Any] | None = None, parallel: Parallel = SERIAL) -> ReportingModel:
+    """Build the model ``name`` (or the ``auto`` choice for ``data``); ``parallel`` says where the
+    exact model fits its strata (the others fit all strata at once, in this process)."""
     chosen = choose_model(data) if name == "auto" else name
     if chosen not in MODELS:
         raise ModelError(f"unknown model '{name}'; use one of auto, {', '.join(MODELS)}")
+    if not parallel.serial and chosen != "exact":
+        raise ModelError(f"{flag('parallel')} apply to --model exact, which fits each stratum on its own; "
+                         f"--model {chosen} fits all strata together in this process")
     if chosen == "pooled":
         return PooledReporting(priors, **check_sampling(sampling))
     if chosen == "exact":
-        return ExactReporting(priors)
+        return ExactReporting(priors, parallel=parallel)
     if priors:
         raise ModelError(f"the classical multiplier has no priors; {flag('priors')} does not apply to "
                          "--model multiplier")
@@ -319,6 +335,7 @@ def fit_reporting(
     priors: Mapping[str, Any] | None = None,
     population: tuple[float, float] | None = None,
     prevalence: tuple[int, int] | None = None,
+    parallel: Parallel = SERIAL,
 ) -> Result:
     """Estimate the true count (recorded + never recorded) from recorded counts and reporting surveys.
 
@@ -343,6 +360,9 @@ def fit_reporting(
     population, prevalence
         The population route for unstratified data: a 95% interval ``(low, high)`` for the
         population size and ``(victimized, respondents)`` from a victimisation survey.
+    parallel
+        Where the exact model fits its strata: in this process (the default) or on Dask
+        (:class:`hiddenrate.core.parallel.Parallel`); the numbers are the same.
 
     Returns
     -------
@@ -353,7 +373,7 @@ def fit_reporting(
     """
     settings = FitSettings.of(levels, interval, seed, sampling)
     parsed = as_reporting_data(data, by=by, unit=unit, population=population, prevalence=prevalence)
-    estimator = make_model(model, parsed, priors, settings.sampling)
+    estimator = make_model(model, parsed, priors, settings.sampling, parallel)
     return estimator.fit(parsed, settings=settings)
 
 
