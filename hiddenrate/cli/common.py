@@ -206,6 +206,9 @@ def example_label(entry: Example | None) -> str | None:
 
 
 def labelled(result: Result, entry: Example | None) -> Result:
-    """``result`` with :func:`example_label`'s warning first (unchanged for files and real data)."""
+    """``result`` with :func:`example_label`'s warning first (unchanged for files and real data), and
+    counted in the example's unit when it is not people (the snowshoe hares are animals)."""
+    if entry is not None and entry.unit and not result.unit:
+        result = replace(result, unit=entry.unit)
     label = example_label(entry)
     return result if label is None else replace(result, warnings=(Caveat(label, "example"), *result.warnings))

@@ -25,7 +25,8 @@ _STYLE = """
 * { box-sizing: border-box; }
 body { margin: 0; background: #f4f6f8; color: var(--ink);
        font: 16px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
-main { max-width: 60rem; margin: 0 auto; padding: 2rem 2.5rem 3rem; background: var(--paper); }
+main { max-width: 100rem; margin: 0 auto; padding: 2rem 2.5rem 3rem; background: var(--paper); }
+p, ul { max-width: 60rem; }
 h1 { font-size: 1.55rem; margin: 0 0 .25rem; line-height: 1.25; }
 h2 { font-size: 1.2rem; margin: 2rem 0 .6rem; padding-bottom: .2rem; border-bottom: 2px solid var(--line); }
 h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
@@ -48,7 +49,9 @@ table.headline td:first-child { font-weight: 600; }
 table.provenance td:first-child { white-space: nowrap; color: var(--muted); }
 table.provenance td { word-break: break-all; }
 figure { margin: 1rem 0 1.5rem; }
-figure img { display: block; width: 100%; max-width: 48rem; height: auto; }
+figure img { display: block; width: 100%; max-width: 64rem; height: auto; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+details > summary { cursor: pointer; color: var(--accent); margin: .3rem 0; }
 footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; border-top: 1px solid var(--line); padding-top: .6rem; }
 @media print {
   body { background: none; font-size: 11pt; }
@@ -58,6 +61,10 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; border-top:
   @page { margin: 16mm 14mm; }
 }
 """
+
+
+#: tables with more rows than this are folded (``<details>``) under their title
+LONG_TABLE = 20
 
 
 def _e(text: object) -> str:
@@ -71,7 +78,10 @@ def _table(table: Table) -> list[str]:
     classes = " ".join(c for c in (table.key,) if c)
     attributes = f' id="{_e(table.key)}"' if table.key else ""
     attributes += f' class="{_e(classes)}"' if classes else ""
-    out.append(f"<table{attributes}>")
+    long = len(table.rows) > LONG_TABLE
+    if long:  # a 64-row pattern table would push everything after it out of sight: folded, one click away
+        out.append(f"<details><summary>Show all {len(table.rows):,} rows</summary>")
+    out.append(f'<div class="table-wrap"><table{attributes}>')
     if any(table.columns):
         out.append("<thead><tr>" + "".join(f'<th scope="col">{_e(c)}</th>' for c in table.columns) + "</tr></thead>")
     out.append("<tbody>")
@@ -81,7 +91,9 @@ def _table(table: Table) -> list[str]:
             numeric = i > 0 and bool(_NUMERIC.search(cell.strip())) and len(cell) < 40
             cells.append(f'<td class="num">{_e(cell)}</td>' if numeric else f"<td>{_e(cell)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
+    if long:
+        out.append("</details>")
     if table.note:
         out.append(f'<p class="note">{_e(table.note)}</p>')
     return out

@@ -379,11 +379,13 @@ def _distribution(result: Result, estimate: StratumEstimate, ax: Any, quantity: 
         xs, ys = _thin(dist.values[keep], dist.pmf[keep])
         ax.fill_between(xs, ys, step="mid" if xs.size == int(keep.sum()) else None, alpha=0.35, color="C0")
         ax.plot(xs, ys, color="C0", lw=1)
-        ax.set_ylabel("posterior probability")
+        ax.set_ylabel("how plausible (posterior)")
+        ax.set_yticks([])  # grid masses depend on the grid's spacing: only the shape is for reading
     elif isinstance(dist, DrawsDistribution):
         draws = dist.draws[dist.draws <= _right_edge(dist, upper)]
         ax.hist(draws, bins=60, density=True, color="C0", alpha=0.45)
-        ax.set_ylabel("posterior density")
+        ax.set_ylabel("how plausible (posterior)")
+        ax.set_yticks([])  # a density's scale says nothing to a reader: only the shape is for reading
     elif isinstance(dist, PointEstimate) and dist.point is not None:
         point = dist.point
         low = lower if lower is not None else point

@@ -189,7 +189,7 @@ def heterogeneity_alert(result: Result) -> str | None:
     found = heterogeneity(fired[0]) or {}
     why = []
     if found.get("misfit"):
-        why.append("it does not reproduce how many people are on one, two, three ... lists")
+        why.append(f"it does not reproduce how many {people(result)} are on one, two, three ... lists")
     if found.get("below_bound"):
         why.append("its whole interval lies below Chao's lower bound")
     # a misfit alone can also come from lists that depend on each other; an estimate below the bound cannot
@@ -199,9 +199,9 @@ def heterogeneity_alert(result: Result) -> str | None:
     bound = at_least(result, fired[0])
     floor = "" if bound is None else (f" The total is at least {count_text(result, bound[0])} (the {fmt.level(bound[1])} "
                                       "lower end of Chao's lower bound) and may be far higher.")
-    return (f"Warning{where}: people differ in how likely they are to be recorded{also} in ways the model does not "
-            f"allow for: {' and '.join(why)}.{floor} What would help: more lists, --model latent-class, or a survey "
-            "of how often people are recorded, through hiddenrate combine.")
+    return (f"Warning{where}: {people(result)} differ in how likely they are to be recorded{also} in ways the model "
+            f"does not allow for: {' and '.join(why)}.{floor} What would help: more lists, --model latent-class, or a "
+            f"survey of how often {people(result)} are recorded, through hiddenrate combine.")
 
 
 def heterogeneity_line(result: Result, estimate: StratumEstimate) -> str | None:
@@ -212,7 +212,7 @@ def heterogeneity_line(result: Result, estimate: StratumEstimate) -> str | None:
     parts = []
     if found.get("p_value") is not None:
         verb = "does not reproduce" if found.get("misfit") else "reproduces"
-        parts.append(f"the model {verb} how many people are on one, two, three ... lists "
+        parts.append(f"the model {verb} how many {people(result)} are on one, two, three ... lists "
                      f"(p = {float(found['p_value']):.2g}; {found.get('reference')})")
     chao = found.get("chao")
     if isinstance(chao, Mapping):  # at the report's level when it was computed there, else the check's
@@ -223,7 +223,8 @@ def heterogeneity_line(result: Result, estimate: StratumEstimate) -> str | None:
                      f"{interval_text(result, (ends[0], ends[1]))})")
     if not parts:
         return None
-    verdict = "FIRED (see the warning at the top)" if found.get("fired") else "no sign that people differ in visibility beyond what the model allows"
+    verdict = ("FIRED (see the warning at the top)" if found.get("fired")
+               else f"no sign that {people(result)} differ in visibility beyond what the model allows")
     return f"Heterogeneity check: {verdict}: " + "; ".join(parts) + "."
 
 
@@ -232,9 +233,9 @@ def _policy_sentence(result: Result, estimate: StratumEstimate, observed: str, s
     bound = at_least(result, estimate)
     if bound is None or estimate.total is None:
         return None
-    text = (f"{observed} People differ in how likely they are to be recorded, so we can say only that there are at "
+    text = (f"{observed} {people(result).capitalize()} differ in how likely they are to be recorded, so we can say only that there are at "
             f"least {count_text(result, bound[0])} in all ({fmt.level(bound[1])} lower end of Chao's lower bound), "
-            f"possibly far more: data like these cannot say how many more without an assumption about the people "
+            f"possibly far more: data like these cannot say how many more without an assumption about the {people(result)} "
             f"no list reaches. The model's estimate, "
             f"{count_text(result, estimate.total.median())} ({span}), does not allow for these differences")
     latent = (heterogeneity(estimate) or {}).get("latent_class")

@@ -43,6 +43,8 @@ class Example:
     source: str
     published: str
     status: str = "published data"
+    #: what is counted when it is not people (the report then says "68 animals", not "68 people")
+    unit: str | None = None
 
     def path(self) -> Path:
         """Path of the bundled file."""
@@ -145,6 +147,7 @@ EXAMPLES: dict[str, Example] = {
             "Snowshoe hares, 6 trapping occasions, 68 animals (a time-ordered capture study, not lists)",
             "Cormack (1989)",
             "Rcapture Mth Poisson2: 80.1 [71.8, 93.8]",
+            unit="animals",
         ),
         Example(
             "dutch-immigrants",
