@@ -7,6 +7,7 @@ import click
 
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.parsing import two_numbers
+from hiddenrate.cli.input_options import input_options
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.reporting import UNITS, read_reporting
 from hiddenrate.core.exceptions import DataError
@@ -63,6 +64,7 @@ def parse_prevalence(text: str | None) -> tuple[int, int] | None:
 @click.option("--prevalence", metavar="K/M", help="Population route: K of M surveyed were victimised in the period.")
 @output_options
 @sampling_options
+@input_options
 @handle_errors
 def reporting_command(file: str | None, example: str | None, by: tuple[str, ...], unit: str | None, model: str,
                       priors: tuple[str, ...], population: str | None, prevalence: str | None,
