@@ -37,6 +37,8 @@ MAX_COLUMNS = 256
 MAX_NAME_CHARS = 100
 #: longest excerpt of input quoted in a message
 EXCERPT_CHARS = 40
+#: most memory one fit may plan to use before it is refused with what to do instead
+MAX_FIT_BYTES = 2 * 2**30
 #: longest error message (a spec lists every problem at once; beyond this it is cut)
 MAX_MESSAGE_CHARS = 4_000
 
@@ -110,6 +112,7 @@ __all__ = [
     "EXCERPT_CHARS",
     "MAX_COLUMNS",
     "MAX_COUNT",
+    "MAX_FIT_BYTES",
     "MAX_LINE_CHARS",
     "MAX_MESSAGE_CHARS",
     "MAX_NAME_CHARS",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -22,7 +23,7 @@ import pandas as pd
 
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable, read_lists
-from hiddenrate.core.distributions import PointEstimate, sum_independent
+from hiddenrate.core.distributions import GridDistribution, PointEstimate, sum_independent
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, stratum_seeds
 from hiddenrate.result.value import ModelCard, Result, StratumEstimate
@@ -159,7 +160,10 @@ class ListModel(ABC):
         for table, child in zip(list_data.tables, seeds, strict=False):
             if list_data.stratified:
                 logger.info("fitting stratum %s", table.label())
-            estimates.append(self.fit_table(table, levels=settings.levels, seed=child, interval_kind=settings.interval))
+            estimate = self.fit_table(table, levels=settings.levels, seed=child, interval_kind=settings.interval)
+            if list_data.stratified and isinstance(estimate.total, GridDistribution):
+                estimate = replace(estimate, total=estimate.total.compact())  # bounded memory per stratum
+            estimates.append(estimate)
         extra, run_warnings = self.run_extra(list_data, estimates)
         if list_data.stratified:
             overall = self._combine(estimates, list_data.tables, seeds[-1], settings.levels)
