@@ -101,6 +101,12 @@ def shown(value: object, limit: int = EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def columns_text(columns: object) -> str:
+    """``police, ngo, count``: column names for a message, each :func:`shown`, at most twelve."""
+    names = [shown(c, 30) for c in list(columns)[:13]]  # type: ignore[call-overload]
+    return ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
+
+
 def count_limit_text(what: str = "counts") -> str:
     """The sentence every reader gives for a count above :data:`MAX_COUNT`."""
     return (f"{what} must be at most {MAX_COUNT:,} (10^9): beyond that the models' 64-bit arithmetic is no "
@@ -119,6 +125,7 @@ __all__ = [
     "MAX_POPULATION",
     "MAX_SPEC_BYTES",
     "allow_outside_paths",
+    "columns_text",
     "count_limit_text",
     "input_size_limit",
     "max_input_bytes",

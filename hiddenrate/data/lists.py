@@ -19,7 +19,7 @@ import pandas as pd
 
 from hiddenrate.data.table import RawTable, read_table
 from hiddenrate.core.exceptions import DataError
-from hiddenrate.core.limits import MAX_COUNT, count_limit_text, shown
+from hiddenrate.core.limits import MAX_COUNT, columns_text, count_limit_text, shown
 from hiddenrate.core.design import cell_index, n_cells, patterns
 
 COUNT = "count"
@@ -234,7 +234,7 @@ def _check_columns(raw: RawTable, wanted: Sequence[str], role: str) -> None:
     if missing:
         raise DataError(
             f"{raw.source}: no column '{missing[0]}' (named as {role}); the columns are: "
-            f"{', '.join(raw.frame.columns)}"
+            f"{columns_text(raw.frame.columns)}"
         )
 
 

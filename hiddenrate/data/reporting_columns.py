@@ -11,7 +11,7 @@ import numpy as np
 
 from hiddenrate.data.table import RawTable
 from hiddenrate.core.exceptions import DataError
-from hiddenrate.core.limits import MAX_COUNT, MAX_POPULATION, count_limit_text, shown
+from hiddenrate.core.limits import MAX_COUNT, MAX_POPULATION, columns_text, count_limit_text, shown
 
 RECORDED, SURVEYED, REPORTED = "recorded", "surveyed", "reported"
 SOURCE, UNIT = "source", "unit"
@@ -71,12 +71,12 @@ def check_columns(raw: RawTable, by: Sequence[str]) -> list[str]:
             raise DataError(f"{raw.source}: column '{column}' looks like a rate; {GIVE_COUNTS}")
     missing_by = [c for c in by if c not in columns]
     if missing_by:
-        raise DataError(f"{raw.source}: no column '{missing_by[0]}' (named as a stratum, --by); the columns are: {', '.join(columns)}")
+        raise DataError(f"{raw.source}: no column '{missing_by[0]}' (named as a stratum, --by); the columns are: {columns_text(columns)}")
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise DataError(
             f"{raw.source}: no column '{missing[0]}'; a reporting file needs the columns recorded, surveyed and reported "
-            f"(leave surveyed and reported empty where there is no survey); the columns are: {', '.join(columns)}"
+            f"(leave surveyed and reported empty where there is no survey); the columns are: {columns_text(columns)}"
         )
     clash = [c for c in by if c in (*REQUIRED, SOURCE, UNIT, *POPULATION_COLUMNS)]
     if clash:

@@ -129,7 +129,7 @@ def _header(row: tuple[int, list[str]], label: str) -> list[str]:
                         f"(names are at most {MAX_NAME_CHARS} printable characters); is this the right file?")
     duplicated = sorted({h for h in header_fields if header_fields.count(h) > 1})
     if duplicated:
-        raise DataError(f"{label}, line 1: column '{duplicated[0]}' appears twice in the header")
+        raise DataError(f"{label}, line 1: column '{shown(duplicated[0])}' appears twice in the header")
     return header_fields
 
 
