@@ -10,7 +10,11 @@ from typing import Any
 
 import click
 
-from hiddenrate.core.limits import DEFAULT_MAX_INPUT_BYTES, allow_outside_paths, input_size_limit
+from hiddenrate.core.limits import (
+    DEFAULT_MAX_INPUT_BYTES,
+    allow_outside_paths,
+    input_size_limit,
+)
 
 
 def input_options(command: Callable[..., Any] | None = None, *, spec: bool = False) -> Any:
