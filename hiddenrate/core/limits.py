@@ -8,7 +8,7 @@ could be endless or block for ever) no larger than :data:`DEFAULT_MAX_INPUT_BYTE
 Counts are limited to :data:`MAX_COUNT` (10^9). The models compute in 64-bit floats: the log
 of a binomial coefficient or of a beta function at 10^13 is about 3 x 10^14, whose rounding
 error (about 0.06 nats) already moves a posterior by several per cent; at 10^9 it is below
-10^-5 nats (docs/methods.md#numerical-range). Population sizes may reach :data:`MAX_POPULATION`.
+10^-4 nats (docs/methods.md#numerical-range). Population sizes may reach :data:`MAX_POPULATION`.
 
 Messages quote what they read through :func:`shown`: at most :data:`EXCERPT_CHARS` characters,
 non-printable ones escaped (a NUL byte is written ``\\x00``), so no error ever echoes a file's
