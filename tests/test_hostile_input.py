@@ -210,3 +210,26 @@ def test_counts_at_two_to_the_53_are_refused_not_rounded():
     frame = pd.DataFrame({"a": [1, 0, 1], "b": [0, 1, 1], "count": [2**53 + 1, 4, 2]})
     with pytest.raises(DataError, match="too large"):
         read_lists(frame)
+
+
+# ----------------------------------------------------------------------------- bounded memory
+
+
+def test_a_pooled_fit_too_large_for_memory_is_refused_before_it_starts():
+    """`reporting --by` with 10,000 strata: the pooled model's draws grow with strata x draws x chains;
+    the estimate is checked before compiling, and the message says what to do."""
+    from hiddenrate.models.reporting.pooled import check_pooled_memory, pooled_bytes
+
+    check_pooled_memory(1_000, 1_000, 4)  # the benchmark's 1,000 strata fit
+    assert pooled_bytes(1_000, 1_000, 4) < 2 * 2**30
+    with pytest.raises(Exception, match=r"10,000 strata .* --model exact .* --draws \d+ or fewer"):
+        check_pooled_memory(10_000, 1_000, 4)
+
+
+def test_model_averaging_too_large_for_memory_is_refused(check_bad_input):
+    """Six lists and 7 million people: the coarse grid over N (nodes spaced n^-1/2 in log N) times
+    18,154 graphs would need more than 2 GB; refused with what to do (exit 2, before the fit)."""
+    rows = [",".join(str((p >> j) & 1) for j in range(6)) + f",{1_000_000 if p == 1 else 100_000}" for p in range(1, 64)]
+    content = "a,b,c,d,e,f,count\n" + "\n".join(rows) + "\n"
+    check_bad_input("lists", content, ["--model", "bma"], ["18,154 graphs", "7,200,000 people", "--model loglinear"],
+                    names_file=False)
