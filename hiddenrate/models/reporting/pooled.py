@@ -88,8 +88,9 @@ _MAX_POISSON_MEAN = 1e15
 _COMPILED: dict[tuple[int, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
 #: 8-byte values held per stratum and draw while sampling and summarising (nutpie's trace, the rates,
-#: incidences, hidden and total counts and their copies; measured in benchmarks/bench_strata.py)
-_VALUES_PER_STRATUM_DRAW = 12
+#: incidences, hidden and total counts and their copies: 1,000 strata x 4,000 draws peaked at 1.24 GB in
+#: benchmarks/bench_strata.py)
+_VALUES_PER_STRATUM_DRAW = 20
 #: memory of the compiled model and the libraries, besides the draws
 _BASE_BYTES = 600 * 2**20
 
