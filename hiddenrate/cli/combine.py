@@ -7,6 +7,7 @@ from dataclasses import replace
 import click
 
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
+from hiddenrate.cli.input_options import input_options
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.spec import read_spec
 from hiddenrate.models.combine.model import fit_combined
@@ -19,6 +20,7 @@ from hiddenrate.models.combine.model import fit_combined
               help="What each source says alone, the conflict check and the posterior predictive check (extra fits).")
 @output_options
 @sampling_options
+@input_options(spec=True)
 @handle_errors
 def combine_command(spec: str | None, example: str | None, checks: bool, out: OutputOptions,
                     sampling: SamplingOptions) -> None:

@@ -9,6 +9,7 @@ import click
 from hiddenrate.api.lists import fit_lists
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.core.parallel import Parallel
+from hiddenrate.cli.input_options import input_options
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, parallel_options, sampling_options
 from hiddenrate.cli.parsing import parse_names, parse_pair
 from hiddenrate.core.priors import parse_prior_option
@@ -44,6 +45,7 @@ MODEL_CHOICES = ["auto", *LIST_MODELS, *CAPTURE_COUNT_MODELS]
 @output_options
 @sampling_options
 @parallel_options(0)
+@input_options
 @handle_errors
 def lists_command(file: str | None, example: str | None, lists_: str | None, by: tuple[str, ...], model: str,
                   terms: str | None, max_order: int | None, criterion: str | None, delta: float | None,

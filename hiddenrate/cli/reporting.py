@@ -7,6 +7,7 @@ import click
 
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.parsing import two_numbers
+from hiddenrate.cli.input_options import input_options
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, parallel_options, sampling_options
 from hiddenrate.core.parallel import Parallel
 from hiddenrate.data.reporting import UNITS, read_reporting
@@ -65,6 +66,7 @@ def parse_prevalence(text: str | None) -> tuple[int, int] | None:
 @output_options
 @sampling_options
 @parallel_options(0)
+@input_options
 @handle_errors
 def reporting_command(file: str | None, example: str | None, by: tuple[str, ...], unit: str | None, model: str,
                       priors: tuple[str, ...], population: str | None, prevalence: str | None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
+from hiddenrate.cli.input_options import input_options
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names
 from hiddenrate.core.priors import parse_prior_option
@@ -46,6 +47,7 @@ from hiddenrate.models.trend.core import PROCESSES
                    "default: every pair of lists that overlap, without the all-lists term).")
 @output_options
 @sampling_options
+@input_options(spec=True)
 @handle_errors
 def trend_command(file: str | None, example: str | None, period: str | None, by: tuple[str, ...], unit: str | None,
                   model: str, priors: tuple[str, ...], compare: tuple[str, ...], only_compare: bool, lists_: str | None,

@@ -27,6 +27,13 @@ from hiddenrate.core.settings import EXACT_DRAWS, INTERVAL_KINDS
 
 Interval = tuple[float | None, float | None]
 
+#: grid values a stratum's posterior keeps exactly before :meth:`GridDistribution.compact` bins them
+COMPACT_EXACT = 1 << 16
+#: width of those bins (0.1%)
+COMPACT_RATIO = 1.001
+#: longest exact convolution of strata (values); past it the sum over strata is drawn
+MAX_CONVOLUTION = 1 << 22
+
 
 def _check_level(level: float) -> None:
     if not 0 < level < 1:
@@ -171,6 +178,26 @@ class GridDistribution:
         """Independent draws from the exact distribution (for plots and sums over strata)."""
         return rng.choice(self.values, size=size, p=self.pmf)
 
+    def compact(self, exact: int = COMPACT_EXACT, ratio: float = COMPACT_RATIO) -> GridDistribution:
+        """The same distribution in less memory: the first ``exact`` values kept, the rest merged
+        into bins ``ratio`` wide (0.1%), each at its probability-weighted mean (rounded).
+
+        Quantiles past the first ``exact`` values move by at most 0.1%, the precision of the
+        reporting model's grid (docs/methods.md#numerical-range). A stratified fit keeps one
+        distribution per stratum; model averaging's grid can hold two million values, so 500
+        strata would otherwise hold 16 GB.
+        """
+        if self.values.size <= exact + 1 or self.values[exact] <= 0:
+            return self
+        head, tail = self.values[:exact], self.values[exact:]
+        bins = np.floor(np.log(tail / tail[0]) / np.log(ratio)).astype(np.int64)
+        _, start = np.unique(bins, return_index=True)
+        mass = np.add.reduceat(self.pmf[exact:], start)
+        weighted = np.add.reduceat(self.pmf[exact:] * tail, start)
+        centre = np.where(mass > 0, weighted / np.where(mass > 0, mass, 1.0), tail[start])
+        return GridDistribution(np.concatenate([head, np.round(centre)]), np.concatenate([self.pmf[:exact], mass]),
+                                self.tail_mass, self.mean_exists, self.kind)
+
 
 @dataclass(frozen=True)
 class PointEstimate:
@@ -236,7 +263,9 @@ def sum_independent(parts: list[Distribution], rng: np.random.Generator, size: i
     """Distribution of a sum of independent totals (strata).
 
     Draws are added draw by draw (after resampling to a common size); exact grids are
-    convolved exactly when every part is a grid. Point estimates cannot be summed into an
+    convolved exactly when every part is a unit-spaced grid and together they hold at most
+    :data:`MAX_CONVOLUTION` values (the convolution's length and memory grow with their sum:
+    500 strata of two million values would need 8 GB); otherwise they are summed from draws. Point estimates cannot be summed into an
     interval this way: ``None`` is returned and the caller says so.
     """
     from scipy.signal import fftconvolve  # scipy.signal takes 0.8 s to import: only when strata are summed
@@ -244,7 +273,8 @@ def sum_independent(parts: list[Distribution], rng: np.random.Generator, size: i
         return None
     if all(isinstance(p, GridDistribution) for p in parts):
         grids = [p for p in parts if isinstance(p, GridDistribution)]
-        if all(np.allclose(np.diff(g.values), 1) for g in grids if g.values.size > 1):
+        exact = sum(g.values.size for g in grids) <= MAX_CONVOLUTION
+        if exact and all(np.allclose(np.diff(g.values), 1) for g in grids if g.values.size > 1):
             values, pmf = grids[0].values, grids[0].pmf
             for grid in grids[1:]:
                 pmf = np.clip(fftconvolve(pmf, grid.pmf), 0.0, None)  # exact up to rounding, O(n log n)

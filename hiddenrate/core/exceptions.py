@@ -8,9 +8,23 @@ is the user's request that is wrong), ``EstimationError`` a run that produced no
 
 from __future__ import annotations
 
+from hiddenrate.core.limits import MAX_MESSAGE_CHARS, printable
+
 
 class HiddenrateError(Exception):
-    """Base class of every error hiddenrate raises on purpose."""
+    """Base class of every error hiddenrate raises on purpose.
+
+    The message is made printable (control characters such as a NUL byte or a line break read
+    from a file are escaped, so it stays one line) and cut at ``MAX_MESSAGE_CHARS``.
+    """
+
+    def __init__(self, *args: object) -> None:
+        if len(args) == 1 and isinstance(args[0], str):
+            text = printable(args[0])
+            if len(text) > MAX_MESSAGE_CHARS:
+                text = text[: MAX_MESSAGE_CHARS - 1] + "…"
+            args = (text,)
+        super().__init__(*args)
 
 
 class DataError(HiddenrateError, ValueError):

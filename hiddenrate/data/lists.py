@@ -19,11 +19,14 @@ import pandas as pd
 
 from hiddenrate.data.table import RawTable, read_table
 from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.limits import MAX_COUNT, columns_text, count_limit_text, shown
 from hiddenrate.core.design import cell_index, n_cells, patterns
 
 COUNT = "count"
 NBCAP = "nbcap"
 MAX_LISTS = 15
+#: most times one person can be caught in the number-of-captures format
+MAX_NBCAP = 10_000
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -171,8 +174,9 @@ class CaptureCountData:
 # ----------------------------------------------------------------------------- parsing helpers
 
 
-def _parse_whole(raw: RawTable, column: str, *, minimum: int = 0, what: str) -> np.ndarray:
-    """Parse a column of whole numbers >= minimum, with a precise error for the first bad value."""
+def _parse_whole(raw: RawTable, column: str, *, minimum: int = 0, what: str, maximum: int = MAX_COUNT,
+                 too_big: str | None = None) -> np.ndarray:
+    """Parse a column of whole numbers from minimum to maximum, with a precise error for the first bad value."""
     values = raw.frame[column].tolist()
     out = np.empty(len(values), dtype=np.int64)
     for i, text in enumerate(values):
@@ -181,9 +185,11 @@ def _parse_whole(raw: RawTable, column: str, *, minimum: int = 0, what: str) -> 
         try:
             number = float(text)
         except ValueError:
-            raise raw.error(i, column, f"'{text}' is not a number; {what}") from None
+            raise raw.error(i, column, f"'{shown(text)}' is not a number; {what}") from None
         if not np.isfinite(number) or number != np.floor(number) or number < minimum:
-            raise raw.error(i, column, f"{text} is not allowed; {what}")
+            raise raw.error(i, column, f"{shown(text)} is not allowed; {what}")
+        if number > maximum:
+            raise raw.error(i, column, f"{shown(text)} is too large; {too_big or count_limit_text()}")
         out[i] = int(number)
     return out
 
@@ -201,9 +207,9 @@ def _parse_binary(raw: RawTable, column: str) -> np.ndarray:
         elif text in ("1", "1.0"):
             out[i] = 1
         else:
-            shown = text if text else "an empty value"
+            value = shown(text) if text else "an empty value"
             raise raw.error(
-                i, column, f"{shown} is not 0 or 1; a list column holds 1 if the person is on that list, else 0"
+                i, column, f"{value} is not 0 or 1; a list column holds 1 if the person is on that list, else 0"
             )
     return out
 
@@ -228,7 +234,7 @@ def _check_columns(raw: RawTable, wanted: Sequence[str], role: str) -> None:
     if missing:
         raise DataError(
             f"{raw.source}: no column '{missing[0]}' (named as {role}); the columns are: "
-            f"{', '.join(raw.frame.columns)}"
+            f"{columns_text(raw.frame.columns)}"
         )
 
 
@@ -302,6 +308,10 @@ def _lists_from_raw(raw: RawTable, lists: Sequence[str] | None, by: Sequence[str
         set_aside = int(table_counts[0])
         table_counts[0] = 0
         table = ListTable(names=tuple(chosen), counts=table_counts.astype(np.int64), stratum=stratum)
+        if table.observed > MAX_COUNT:
+            raise DataError(f"{raw.source}: {table.observed:,} people observed"
+                            + (f" in stratum {shown(table.label())}" if by else "")
+                            + f"; {count_limit_text('people observed in one table')}")
         if table.observed == 0:
             where = table.label()
             raise DataError(
@@ -331,7 +341,7 @@ def _chosen_lists(raw: RawTable, lists: Sequence[str] | None, by: tuple[str, ...
             raise raw.error(
                 bad_row,
                 column,
-                f"'{values[bad_row]}' is not 0 or 1, so '{column}' is not a list column; if it is a stratum "
+                f"'{shown(values[bad_row])}' is not 0 or 1, so '{column}' is not a list column; if it is a stratum "
                 f"pass --by {column}, otherwise remove the column (list columns hold 0/1, counts go in 'count')",
             )
         chosen = binary
@@ -429,7 +439,8 @@ def _capture_counts_from_raw(raw: RawTable) -> CaptureCountData:
         raise DataError(
             f"{raw.source}: unknown column '{extra[0]}'; the number-of-captures format has only 'nbcap' and 'count'"
         )
-    times = _parse_whole(raw, NBCAP, minimum=1, what="nbcap is how many times a person was caught (1, 2, 3, ...)")
+    times = _parse_whole(raw, NBCAP, minimum=1, what="nbcap is how many times a person was caught (1, 2, 3, ...)",
+                         maximum=MAX_NBCAP, too_big=f"nbcap (times caught) must be at most {MAX_NBCAP:,}")
     counts = _parse_whole(raw, COUNT, what="counts must be whole numbers >= 0 (people caught nbcap times)")
     seen: dict[int, int] = {}
     for row, t in enumerate(times):
@@ -439,6 +450,8 @@ def _capture_counts_from_raw(raw: RawTable) -> CaptureCountData:
     frequencies = np.zeros(int(times.max()) + 1, dtype=np.int64)
     frequencies[times] = counts
     data = CaptureCountData(frequencies=frequencies, source=raw.source, sha256=raw.sha256)
+    if data.observed > MAX_COUNT:
+        raise DataError(f"{raw.source}: {data.observed:,} people observed; {count_limit_text('people observed')}")
     if data.observed == 0:
         raise DataError(f"{raw.source}: every count is zero; there is nothing to estimate from")
     return data

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiddenrate.data.table import RawTable
+from hiddenrate.core.limits import columns_text
 from hiddenrate.core.exceptions import DataError
 
 #: column names read as the period column when ``--period`` is not given, in order of preference
@@ -132,14 +133,14 @@ def period_column(raw: RawTable, period: str | None) -> str:
     if period is not None:
         if period not in columns:
             raise DataError(f"{raw.source}: no column '{period}' (named as the period, --period); the columns are: "
-                            f"{', '.join(columns)}")
+                            f"{columns_text(columns)}")
         return period
     for name in PERIOD_NAMES:
         if name in columns:
             return name
     raise DataError(f"{raw.source}: no period column; add a column 'period' (years such as 2019, quarters such as "
                     f"2019Q1, months such as 2019-03, or whole numbers) or name yours with --period COLUMN; the columns "
-                    f"are: {', '.join(columns)}")
+                    f"are: {columns_text(columns)}")
 
 
 def parse_periods(raw: RawTable, column: str) -> tuple[PeriodAxis, list[Period]]:

@@ -53,6 +53,7 @@ from hiddenrate.data.reporting_columns import (
 )
 from hiddenrate.data.table import RawTable, read_table
 from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.limits import MAX_COUNT, MAX_POPULATION, count_limit_text
 
 @dataclass(frozen=True)
 class SourceCounts:
@@ -69,8 +70,11 @@ class SourceCounts:
     def __post_init__(self) -> None:
         for name in ("recorded", "surveyed", "reported"):
             value = getattr(self, name)
-            if int(value) != value or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not np.isfinite(value) or int(value) != value or value < 0:
                 raise DataError(f"source '{self.source}': {name} = {value}; counts must be whole numbers >= 0")
+            if value > MAX_COUNT:
+                raise DataError(f"source '{self.source}': {name} = {value:.6g}; {count_limit_text()}")
             object.__setattr__(self, name, int(value))
         if self.reported > self.surveyed:
             raise DataError(
@@ -97,10 +101,16 @@ class PopulationRoute:
     def __post_init__(self) -> None:
         if not (np.isfinite(self.low) and np.isfinite(self.high)) or self.low <= 0:
             raise DataError(f"population interval [{self.low}, {self.high}]: the ends must be numbers > 0")
+        if self.high > MAX_POPULATION:
+            raise DataError(f"population interval: {self.high:.6g} is too large; population sizes must be at most "
+                            f"{MAX_POPULATION:,} (10^10)")
         if self.low > self.high:
             raise DataError(f"population interval: the lower end {self.low:g} is above the upper end {self.high:g}")
-        if int(self.victimized) != self.victimized or int(self.respondents) != self.respondents or self.victimized < 0:
-            raise DataError("victimisation survey: victimized and respondents must be whole numbers >= 0")
+        for value in (self.victimized, self.respondents):
+            if not np.isfinite(value) or int(value) != value or value < 0:
+                raise DataError("victimisation survey: victimized and respondents must be whole numbers >= 0")
+            if value > MAX_COUNT:
+                raise DataError(f"victimisation survey: {value:.6g} is too large; {count_limit_text()}")
         if self.respondents <= 0:
             raise DataError("victimisation survey: respondents must be > 0 (how many were asked)")
         if self.victimized > self.respondents:

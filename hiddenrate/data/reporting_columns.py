@@ -11,6 +11,7 @@ import numpy as np
 
 from hiddenrate.data.table import RawTable
 from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.limits import MAX_COUNT, MAX_POPULATION, columns_text, count_limit_text, shown
 
 RECORDED, SURVEYED, REPORTED = "recorded", "surveyed", "reported"
 SOURCE, UNIT = "source", "unit"
@@ -26,34 +27,39 @@ GIVE_COUNTS = "give counts: reported out of surveyed (e.g. reported=195, surveye
 
 
 
-def number(raw: RawTable, row: int, column: str, what: str) -> float | None:
+def number(raw: RawTable, row: int, column: str, what: str, maximum: float = MAX_POPULATION) -> float | None:
     """A cell as a float; ``None`` when empty. Percent signs get the 'give counts' message."""
     text = raw.frame[column].iloc[row]
     if text == "":
         return None
     if text.endswith("%"):
-        raise raw.error(row, column, f"'{text}' is a percentage; {GIVE_COUNTS}")
+        raise raw.error(row, column, f"'{shown(text)}' is a percentage; {GIVE_COUNTS}")
     try:
         value = float(text)
     except ValueError:
-        raise raw.error(row, column, f"'{text}' is not a number; {what}") from None
+        raise raw.error(row, column, f"'{shown(text)}' is not a number; {what}") from None
     if not np.isfinite(value):
-        raise raw.error(row, column, f"'{text}' is not allowed; {what}")
+        raise raw.error(row, column, f"'{shown(text)}' is not allowed; {what}")
+    if abs(value) > maximum:
+        raise raw.error(row, column, f"{shown(text)} is too large; numbers must be at most {MAX_POPULATION:,} (10^10)")
     return value
 
 
 def whole(raw: RawTable, row: int, column: str, what: str, *, rate_hint: bool = False) -> int | None:
     """A cell as a whole number >= 0 (``None`` when empty)."""
-    value = number(raw, row, column, what)
+    value = number(raw, row, column, what, maximum=np.inf)
     if value is None:
         return None
     text = raw.frame[column].iloc[row]
+    text = shown(text)
     if value != np.floor(value):
         if rate_hint:
             raise raw.error(row, column, f"{text} is not a whole number: it looks like a rate or percentage; {GIVE_COUNTS}")
         raise raw.error(row, column, f"{text} is not a whole number; {what}")
     if value < 0:
         raise raw.error(row, column, f"{text} is not allowed; {what}")
+    if value > MAX_COUNT:
+        raise raw.error(row, column, f"{text} is too large; {count_limit_text()}")
     return int(value)
 
 
@@ -65,12 +71,12 @@ def check_columns(raw: RawTable, by: Sequence[str]) -> list[str]:
             raise DataError(f"{raw.source}: column '{column}' looks like a rate; {GIVE_COUNTS}")
     missing_by = [c for c in by if c not in columns]
     if missing_by:
-        raise DataError(f"{raw.source}: no column '{missing_by[0]}' (named as a stratum, --by); the columns are: {', '.join(columns)}")
+        raise DataError(f"{raw.source}: no column '{missing_by[0]}' (named as a stratum, --by); the columns are: {columns_text(columns)}")
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise DataError(
             f"{raw.source}: no column '{missing[0]}'; a reporting file needs the columns recorded, surveyed and reported "
-            f"(leave surveyed and reported empty where there is no survey); the columns are: {', '.join(columns)}"
+            f"(leave surveyed and reported empty where there is no survey); the columns are: {columns_text(columns)}"
         )
     clash = [c for c in by if c in (*REQUIRED, SOURCE, UNIT, *POPULATION_COLUMNS)]
     if clash:

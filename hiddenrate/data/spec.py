@@ -60,6 +60,7 @@ from hiddenrate.data.spec_sections import (
     DEFAULT_PRIORS,
     TOP_KEYS,
     UNITS,
+    DataFolder,
     Problems,
     Survey,
     dependence_section,
@@ -69,7 +70,9 @@ from hiddenrate.data.spec_sections import (
     priors_section,
     sources_section,
 )
+from hiddenrate.data.table import read_input_bytes
 from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.limits import MAX_SPEC_BYTES, shown
 from hiddenrate.core.design import Terms
 
 
@@ -179,7 +182,10 @@ def read_spec(spec: str | Path | Mapping[str, Any], *, base_dir: str | Path | No
         Path to a TOML file, or the same structure as a dict (see the module docstring).
     base_dir
         Where relative paths in a dict spec point (default: the current directory). For a
-        file, paths are relative to the file's folder.
+        file, paths are relative to the file's folder and must stay inside it (a spec received
+        from someone else cannot read ``/etc/passwd`` or ``../../secret.csv``) unless
+        :func:`hiddenrate.core.limits.allow_outside_paths` is in force
+        (``--allow-outside-paths``).
 
     Returns
     -------
@@ -200,42 +206,39 @@ def read_spec(spec: str | Path | Mapping[str, Any], *, base_dir: str | Path | No
     """
     if isinstance(spec, Mapping):
         source, sha, raw_spec = "spec (dict)", None, dict(spec)
-        base = Path(base_dir) if base_dir is not None else Path.cwd()
+        base = DataFolder(Path(base_dir) if base_dir is not None else Path.cwd())
     else:
         path = Path(spec)
         source = path.name
-        if not path.exists():
-            raise DataError(f"{spec}: no such file")
-        if path.is_dir():
-            raise DataError(f"{spec}: is a directory, not a spec file")
-        data = path.read_bytes()
+        data = read_input_bytes(path, str(spec), what="spec file (.toml)", limit=MAX_SPEC_BYTES,
+                                hint="a spec is a short text file naming its data files; is this the right file?")
         sha = hashlib.sha256(data).hexdigest()
         try:
             raw_spec = tomllib.loads(data.decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise DataError(f"{source}: not UTF-8 text; save the spec as UTF-8") from None
         except tomllib.TOMLDecodeError as err:
-            raise DataError(f"{source}: not valid TOML: {err}") from None
-        base = Path(base_dir) if base_dir is not None else path.resolve().parent
+            raise DataError(f"{source}: not valid TOML: {shown(err, 120)}") from None
+        base = DataFolder(Path(base_dir) if base_dir is not None else path.resolve().parent, spec=path, confined=True)
     return _build(raw_spec, source, sha, base)
 
 
-def _build(spec: dict[str, Any], source: str, sha: str | None, base: Path) -> CombineSpec:
+def _build(spec: dict[str, Any], source: str, sha: str | None, base: DataFolder) -> CombineSpec:
     problems = Problems(source)
     problems.unknown_keys("top level", spec, TOP_KEYS)
     unit = spec.get("unit", "victims")
     if unit not in UNITS:
-        problems.add("unit", f"must be one of {', '.join(UNITS)}, got {unit!r}")
+        problems.add("unit", f"must be one of {', '.join(UNITS)}, got {shown(repr(unit))}")
     by_value = spec.get("by", [])
     by_value = [by_value] if isinstance(by_value, str) else by_value
     if not isinstance(by_value, list) or not all(isinstance(b, str) and b for b in by_value):
-        problems.add("by", f"must be a list of column names, got {spec.get('by')!r}")
+        problems.add("by", f"must be a list of column names, got {shown(repr(spec.get('by')))}")
         by_value = []
     by = tuple(by_value)
     texts = {k: spec.get(k) for k in ("title", "description")}
     for key, value in texts.items():
         if value is not None and not isinstance(value, str):
-            problems.add(key, f"must be text, got {value!r}")
+            problems.add(key, f"must be text, got {shown(repr(value))}")
     files: dict[str, str | None] = {}
     lists_data = lists_section(problems, spec, by, base, files)
     sources, descriptions = sources_section(problems, spec)

@@ -12,8 +12,9 @@ from typing import Any
 
 from hiddenrate.data.lists import ListData, read_lists
 from hiddenrate.data.reporting import PopulationRoute
-from hiddenrate.data.table import RawTable, read_table
+from hiddenrate.data.table import RawTable, read_input_bytes, read_table
 from hiddenrate.core.exceptions import DataError, ModelError
+from hiddenrate.core.limits import MAX_COUNT, MAX_POPULATION, count_limit_text, outside_paths_allowed, shown
 from hiddenrate.core.priors import numbers_to_fields
 from hiddenrate.core.design import Terms, all_pairs, normalize_terms, parse_terms
 
@@ -81,7 +82,7 @@ class Problems:
         """Record every key of ``table`` that is not in ``valid``, listing the valid ones."""
         for key in table:
             if key not in valid:
-                self.add(where, f"unknown key '{key}'; valid keys: {', '.join(valid)}")
+                self.add(where, f"unknown key '{shown(key)}'; valid keys: {', '.join(valid)}")
 
 
 def _section(problems: Problems, spec: Mapping[str, Any], key: str, valid: Sequence[str]) -> dict[str, Any] | None:
@@ -89,7 +90,7 @@ def _section(problems: Problems, spec: Mapping[str, Any], key: str, valid: Seque
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        problems.add(f"[{key}]", f"must be a table (a [{key}] section), got {value!r}")
+        problems.add(f"[{key}]", f"must be a table (a [{key}] section), got {shown(repr(value))}")
         return None
     problems.unknown_keys(f"[{key}]", value, valid)
     return dict(value)
@@ -98,17 +99,20 @@ def _section(problems: Problems, spec: Mapping[str, Any], key: str, valid: Seque
 def _whole(problems: Problems, where: str, key: str, value: Any, minimum: int = 0) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value):
         hint = "; give counts (reported out of surveyed), not a rate or percentage" if key == "reported" and isinstance(value, float) else ""
-        problems.add(where, f"'{key}' must be a whole number >= {minimum}, got {value!r}{hint}")
+        problems.add(where, f"'{key}' must be a whole number >= {minimum}, got {shown(repr(value))}{hint}")
         return None
     if value < minimum:
-        problems.add(where, f"'{key}' must be a whole number >= {minimum}, got {int(value)}")
+        problems.add(where, f"'{key}' must be a whole number >= {minimum}, got {shown(repr(value))}")
+        return None
+    if value > MAX_COUNT:
+        problems.add(where, f"'{key}' = {shown(repr(value))} is too large; {count_limit_text()}")
         return None
     return int(value)
 
 
 def _number(problems: Problems, where: str, key: str, value: Any, *, positive: bool = True) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (positive and value <= 0):
-        problems.add(where, f"'{key}' must be a number{' > 0' if positive else ''}, got {value!r}")
+        problems.add(where, f"'{key}' must be a number{' > 0' if positive else ''}, got {shown(repr(value))}")
         return None
     return float(value)
 
@@ -134,23 +138,42 @@ def _survey(problems: Problems, where: str, surveyed: Any, reported: Any) -> Sur
 # ----------------------------------------------------------------------------- files
 
 
-def _resolve(base: Path, value: Any, problems: Problems, where: str) -> Path | None:
-    if not isinstance(value, str) or not value.strip():
-        problems.add(where, f"'file' must be a path (text), got {value!r}")
+@dataclass(frozen=True)
+class DataFolder:
+    """Where a spec's data paths point: ``path``; ``spec`` is the spec file itself (never data),
+    ``confined`` keeps every data file inside ``path`` (a file spec, unless the user allows others)."""
+
+    path: Path
+    spec: Path | None = None
+    confined: bool = False
+
+
+def _resolve(base: DataFolder, value: Any, problems: Problems, where: str) -> Path | None:
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        problems.add(where, f"'file' must be a path (text), got {shown(repr(value))}")
         return None
+    name = shown(value, 80)
     path = Path(value)
-    path = path if path.is_absolute() else base / path
+    path = path if path.is_absolute() else base.path / path
+    resolved = path.resolve()
+    if base.confined and not outside_paths_allowed() and not resolved.is_relative_to(base.path.resolve()):
+        problems.add(where, f"file '{name}' is outside the spec's folder; keep the data files in the spec's folder "
+                     "(or below it), or pass --allow-outside-paths")
+        return None
+    if base.spec is not None and resolved == base.spec.resolve():
+        problems.add(where, f"file '{name}' is the spec itself; name the CSV file of the data")
+        return None
     if not path.exists():
-        problems.add(where, f"file '{value}' does not exist (looked for {path})")
+        problems.add(where, f"file '{name}' does not exist (looked for {shown(path, 120)})")
         return None
     if path.is_dir():
-        problems.add(where, f"'{value}' is a directory, not a CSV file")
+        problems.add(where, f"'{name}' is a directory, not a CSV file")
         return None
     return path
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha(path: Path, label: str) -> str:
+    return hashlib.sha256(read_input_bytes(path, label, what="CSV file")).hexdigest()
 
 
 def _key_of(raw: RawTable, row: int, by: Sequence[str]) -> tuple[str, ...]:
@@ -178,12 +201,16 @@ def _cell_number(raw: RawTable, row: int, column: str, problems: Problems, where
     try:
         value = float(text)
     except ValueError:
-        problems.add(where, f"{raw.source}, {raw.where(row)}, column '{column}': '{text}' is not a number")
+        problems.add(where, f"{raw.source}, {raw.where(row)}, column '{column}': '{shown(text)}' is not a number")
         return None
     bad_whole = whole and value != math.floor(value)
     if not math.isfinite(value) or value < minimum or bad_whole:
         what = f"a whole number >= {minimum:g}" if whole else f"a number > {minimum:g}"
-        problems.add(where, f"{raw.source}, {raw.where(row)}, column '{column}': {text} is not allowed; it must be {what}")
+        problems.add(where, f"{raw.source}, {raw.where(row)}, column '{column}': {shown(text)} is not allowed; it must be {what}")
+        return None
+    if value > (MAX_COUNT if whole else MAX_POPULATION):
+        limit = count_limit_text() if whole else f"numbers must be at most {MAX_POPULATION:,} (10^10)"
+        problems.add(where, f"{raw.source}, {raw.where(row)}, column '{column}': {shown(text)} is too large; {limit}")
         return None
     return value
 
@@ -251,7 +278,7 @@ def _read_population_file(path: Path, by: Sequence[str], level: float, problems:
     return out
 
 
-def lists_section(problems: Problems, spec: Mapping[str, Any], by: tuple[str, ...], base: Path,
+def lists_section(problems: Problems, spec: Mapping[str, Any], by: tuple[str, ...], base: DataFolder,
                   files: dict[str, str | None]) -> ListData | None:
     """``[lists]``: the matched lists file read with :func:`~hiddenrate.data.lists.read_lists`."""
     section = _section(problems, spec, "lists", LISTS_KEYS)
@@ -262,7 +289,7 @@ def lists_section(problems: Problems, spec: Mapping[str, Any], by: tuple[str, ..
         return None
     names = section.get("names")
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
-        problems.add("[lists]", f"'names' must be a list of column names, got {names!r}")
+        problems.add("[lists]", f"'names' must be a list of column names, got {shown(repr(names))}")
         return None
     path = _resolve(base, section["file"], problems, "[lists]")
     if path is None:
@@ -282,12 +309,12 @@ def sources_section(problems: Problems, spec: Mapping[str, Any]) -> tuple[dict[s
     out: dict[str, tuple[int | None, Survey | None]] = {}
     descriptions: dict[str, str] = {}
     if not isinstance(value, Mapping):
-        problems.add("[sources]", f"must be a table of sources ([sources.police] ...), got {value!r}")
+        problems.add("[sources]", f"must be a table of sources ([sources.police] ...), got {shown(repr(value))}")
         return out, descriptions
     for name, entry in value.items():
         where = f"[sources.{name}]"
         if not isinstance(entry, Mapping):
-            problems.add(where, f"must be a table with keys {', '.join(SOURCE_KEYS)}, got {entry!r}")
+            problems.add(where, f"must be a table with keys {', '.join(SOURCE_KEYS)}, got {shown(repr(entry))}")
             continue
         problems.unknown_keys(where, entry, SOURCE_KEYS)
         count = _whole(problems, where, "count", entry["count"]) if "count" in entry else None
@@ -298,7 +325,7 @@ def sources_section(problems: Problems, spec: Mapping[str, Any]) -> tuple[dict[s
     return out, descriptions
 
 
-def evidence_section(problems: Problems, spec: Mapping[str, Any], by: tuple[str, ...], base: Path,
+def evidence_section(problems: Problems, spec: Mapping[str, Any], by: tuple[str, ...], base: DataFolder,
                      files: dict[str, str | None]) -> dict[tuple[str, ...], dict[str, tuple[int | None, Survey | None]]] | None:
     """``[evidence]``: counts and surveys by stratum from a CSV file."""
     section = _section(problems, spec, "evidence", EVIDENCE_KEYS)
@@ -310,11 +337,11 @@ def evidence_section(problems: Problems, spec: Mapping[str, Any], by: tuple[str,
     path = _resolve(base, section["file"], problems, "[evidence]")
     if path is None:
         return None
-    files[str(section["file"])] = _sha(path)
+    files[str(section["file"])] = _sha(path, str(section["file"]))
     return _read_evidence(path, by, problems)
 
 
-def population_section(problems: Problems, spec: Mapping[str, Any], by: tuple[str, ...], base: Path,
+def population_section(problems: Problems, spec: Mapping[str, Any], by: tuple[str, ...], base: DataFolder,
                        files: dict[str, str | None], descriptions: dict[str, str]) -> tuple[PopulationRoute | None, dict[tuple[str, ...], PopulationRoute] | None]:
     """``[population]``: the route inline (unstratified) or by stratum from a CSV file."""
     section = _section(problems, spec, "population", POPULATION_KEYS)
@@ -338,7 +365,7 @@ def population_section(problems: Problems, spec: Mapping[str, Any], by: tuple[st
         path = _resolve(base, section["file"], problems, where)
         if path is None:
             return None, None
-        files[str(section["file"])] = _sha(path)
+        files[str(section["file"])] = _sha(path, str(section["file"]))
         return None, _read_population_file(path, by, level, problems)
     missing = [k for k in POPULATION_COLUMNS if k not in section]
     if missing:
@@ -378,7 +405,7 @@ def dependence_section(problems: Problems, spec: Mapping[str, Any], lists_data: 
     text = ",".join(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else value
     if not isinstance(text, str):
         problems.add("[model]", f"'dependence' must be \"pairwise\", \"independent\", \"latent-class\" or terms such as "
-                                f"[\"police:ngo\"], got {value!r}")
+                                f"[\"police:ngo\"], got {shown(repr(value))}")
         return (), "invalid"
     try:
         return normalize_terms(parse_terms(text, lists_data.names)), text
@@ -397,7 +424,7 @@ def priors_section(problems: Problems, spec: Mapping[str, Any]) -> dict[str, dic
         fields = _PRIOR_FIELDS[name]
         where = f"[priors] {name}"
         if not isinstance(value, (Mapping, list)):
-            problems.add(where, f"give {{ {fields[0]} = ..., {fields[1]} = ... }} or [{fields[0]}, {fields[1]}], got {value!r}")
+            problems.add(where, f"give {{ {fields[0]} = ..., {fields[1]} = ... }} or [{fields[0]}, {fields[1]}], got {shown(repr(value))}")
             continue
         errors: list[str] = []
         value = numbers_to_fields(name, value, fields, errors)  # the rule every --prior and Python override follows
@@ -417,6 +444,7 @@ def priors_section(problems: Problems, spec: Mapping[str, Any]) -> dict[str, dic
 __all__ = [
     "DEFAULT_PRIORS",
     "TOP_KEYS",
+    "DataFolder",
     "UNITS",
     "Problems",
     "Survey",

@@ -22,6 +22,7 @@ from hiddenrate.data.periods import Period, PeriodAxis, check_unique, parse_peri
 from hiddenrate.data.reporting import ReportingData, read_reporting
 from hiddenrate.data.reporting_columns import REQUIRED, SOURCE
 from hiddenrate.data.table import RawTable, read_table
+from hiddenrate.core.limits import columns_text
 from hiddenrate.core.exceptions import DataError, ModelError
 
 
@@ -143,7 +144,7 @@ def _check_duplicates(raw: RawTable, column: str, periods: list[Period], by: Seq
     for b in by:
         if b not in raw.frame.columns:
             raise DataError(f"{raw.source}: no column '{b}' (named as a stratum, --by); the columns are: "
-                            f"{', '.join(raw.frame.columns)}")
+                            f"{columns_text(raw.frame.columns)}")
     has_source = SOURCE in raw.frame.columns
     keys, describe = [], []
     for row in range(len(raw.frame)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -23,7 +24,7 @@ import pandas as pd
 
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.data.lists import ListData, ListTable, read_lists
-from hiddenrate.core.distributions import PointEstimate, sum_independent
+from hiddenrate.core.distributions import GridDistribution, PointEstimate, sum_independent
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.parallel import SERIAL, Parallel, run_items
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, stratum_seeds
@@ -223,5 +224,8 @@ def _fit_tables(model: ListModel, levels: tuple[float, ...], interval: str, stra
     for table, seed in items:
         if stratified:
             logger.info("fitting stratum %s", table.label())
-        out.append(model.fit_table(table, levels=levels, seed=seed, interval_kind=interval))
+        estimate = model.fit_table(table, levels=levels, seed=seed, interval_kind=interval)
+        if stratified and isinstance(estimate.total, GridDistribution):
+            estimate = replace(estimate, total=estimate.total.compact())  # bounded memory per stratum
+        out.append(estimate)
     return out

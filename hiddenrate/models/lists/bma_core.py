@@ -74,7 +74,8 @@ import numpy as np
 from scipy.special import gammaln
 
 from hiddenrate.core.exceptions import DataError, EstimationError, ModelError
-from hiddenrate.models.lists.bma_grid import MAX_AUTO_GRID, choose_grid_end, coarse_pass, fine_pass, logsumexp
+from hiddenrate.core.limits import MAX_FIT_BYTES, size_text
+from hiddenrate.models.lists.bma_grid import MAX_AUTO_GRID, choose_grid_end, coarse_bytes, coarse_pass, fine_pass, logsumexp
 from hiddenrate.models.lists.decomposable import (
     MAX_LISTS,
     GraphLogJoint,
@@ -193,7 +194,8 @@ def posterior_quantiles(
     if np.any(index >= len(cumulative)):
         raise EstimationError(
             f"the grid ends at N = {int(totals[-1])} with cumulative probability "
-            f"{cumulative[-1]:.6g}, below the requested level {wanted.max():g}; widen n_max"
+            f"{cumulative[-1]:.6g}, below the requested level {wanted.max():g}; give a larger --n-max (the grid "
+            f"holds at most {MAX_GRID:,} values past the people observed) or use --model loglinear"
         )
     return np.asarray(totals)[index]
 
@@ -433,7 +435,13 @@ def _coarse_grid(terms: GraphLogJoint, n_max: int | None, tail_tol: float, bound
     fine grid, the grid's last missing count, and how many graphs there are."""
     n = terms.n
     bound = int(n_max) - n if bounded and n_max is not None else None
-    log_mass, log_node_total, log_remainder_total, nodes = coarse_pass(terms, min(0.02, 1.0 / math.sqrt(n)), bound)
+    step = min(0.02, 1.0 / math.sqrt(n))
+    needed = coarse_bytes(n, terms.coefficients.shape[0], step)
+    if needed > MAX_FIT_BYTES:
+        raise ModelError(f"model averaging over {terms.coefficients.shape[0]:,} graphs with {n:,} people observed "
+                         f"would need about {size_text(needed)} of memory (more than {size_text(MAX_FIT_BYTES)}); "
+                         "use --model loglinear (closed form), or fewer lists")
+    log_mass, log_node_total, log_remainder_total, nodes = coarse_pass(terms, step, bound)
     log_evidence = float(logsumexp(log_mass, axis=0))
     threshold = log_evidence + math.log(1e-12 / len(log_mass)) - _PRUNE_SAFETY
     survivors = np.flatnonzero(log_mass >= threshold)

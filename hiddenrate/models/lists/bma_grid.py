@@ -36,7 +36,7 @@ import numpy as np
 from hiddenrate.models.lists.cubic_spline import not_a_knot_spline
 from hiddenrate.models.lists.decomposable import GraphLogJoint
 
-__all__ = ["MAX_AUTO_GRID", "choose_grid_end", "coarse_pass", "fine_pass", "logsumexp"]
+__all__ = ["MAX_AUTO_GRID", "choose_grid_end", "coarse_bytes", "coarse_pass", "fine_pass", "logsumexp"]
 
 #: Longest automatic grid (values of N). Past it the tail mass is reported, not forced down.
 MAX_AUTO_GRID = 1 << 21
@@ -81,6 +81,16 @@ def _log_nodes(start: float, n: int, step: float, reach: float) -> tuple[np.ndar
     far = np.arange(fine[-1] + _FAR_STEP, math.log(end / start) + _FAR_STEP / 2, _FAR_STEP)
     u = np.concatenate([fine, far])
     return start * np.exp(u), _trapezoid_weights(u)
+
+
+def coarse_bytes(n: int, n_graphs: int, step: float) -> float:
+    """Memory the coarse pass needs (bytes): a block of graphs by every node, a few arrays of it.
+
+    The node spacing is ``n^{-1/2}`` in log N, so the nodes grow like ``sqrt(n) log n``: about
+    3,000 for 10^4 people observed, 770,000 for 10^9."""
+    middle = max((_INTEGER_NODES - 0.5) * math.e, 1e3 * (n + _INTEGER_NODES - 0.5))
+    nodes = _INTEGER_NODES + math.log(middle / (_INTEGER_NODES - 0.5)) / step
+    return 3 * 8 * min(n_graphs, _GRAPH_CHUNK) * nodes
 
 
 def coarse_pass(terms: GraphLogJoint, step: float, bound: int | None

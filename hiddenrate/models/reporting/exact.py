@@ -198,7 +198,9 @@ def grid_nodes(lower: float, upper: float) -> tuple[np.ndarray, np.ndarray]:
 def _find_upper(log_density: LogDensity, lower: float) -> tuple[float, float]:
     """Where the mass has fallen :data:`TAIL_DROP` below its peak, and the mass share beyond it."""
     probes = lower + np.unique(np.floor(2.0 ** np.arange(0, np.log2(MAX_TOTAL) + 1, 0.25))) - 1
-    probes = probes[probes <= MAX_TOTAL]
+    probes = probes[probes <= max(MAX_TOTAL, lower)]
+    if probes.size == 0:
+        raise EstimationError(f"the recorded count {lower:,.0f} is beyond the largest total this model computes")
     log_mass = log_density(probes) + np.log(np.maximum(probes, 1.0))
     peak = int(np.argmax(log_mass))
     for index in range(peak + 1, probes.size):

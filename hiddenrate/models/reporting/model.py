@@ -128,14 +128,17 @@ class ExactReporting(ReportingModel):
         primary = data.source_names[0]
         if len(data.strata) >= 100:
             logger.info("exact reporting model: %d strata, each on its own", len(data.strata))
-        estimates, totals, rates, route_rows = [], [], [], []
-        # strata are independent with seeds of their own: the same numbers in this process or on Dask
-        work = functools.partial(_fit_strata, self, primary, levels, interval)
-        fitted = run_items(work, list(zip(data.strata, seeds, strict=False)), self.parallel, "strata")
+        estimates, route_rows = [], []
+        sums = _DrawSums()  # the strata's draws summed in stratum order as they come
+        items = list(zip(data.strata, seeds, strict=False))
+        if self.parallel.serial:  # one at a time: memory does not grow with the number of strata
+            fitted: Any = (self._fit_stratum(stratum, primary, levels, child, interval) for stratum, child in items)
+        else:  # strata are independent with seeds of their own: the same numbers on Dask
+            fitted = run_items(functools.partial(_fit_strata, self, primary, levels, interval), items, self.parallel,
+                               "strata")
         for estimate, drawn, rate, rows in fitted:
             estimates.append(estimate)
-            totals.append(drawn)
-            rates.append(rate)
+            sums.add(drawn, rate)
             route_rows.extend(rows)
         tables = [rate_table(data, estimates, levels, interval, f"Posterior medians and {interval} intervals; "
                              "reporting rate of the first source in the file.")]
@@ -145,7 +148,7 @@ class ExactReporting(ReportingModel):
                                 "this much (node splitting, Presanis et al. 2013); below 0.05 the routes disagree."))
         if not data.stratified:
             return Fitted(strata=estimates, overall=estimates[0], tables=tables)
-        overall = self._overall(estimates, totals, rates)
+        overall = self._overall(estimates, sums)
         return Fitted(strata=estimates, overall=overall, tables=tables)
 
     # ------------------------------------------------------------------ one stratum
@@ -261,16 +264,15 @@ class ExactReporting(ReportingModel):
         return rows, warnings, conflicts
 
     @staticmethod
-    def _overall(estimates: list[StratumEstimate], totals: list[np.ndarray | None], rates: list[np.ndarray | None]) -> StratumEstimate:
+    def _overall(estimates: list[StratumEstimate], sums: _DrawSums) -> StratumEstimate:
         observed = sum(e.observed for e in estimates)
         diagnostics = diag.combine([e.diagnostics for e in estimates])
         missing = [e.label for e in estimates if e.total is None]
         if missing:
             return StratumEstimate(stratum={}, observed=observed, total=None, diagnostics=diagnostics,
                                    reason=f"no total over strata: no estimate for {', '.join(missing)}")
-        n = np.sum([t for t in totals if t is not None], axis=0)
-        weighted = np.sum([t * r for t, r in zip(totals, rates, strict=True) if t is not None and r is not None], axis=0)
-        plain = np.mean([r for r in rates if r is not None], axis=0)
+        n, weighted = sums.total, sums.weighted
+        plain = sums.rates / sums.n_rates if sums.n_rates else np.nan
         rate = np.where(n > 0, weighted / np.maximum(n, 1), plain)
         return StratumEstimate(stratum={}, observed=observed, total=DrawsDistribution(n), diagnostics=diagnostics,
                                quantities={"reporting_rate": DrawsDistribution(rate)},
@@ -281,6 +283,26 @@ def _fit_strata(model: ExactReporting, primary: str, levels: tuple[float, ...], 
                 items: list[tuple[ReportingStratum, int]]) -> list[Any]:
     """One task of :meth:`ExactReporting.fit_data`: each stratum of ``items`` with its seed."""
     return [model._fit_stratum(stratum, primary, levels, seed, kind) for stratum, seed in items]
+
+
+class _DrawSums:
+    """Running sums over strata of the drawn totals, totals x rates and rates (added in stratum order,
+    as a sum over a stacked array would)."""
+
+    def __init__(self) -> None:
+        self.total: Any = 0
+        self.weighted: Any = 0
+        self.rates: Any = 0
+        self.n_rates = 0
+
+    def add(self, total: np.ndarray | None, rate: np.ndarray | None) -> None:
+        if total is not None:
+            self.total = self.total + total
+            if rate is not None:
+                self.weighted = self.weighted + total * rate
+        if rate is not None:
+            self.rates = self.rates + rate
+            self.n_rates += 1
 
 
 def _ends(dist: GridDistribution, level: float) -> str:

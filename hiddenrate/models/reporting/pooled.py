@@ -67,6 +67,7 @@ from scipy.special import expit, logit
 
 from hiddenrate.core.settings import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_TUNE
 from hiddenrate.core.exceptions import EstimationError, ModelError
+from hiddenrate.core.limits import MAX_FIT_BYTES, size_text
 from hiddenrate.models.sampling.nuts import compile_once, sample_nuts
 from hiddenrate.models.sampling.reporting_kernel import install_kernel, kernel_installed
 
@@ -86,6 +87,27 @@ TARGET_ACCEPT = 0.99
 _MAX_POISSON_MEAN = 1e15
 _COMPILED: dict[tuple[int, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
+#: 8-byte values held per stratum and draw while sampling and summarising (nutpie's trace, the rates,
+#: incidences, hidden and total counts and their copies: 1,000 strata x 4,000 draws peaked at 1.24 GB in
+#: benchmarks/bench_strata.py)
+_VALUES_PER_STRATUM_DRAW = 20
+#: memory of the compiled model and the libraries, besides the draws
+_BASE_BYTES = 600 * 2**20
+
+
+def pooled_bytes(n_strata: int, draws: int, chains: int) -> float:
+    """Memory a pooled fit needs, estimated before it starts: it grows with strata x draws x chains."""
+    return _BASE_BYTES + 8.0 * _VALUES_PER_STRATUM_DRAW * n_strata * draws * chains
+
+
+def check_pooled_memory(n_strata: int, draws: int, chains: int) -> None:
+    """Refuse a pooled fit that would need more than :data:`~hiddenrate.core.limits.MAX_FIT_BYTES`, saying what to do."""
+    needed = pooled_bytes(n_strata, draws, chains)
+    if needed > MAX_FIT_BYTES:
+        fits = int((MAX_FIT_BYTES - _BASE_BYTES) / (8.0 * _VALUES_PER_STRATUM_DRAW * n_strata * chains))
+        raise ModelError(f"the pooled model on {n_strata:,} strata with {chains} chains of {draws:,} draws would need "
+                         f"about {size_text(needed)} of memory (more than {size_text(MAX_FIT_BYTES)}); use --model exact "
+                         f"(each stratum on its own, no MCMC), or --draws {max(fits, 1)} or fewer, or fewer strata")
 
 
 def _normal_log_density(x: Any, mu: Any, sigma: Any) -> Any:
@@ -350,15 +372,8 @@ class PooledSampler:
         EstimationError
             A drawn unrecorded mean is not finite or above 1e15.
         """
-        recorded, surveyed, reported = (np.asarray(x, dtype=np.int64) for x in (recorded, surveyed, reported))
-        if recorded.shape != (self.n_strata,) or surveyed.shape != recorded.shape or reported.shape != recorded.shape:
-            raise ModelError(f"the pooled model was built for {self.n_strata} strata; got counts of shape {recorded.shape}")
-        if recorded.sum() == 0 and self.priors["log_incidence_mean"]["dist"] == "flat":
-            raise ModelError(
-                "every recorded count is 0: with the flat prior on the mean log incidence nothing bounds the "
-                "incidence from below; give a prior (e.g. --prior log_incidence_mean=0,3) or add a population "
-                "route (population_low, population_high, victimized, respondents) and use --model exact"
-            )
+        recorded, surveyed, reported = self._checked_counts(recorded, surveyed, reported)
+        check_pooled_memory(self.n_strata, draws, chains)
         nuts_seq, count_seq = np.random.SeedSequence(seed).spawn(2)
         compiled = _compiled(self.n_strata, self.priors)
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, self.priors))
@@ -381,6 +396,19 @@ class PooledSampler:
         )
         return self._inference_data(posterior, idata.sample_stats, compiled, labels, (recorded, surveyed, reported),
                                     seed=seed, draws=draws, tune=tune, chains=chains, target_accept=target_accept)
+
+    def _checked_counts(self, *counts: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The counts as int64 arrays of one value per stratum (:meth:`sample`'s ModelErrors)."""
+        recorded, surveyed, reported = (np.asarray(x, dtype=np.int64) for x in counts)
+        if recorded.shape != (self.n_strata,) or surveyed.shape != recorded.shape or reported.shape != recorded.shape:
+            raise ModelError(f"the pooled model was built for {self.n_strata} strata; got counts of shape {recorded.shape}")
+        if recorded.sum() == 0 and self.priors["log_incidence_mean"]["dist"] == "flat":
+            raise ModelError(
+                "every recorded count is 0: with the flat prior on the mean log incidence nothing bounds the "
+                "incidence from below; give a prior (e.g. --prior log_incidence_mean=0,3) or add a population "
+                "route (population_low, population_high, victimized, respondents) and use --model exact"
+            )
+        return recorded, surveyed, reported
 
     def _inference_data(self, posterior: Any, sample_stats: Any, compiled: Any, labels: list[str],
                         counts: tuple[np.ndarray, np.ndarray, np.ndarray], *, seed: int, draws: int, tune: int,
