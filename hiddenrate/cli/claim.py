@@ -9,6 +9,7 @@ import click
 
 from hiddenrate.analysis.claims import check_claim, parse_claim
 from hiddenrate.cli.common import EXIT_NO_ESTIMATE, handle_errors, setup_logging, write_text
+from hiddenrate.cli.outputs import Target, check_targets
 from hiddenrate.render.claims import claim_dict, claim_lines, method_text
 from hiddenrate.result.io import load_result
 
@@ -23,7 +24,7 @@ from hiddenrate.result.io import load_result
               help="Size of the population the total belongs to: adds rates per 100,000 people.")
 @click.option("--level", type=float, default=None, help="Interval level quoted beside the verdict (default 0.95).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--output", "-o", type=click.Path(), default=None,
               help="Write to this file instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handle_errors
@@ -49,6 +50,8 @@ def claim_command(result_file: str, value: str, at_most: bool, population: float
     Exit codes: 0 checked; 1 the result has no estimate to check against; 2 bad file or options.
     """
     setup_logging(quiet)
+    if output:
+        check_targets([Target("--output", output, "text")], [result_file])
     result = load_result(result_file)
     number, direction = parse_claim(value)
     if at_most:

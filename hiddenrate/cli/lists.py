@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from hiddenrate.api.lists import fit_lists
-from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
+from hiddenrate.cli.common import check_outputs, emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names, parse_pair
 from hiddenrate.core.priors import parse_prior_option
@@ -72,6 +72,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
     """
     setup_logging(out.quiet)
     source, name, entry = input_source(file, example, "lists")
+    check_outputs(out, source)
     options: dict[str, Any] = {
         "terms": terms,
         "max_order": max_order,

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, setup_logging
+from hiddenrate.cli.common import check_outputs, emit, handle_errors, setup_logging
 from hiddenrate.cli.options import OutputOptions, publication_options
 from hiddenrate.core.distributions import INTERVAL_KINDS
 from hiddenrate.core.exceptions import ModelError
@@ -20,13 +20,13 @@ from hiddenrate.render import FORMATS
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html: one self-contained page with figures; markdown: the same content; text, json, csv as the "
                    "estimating commands print them.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--output", "-o", type=click.Path(), default=None,
               help="Write the report to this file instead of stdout.")
 @click.option("--level", "levels", type=float, multiple=True,
               help="Interval level(s) to report (default: those saved). Posteriors only; repeatable.")
 @click.option("--interval", type=click.Choice(INTERVAL_KINDS), default=None,
               help="Kind of Bayesian interval (default: as saved).")
-@click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--plot", type=click.Path(), default=None,
               help="Also draw the estimate to a PNG, SVG or PDF file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @click.option("--table", default=None, metavar="N|WORDS",
@@ -55,6 +55,7 @@ def report_command(result_file: str, fmt: str, output: str | None, levels: tuple
     2 bad file or options.
     """
     setup_logging(quiet)
+    check_outputs(OutputOptions(fmt, output, None, (), "", quiet, plot), result_file)
     result = load_result(result_file)
     if levels:
         if result.overall.total is not None and result.overall.total.kind == "point":

@@ -26,6 +26,7 @@ import xarray as xr
 from hiddenrate.core.diagnostics import Diagnostics
 from hiddenrate.core.distributions import Distribution, DrawsDistribution, GridDistribution, PointEstimate
 from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.files import atomic_write
 from hiddenrate.result.value import Result, StratumEstimate
 
 FORMAT_VERSION = 1
@@ -83,7 +84,14 @@ def _dist_variables(key: str, dist: Distribution | None) -> dict[str, xr.DataArr
 
 
 def save_result(result: Result, path: str | Path) -> None:
-    """Write ``result`` to a netCDF file at ``path`` (overwritten if it exists)."""
+    """Write ``result`` to a netCDF file at ``path`` (replaced if it exists), whole or not at all:
+    it is written to a temporary name in the same folder and renamed (:mod:`hiddenrate.core.files`)."""
+    with atomic_write(path) as temporary:
+        write_result(result, temporary)
+
+
+def write_result(result: Result, path: str | Path) -> None:
+    """Write ``result`` to ``path`` directly (see :func:`save_result`)."""
     from hiddenrate.result.value import _jsonable
 
     az = _az()
