@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from hiddenrate.analysis.claims import check_claim, parse_claim
-from hiddenrate.cli.common import EXIT_NO_ESTIMATE, handle_errors, setup_logging, write_text
+from hiddenrate.cli.common import EXIT_NO_ESTIMATE, handle_errors, saved_result, setup_logging, write_text
 from hiddenrate.cli.outputs import Target, check_targets
 from hiddenrate.render.claims import claim_dict, claim_lines, method_text
 from hiddenrate.result.io import load_result
@@ -53,6 +54,16 @@ def claim_command(result_file: str, value: str, at_most: bool, population: float
     if output:
         check_targets([Target("--output", output, "text")], [result_file])
     result = load_result(result_file)
+    with saved_result(result_file):
+        text, check = _claim_text(result, value, at_most, population, level, fmt)
+    write_text(text, output, quiet)
+    if check.method == "no estimate":
+        sys.exit(EXIT_NO_ESTIMATE)
+
+
+def _claim_text(result: Any, value: str, at_most: bool, population: float | None, level: float | None,
+                fmt: str) -> tuple[str, Any]:
+    """The claim check and its text (JSON or words)."""
     number, direction = parse_claim(value)
     if at_most:
         direction = "at most"
@@ -70,6 +81,4 @@ def claim_command(result_file: str, value: str, at_most: bool, population: float
                          f"({fmt_numbers.level(check.level)} interval {fmt_numbers.interval(check.interval)}); "
                          f"{result.model_name}.")
         text = "\n".join(lines) + "\n"
-    write_text(text, output, quiet)
-    if check.method == "no estimate":
-        sys.exit(EXIT_NO_ESTIMATE)
+    return text, check

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -65,6 +66,35 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             fail("interrupted", 130)
 
     return wrapper
+
+
+#: what a renderer raises when a saved result's free-form parts (details, tables, input summary)
+#: have a shape no version of hiddenrate wrote
+_DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError, OverflowError,
+           ZeroDivisionError)
+
+
+@contextlib.contextmanager
+def saved_result(path: str) -> Iterator[None]:
+    """Around the use of a loaded result (``report``, ``claim``): the loader checks the schema of
+    what it reads (:mod:`hiddenrate.result.schema`); the free-form parts (model details, tables,
+    the input summary) are read by the renderers, and a shape they cannot use is a damaged file:
+    one line and exit 2, not a traceback."""
+    try:
+        yield
+    except HiddenrateError:
+        raise
+    except _DAMAGE as err:
+        raise DataError(f"{path}: damaged or not a result this version reads: cannot show it "
+                        f"({err.__class__.__name__} in {_where(err)})") from None
+
+
+def _where(err: BaseException) -> str:
+    """The function where ``err`` was raised (for the one-line message of :func:`saved_result`)."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_name if tb is not None else "?"
 
 
 def write_text(text: str, output: str | None, quiet: bool) -> None:

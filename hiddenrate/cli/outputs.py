@@ -50,6 +50,8 @@ def _extension_problem(target: Target) -> str | None:
 
 def _folder_problem(path: Path) -> str | None:
     folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        return f"{folder} is not a folder"
     if not folder.is_dir():
         return f"the folder {folder} does not exist"
     try:  # a real test of creating a file: permissions, read-only mounts, ACLs, root

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import click
 
-from hiddenrate.cli.common import check_outputs, emit, handle_errors, setup_logging
+from hiddenrate.cli.common import check_outputs, emit, handle_errors, saved_result, setup_logging
 from hiddenrate.cli.options import OutputOptions, publication_options
 from hiddenrate.core.distributions import INTERVAL_KINDS
 from hiddenrate.core.exceptions import ModelError
@@ -57,17 +57,18 @@ def report_command(result_file: str, fmt: str, output: str | None, levels: tuple
     setup_logging(quiet)
     check_outputs(OutputOptions(fmt, output, None, (), "", quiet, plot), result_file)
     result = load_result(result_file)
-    if levels:
-        if result.overall.total is not None and result.overall.total.kind == "point":
-            raise ModelError("--level: a maximum-likelihood result knows only the levels it was fitted with "
-                             f"({', '.join(f'{x:g}' for x in result.levels)}); refit with --level to change them")
-        from hiddenrate.core.settings import check_levels
+    with saved_result(result_file):
+        if levels:
+            if result.overall.total is not None and result.overall.total.kind == "point":
+                raise ModelError("--level: a maximum-likelihood result knows only the levels it was fitted with "
+                                 f"({', '.join(f'{x:g}' for x in result.levels)}); refit with --level to change them")
+            from hiddenrate.core.settings import check_levels
 
-        result = result.with_levels(check_levels(levels))
-    if interval is not None and interval != result.interval_kind:
-        if result.overall.total is not None and result.overall.total.kind == "point":
-            raise ModelError("--interval applies to posteriors; this result is a maximum-likelihood estimate")
-        result = replace(result, interval_kind=interval)
-    out = OutputOptions(fmt, output, None, result.levels, result.interval_kind, quiet, plot, suppress_below,
-                        tuple(claims), population_size, table)
-    emit(result, out)
+            result = result.with_levels(check_levels(levels))
+        if interval is not None and interval != result.interval_kind:
+            if result.overall.total is not None and result.overall.total.kind == "point":
+                raise ModelError("--interval applies to posteriors; this result is a maximum-likelihood estimate")
+            result = replace(result, interval_kind=interval)
+        out = OutputOptions(fmt, output, None, result.levels, result.interval_kind, quiet, plot, suppress_below,
+                            tuple(claims), population_size, table)
+        emit(result, out)

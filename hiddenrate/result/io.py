@@ -25,8 +25,9 @@ import xarray as xr
 
 from hiddenrate.core.diagnostics import Diagnostics
 from hiddenrate.core.distributions import Distribution, DrawsDistribution, GridDistribution, PointEstimate
-from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.exceptions import DataError, ModelError
 from hiddenrate.core.files import atomic_write
+from hiddenrate.result.schema import SchemaError, parse_meta
 from hiddenrate.result.value import Result, StratumEstimate
 
 FORMAT_VERSION = 1
@@ -150,54 +151,108 @@ def _input_dataset(summary: Any) -> xr.Dataset:
     )
 
 
+def _array(store: xr.Dataset, name: str) -> np.ndarray:
+    """A one-dimensional numeric array of the estimates group, read now (a damaged file fails here)."""
+    where = f"{_ESTIMATES}/{name}"
+    if name not in store.variables:
+        raise SchemaError(where, "is missing")
+    try:
+        values = np.asarray(store[name].values)
+    except Exception as err:  # noqa: BLE001 - any failure of the netCDF reader on damaged bytes
+        raise SchemaError(where, f"cannot be read ({err.__class__.__name__})") from None
+    if values.ndim != 1 or values.size == 0 or values.dtype.kind not in "iuf":
+        raise SchemaError(where, "is not a non-empty one-dimensional array of numbers")
+    return values.astype(float)
+
+
 def _dist_from(meta: dict[str, Any] | None, key: str, store: xr.Dataset) -> Distribution | None:
     if meta is None:
         return None
-    if meta["kind"] == "point":
-        intervals = {float(level): (ends[0], ends[1]) for level, ends in meta["intervals"]}
-        return PointEstimate(meta["point"], intervals, meta.get("interval_method", ""))
-    if meta["kind"] == "grid":
-        return GridDistribution(store[f"{key}__values"].values, store[f"{key}__pmf"].values,
-                                meta.get("tail_mass", 0.0), meta.get("mean_exists", True))
-    return DrawsDistribution(store[f"{key}__draws"].values)
+    try:
+        if meta["kind"] == "point":
+            intervals = {float(level): (ends[0], ends[1]) for level, ends in meta["intervals"]}
+            return PointEstimate(meta["point"], intervals, meta.get("interval_method", ""))
+        if meta["kind"] == "grid":
+            return GridDistribution(_array(store, f"{key}__values"), _array(store, f"{key}__pmf"),
+                                    meta.get("tail_mass", 0.0), meta.get("mean_exists", True))
+        return DrawsDistribution(_array(store, f"{key}__draws"))
+    except ModelError as err:
+        raise SchemaError(key.replace("__", "."), str(err)) from None
 
 
-def load_result(path: str | Path) -> Result:
-    """Read a result written by :func:`save_result`.
+def check_format(version: Any) -> None:
+    """The root attribute ``hiddenrate_format``: a format this version reads."""
+    if isinstance(version, np.ndarray) and version.size == 1:
+        version = version.item()
+    if isinstance(version, np.integer):
+        version = int(version)
+    if version is None:
+        raise SchemaError("hiddenrate_format", "is missing")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SchemaError("hiddenrate_format", f"{str(version)[:20]!r} is not a format number")
+    if version > FORMAT_VERSION:
+        raise SchemaError("hiddenrate_format", f"is {version}: written by a newer hiddenrate, and this version reads "
+                                               f"format {FORMAT_VERSION}; upgrade hiddenrate to read it")
+    if version < 1:
+        raise SchemaError("hiddenrate_format", f"{version} is not a format hiddenrate ever wrote")
 
-    Raises
-    ------
-    DataError
-        If the file is missing or is not a hiddenrate result.
-    """
+
+def _read(path: str | Path) -> Any:
+    """The InferenceData in ``path``; DataError if it is not a hiddenrate result at all."""
     az = _az()
     target = Path(path)
     if not target.exists():
         raise DataError(f"{path}: no such file")
     if target.is_dir():
         raise DataError(f"{path}: is a directory; give the result file (RESULT.nc) itself")
+    if not target.is_file():
+        raise DataError(f"{path}: is not a regular file; give the result file (RESULT.nc) itself")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore")
             data = az.from_netcdf(str(target))
-    except (OSError, ValueError) as err:
+    except Exception as err:  # noqa: BLE001 - truncated or damaged bytes fail anywhere in h5py/xarray
         raise DataError(f"{path}: not a netCDF file written by hiddenrate ({err.__class__.__name__})") from None
     if "hiddenrate_result" not in data.attrs:
         raise DataError(f"{path}: a netCDF file, but not a saved hiddenrate result")
-    meta = json.loads(data.attrs["hiddenrate_result"])
-    store = data[_ESTIMATES] if _ESTIMATES in data.groups() else xr.Dataset()
+    return data
+
+
+def load_result(path: str | Path) -> Result:
+    """Read a result written by :func:`save_result`, checking everything it reads
+    (:mod:`hiddenrate.result.schema`).
+
+    Raises
+    ------
+    DataError
+        If the file is missing, is not a hiddenrate result, or is damaged (one line saying where).
+    """
+    data = _read(path)
+    try:
+        store = data[_ESTIMATES] if _ESTIMATES in data.groups() else xr.Dataset()
+        idata = data if "posterior" in data.groups() else None
+        return result_from(data.attrs.get("hiddenrate_result"), data.attrs.get("hiddenrate_format"), store, idata)
+    except SchemaError as err:
+        raise DataError(f"{path}: damaged or not a result this version reads: {err}") from None
+
+
+def result_from(meta_text: Any, version: Any, store: xr.Dataset, idata: Any = None) -> Result:
+    """The Result from a saved file's parts: the metadata text, the format number, the estimates
+    group and (for a sampled fit) the InferenceData; :class:`SchemaError` on any defect."""
+    check_format(version)
+    meta = parse_meta(meta_text)
 
     def estimate(key: str) -> StratumEstimate:
         m = meta["estimates"][key]
         return StratumEstimate(
-            stratum=m["stratum"],
+            stratum={str(k): str(v) for k, v in m["stratum"].items()},
             observed=m["observed"],
             total=_dist_from(m["distribution"], key, store),
             diagnostics=Diagnostics.from_dict(m["diagnostics"]),
             warnings=tuple(m["warnings"]),
             details=m["details"],
             reason=m["reason"],
-            idata=data if "posterior" in data.groups() else None,
+            idata=idata,
             quantities={
                 name: dist
                 for name, meta_q in m.get("quantities", {}).items()
@@ -205,7 +260,7 @@ def load_result(path: str | Path) -> Result:
             },
         )
 
-    strata_keys = sorted((k for k in meta["estimates"] if k.startswith("stratum")), key=lambda k: int(k[7:]))
+    strata_keys = sorted((k for k in meta["estimates"] if k != "overall"), key=lambda k: int(k[7:]))
     return Result(
         command=meta["command"],
         model=meta["model"],
@@ -214,7 +269,7 @@ def load_result(path: str | Path) -> Result:
         assumptions=tuple(meta["assumptions"]),
         estimate_type=meta["estimate_type"],
         interval_type=meta["interval_type"],
-        levels=tuple(meta["levels"]),
+        levels=tuple(sorted(set(float(x) for x in meta["levels"]))),
         interval_kind=meta["interval_kind"],
         overall=estimate("overall"),
         strata=tuple(estimate(k) for k in strata_keys),
