@@ -15,8 +15,12 @@ Layout of a saved file
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
+import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,8 @@ from hiddenrate.result.schema import SchemaError, parse_meta
 from hiddenrate.result.value import Result, StratumEstimate
 
 FORMAT_VERSION = 1
+#: no saved array holds a value beyond this (the largest counts any model computes are far below)
+MAX_SAVED_VALUE = 1e18
 _ESTIMATES = "hiddenrate_estimates"
 _INPUT = "input_data"
 
@@ -151,7 +157,7 @@ def _input_dataset(summary: Any) -> xr.Dataset:
     )
 
 
-def _array(store: xr.Dataset, name: str) -> np.ndarray:
+def _array(store: xr.Dataset, name: str, total: bool = False) -> np.ndarray:
     """A one-dimensional numeric array of the estimates group, read now (a damaged file fails here)."""
     where = f"{_ESTIMATES}/{name}"
     if name not in store.variables:
@@ -162,20 +168,26 @@ def _array(store: xr.Dataset, name: str) -> np.ndarray:
         raise SchemaError(where, f"cannot be read ({err.__class__.__name__})") from None
     if values.ndim != 1 or values.size == 0 or values.dtype.kind not in "iuf":
         raise SchemaError(where, "is not a non-empty one-dimensional array of numbers")
-    return values.astype(float)
+    values = values.astype(float)
+    if not np.isfinite(values).all() or np.abs(values).max() > MAX_SAVED_VALUE:
+        raise SchemaError(where, f"holds values that are not finite or beyond {MAX_SAVED_VALUE:.0e}")
+    if total and values.min() < 0:
+        raise SchemaError(where, "holds negative totals")
+    return values
 
 
 def _dist_from(meta: dict[str, Any] | None, key: str, store: xr.Dataset) -> Distribution | None:
     if meta is None:
         return None
+    total = "__" not in key  # the total of a stratum (not a further quantity): a number of people, >= 0
     try:
         if meta["kind"] == "point":
             intervals = {float(level): (ends[0], ends[1]) for level, ends in meta["intervals"]}
             return PointEstimate(meta["point"], intervals, meta.get("interval_method", ""))
         if meta["kind"] == "grid":
-            return GridDistribution(_array(store, f"{key}__values"), _array(store, f"{key}__pmf"),
+            return GridDistribution(_array(store, f"{key}__values", total), _array(store, f"{key}__pmf"),
                                     meta.get("tail_mass", 0.0), meta.get("mean_exists", True))
-        return DrawsDistribution(_array(store, f"{key}__draws"))
+        return DrawsDistribution(_array(store, f"{key}__draws", total))
     except ModelError as err:
         raise SchemaError(key.replace("__", "."), str(err)) from None
 
@@ -197,6 +209,19 @@ def check_format(version: Any) -> None:
         raise SchemaError("hiddenrate_format", f"{version} is not a format hiddenrate ever wrote")
 
 
+@contextlib.contextmanager
+def _quiet_cleanup() -> Iterator[None]:
+    """A file that fails half-way through opening leaves h5netcdf objects whose ``__del__`` raises
+    ("Exception ignored in ..." on stderr, many lines): collect them here, silently."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        gc.collect()
+        sys.unraisablehook = hook
+
+
 def _read(path: str | Path) -> Any:
     """The InferenceData in ``path``; DataError if it is not a hiddenrate result at all."""
     az = _az()
@@ -207,12 +232,15 @@ def _read(path: str | Path) -> Any:
         raise DataError(f"{path}: is a directory; give the result file (RESULT.nc) itself")
     if not target.is_file():
         raise DataError(f"{path}: is not a regular file; give the result file (RESULT.nc) itself")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    failure = None
+    with warnings.catch_warnings(), _quiet_cleanup():
+        warnings.simplefilter("ignore")
+        try:
             data = az.from_netcdf(str(target))
-    except Exception as err:  # noqa: BLE001 - truncated or damaged bytes fail anywhere in h5py/xarray
-        raise DataError(f"{path}: not a netCDF file written by hiddenrate ({err.__class__.__name__})") from None
+        except Exception as err:  # noqa: BLE001 - truncated or damaged bytes fail anywhere in h5py/xarray
+            failure = err.__class__.__name__  # not the error itself: its frames would keep the half-open file
+    if failure is not None:
+        raise DataError(f"{path}: not a netCDF file written by hiddenrate ({failure})")
     if "hiddenrate_result" not in data.attrs:
         raise DataError(f"{path}: a netCDF file, but not a saved hiddenrate result")
     return data
