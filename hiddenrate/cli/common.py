@@ -18,6 +18,7 @@ from hiddenrate.cli.options import OutputOptions
 from hiddenrate.data.examples import Example
 from hiddenrate.core.exceptions import DataError, EstimationError, HiddenrateError, ModelError
 from hiddenrate.core.files import Staging
+from hiddenrate.core.provenance import created
 from hiddenrate.render import render
 from hiddenrate.result.value import Result
 
@@ -53,6 +54,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            created()  # a malformed SOURCE_DATE_EPOCH is refused now, not after the fit
             return command(*args, **kwargs)
         except (DataError, ModelError) as err:
             fail(str(err), EXIT_BAD_INPUT)
@@ -138,10 +140,13 @@ def draw_plot(result: Result, path: str, target: str) -> None:
     suffix = Path(target).suffix.lower()
     if suffix not in (".png", ".svg", ".pdf"):
         raise DataError(f"--plot {target}: --plot writes .png, .svg or .pdf files")
+    import matplotlib
+
     ax = result.plot()
     try:
         ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=150, format=suffix[1:])
+        with matplotlib.rc_context({"svg.hashsalt": "hiddenrate"}):  # the same result gives the same SVG
+            ax.figure.savefig(path, dpi=150, format=suffix[1:])
     finally:
         import matplotlib.pyplot as plt
 
