@@ -30,6 +30,7 @@ from hiddenrate.core import files
 HANDLED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
 
 _installed = False
+_sockets: list[socket.socket] = []  # kept open for the life of the process
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:
@@ -66,6 +67,7 @@ def install() -> None:
         return
     reader, writer = socket.socketpair()
     writer.setblocking(False)
+    _sockets.extend((reader, writer))
     signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
     for signum in HANDLED:
         signal.signal(signum, _ignore)
