@@ -140,8 +140,8 @@ def _umask() -> int:
 def test_a_failure_while_writing_leaves_no_output_at_all(run_cli, folder, monkeypatch, failing):
     """The text is written, then the netCDF (or the figure) fails half-way: no file appears, the
     earlier version of the text output is kept, no temporary file is left."""
-    import hiddenrate.cli.common as common
     import hiddenrate.result.io as result_io
+    from hiddenrate.cli import common
 
     (folder / "r.json").write_text("previous\n", encoding="utf-8")
 
@@ -171,10 +171,12 @@ def test_an_interrupt_while_saving_leaves_nothing(run_cli, folder, monkeypatch):
 
 
 def test_result_save_is_atomic_for_library_users(tmp_path, monkeypatch):
-    from hiddenrate import fit_lists
-    import hiddenrate.result.io as result_io
-    import pandas as pd
     from io import StringIO
+
+    import pandas as pd
+
+    import hiddenrate.result.io as result_io
+    from hiddenrate import fit_lists
 
     result = fit_lists(pd.read_csv(StringIO(DATA)), "chapman")
     target = tmp_path / "r.nc"

@@ -106,13 +106,14 @@ def test_unwritable_home_does_not_stop_a_command(tmp_path, kind):
     env = {"HOME": str(home), "XDG_CACHE_HOME": "", "XDG_CONFIG_HOME": "", "MPLCONFIGDIR": ""}
     saved = subprocess.run([sys.executable, "-m", "hiddenrate", "lists", "strata.csv", "--model", "chapman", "--by",
                             "region", "--save", "r.nc", "--format", "json", "-o", "r.json"],
-                           cwd=tmp_path, env=_env(**env), capture_output=True, text=True, timeout=300)
+                           cwd=tmp_path, env=_env(**env), capture_output=True, text=True, timeout=300, check=False)
     assert saved.returncode == 0, saved.stderr
     notes = [line for line in saved.stderr.splitlines() if line.startswith("hiddenrate: note: cannot write")]
     assert len(notes) == 1 and str(home) in notes[0], saved.stderr
     assert "Traceback" not in saved.stderr and "Warning" not in saved.stderr, saved.stderr
     report = subprocess.run([sys.executable, "-m", "hiddenrate", "report", "r.nc", "--format", "html", "-o", "r.html",
-                             "--quiet"], cwd=tmp_path, env=_env(**env), capture_output=True, text=True, timeout=300)
+                             "--quiet"], cwd=tmp_path, env=_env(**env), capture_output=True, text=True, timeout=300,
+                            check=False)
     assert report.returncode == 0 and report.stderr == "", report.stderr  # --quiet: not even the note
     assert (tmp_path / "r.html").read_text().lstrip().lower().startswith("<!doctype html")
 

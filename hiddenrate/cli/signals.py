@@ -27,7 +27,8 @@ from types import FrameType
 from hiddenrate.core import files
 
 #: signal -> the message; the exit code is 128 + the signal's number, as shells report it
-HANDLED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
+HANDLED: dict[int, str] = {int(signal.SIGINT): "interrupted", int(signal.SIGTERM): "terminated",
+                           int(signal.SIGHUP): "hung up"}
 
 _installed = False
 _sockets: list[socket.socket] = []  # kept open for the life of the process

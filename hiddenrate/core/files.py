@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 __all__ = ["Staging", "atomic_write", "discard_pending", "is_special", "lock"]
 
@@ -84,7 +85,7 @@ class Staging:
     def __init__(self) -> None:
         self._staged: list[tuple[str, Path]] = []
 
-    def __enter__(self) -> Staging:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -92,7 +93,7 @@ class Staging:
             _forget(name)
         self._staged.clear()
 
-    def stage(self, path: str | os.PathLike[str], writer: Callable[[str], None]) -> None:
+    def stage(self, path: str | os.PathLike[str], writer: Callable[[str], object]) -> None:
         """Write ``path`` through ``writer`` (at once for a special file such as /dev/null)."""
         target = Path(path)
         if is_special(target):
