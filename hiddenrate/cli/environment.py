@@ -27,10 +27,17 @@ from pathlib import Path
 
 
 def _writable(folder: Path) -> str | None:
-    """None if a file can be created in ``folder`` (made if missing), else the reason."""
+    """None if a file can be created in ``folder`` or, when it does not exist yet, in the nearest
+    folder above it that does (nothing is created but a probe file, removed at once); else why not."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        if probe.is_symlink():
+            return "a broken link"
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a folder"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".hiddenrate-probe-", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=".hiddenrate-probe-", dir=probe)
     except OSError as err:
         return err.strerror or err.__class__.__name__
     os.close(fd)

@@ -27,8 +27,9 @@ from types import FrameType
 from hiddenrate.core import files
 
 #: signal -> the message; the exit code is 128 + the signal's number, as shells report it
-HANDLED: dict[int, str] = {int(signal.SIGINT): "interrupted", int(signal.SIGTERM): "terminated",
-                           int(signal.SIGHUP): "hung up"}
+HANDLED: dict[int, str] = {int(getattr(signal, name)): words for name, words in
+                           (("SIGINT", "interrupted"), ("SIGTERM", "terminated"), ("SIGHUP", "hung up"))
+                           if hasattr(signal, name)}
 
 _installed = False
 _sockets: list[socket.socket] = []  # kept open for the life of the process
