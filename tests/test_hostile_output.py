@@ -57,7 +57,7 @@ def no_fit(monkeypatch):
     (["-o", "s.csv"], ["--output s.csv", "is also an input"]),
     (["-o", "./sub/../s.csv"], ["is also an input"]),
     (["--save", "s.csv"], ["--save s.csv", ".nc"]),
-    (["-o", "ok.json", "--save", "/nonexistent/x.nc"], ["--save /nonexistent/x.nc", "does not exist"]),
+    (["-o", "ok.json", "--save", "missing/x.nc"], ["--save missing/x.nc", "does not exist"]),
     (["--plot", "fig.gif"], ["--plot fig.gif", ".png, .svg or .pdf"]),
     (["--plot", "fig"], ["--plot fig", ".png, .svg or .pdf"]),
     (["-o", "report.nc"], ["--output report.nc", "--save"]),
@@ -65,7 +65,7 @@ def no_fit(monkeypatch):
     (["-o", "."], ["--output .", "is a folder"]),
     (["-o", "out.svg", "--plot", "./out.svg"], ["--plot ./out.svg", "--output names the same file"]),
     (["-o", "s.csv/r.json"], ["--output s.csv/r.json", "s.csv is not a folder"]),
-    (["-o", "/nonexistent/report.html"], ["does not exist"]),
+    (["-o", "missing/report.html"], ["the folder missing does not exist"]),
 ], ids=["output-is-input", "output-is-input-other-spelling", "save-csv", "late-save-folder", "plot-gif",
         "plot-no-extension", "output-nc", "output-png", "output-folder", "two-outputs-one-file",
         "folder-is-a-file", "output-folder-missing"])
@@ -115,7 +115,7 @@ def test_report_and_claim_refuse_to_overwrite_their_input(run_cli, folder):
     _refused(run_cli("report", "r.nc", "-o", "r.txt"), "is also an input")
     _refused(run_cli("claim", "r.nc", "--value", "700", "-o", "r.txt"), "is also an input")
     _refused(run_cli("report", "r.nc", "--plot", "r.gif"), ".png, .svg or .pdf")
-    _refused(run_cli("simulate", "lists", "--total", "100", "--capture", "0.3,0.3", "-o", "/nonexistent/x.csv"),
+    _refused(run_cli("simulate", "lists", "--total", "100", "--capture", "0.3,0.3", "-o", "missing/x.csv"),
              "does not exist")
     assert _listing(folder) == before
 
