@@ -55,7 +55,7 @@ def _folder_problem(path: Path) -> str | None:
     if not folder.is_dir():
         return f"the folder {folder} does not exist"
     try:  # a real test of creating a file: permissions, read-only mounts, ACLs, root
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name[:80]}.", suffix=".tmp", dir=folder)
     except OSError as err:
         return f"cannot write in the folder {folder} ({err.strerror})"
     os.close(fd)

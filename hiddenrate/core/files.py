@@ -48,7 +48,7 @@ def _mode() -> int:
 def _temporary(target: Path) -> str:
     """Create and register an empty temporary file beside ``target``; return its name."""
     with lock:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name[:80]}.", suffix=".tmp", dir=target.parent)
         _pending.add(name)
     os.close(fd)
     return name

@@ -4,7 +4,9 @@ Layout of a saved file
 ----------------------
 * root attribute ``hiddenrate_result``: JSON with everything but the distributions (model,
   assumptions, priors, options, seed, versions, levels, diagnostics, warnings, details, and
-  each estimate's kind); root attribute ``hiddenrate_format`` = :data:`FORMAT_VERSION`.
+  each estimate's kind); root attribute ``hiddenrate_format`` = :data:`FORMAT_VERSION`; root
+  attribute ``hiddenrate_sha256``: a checksum of the JSON and the estimates arrays (checked on
+  loading when present; files saved before it existed have none).
 * group ``hiddenrate_estimates``: each estimate's distribution — posterior draws
   (``<key>__draws``) or an exact grid (``<key>__values``, ``<key>__pmf``); maximum-likelihood
   points and intervals live in the JSON.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
 import sys
 import warnings
@@ -141,7 +144,18 @@ def write_result(result: Result, path: str | Path) -> None:
         data = az.InferenceData(**groups)
     data.attrs["hiddenrate_format"] = FORMAT_VERSION
     data.attrs["hiddenrate_result"] = json.dumps(meta, allow_nan=False)
+    data.attrs["hiddenrate_sha256"] = _digest(data.attrs["hiddenrate_result"], groups[_ESTIMATES])
     data.to_netcdf(str(path))
+
+
+def _digest(meta_text: str, store: xr.Dataset) -> str:
+    """SHA-256 of the metadata text and every estimates array (name, then float64 bytes), so that
+    a flipped byte in a number is found on loading: netCDF itself keeps no checksum."""
+    digest = hashlib.sha256(meta_text.encode("utf-8"))
+    for name in sorted(store.variables):
+        digest.update(str(name).encode("utf-8") + b"\0")
+        digest.update(np.ascontiguousarray(np.asarray(store[name].values, dtype="<f8")).tobytes())
+    return digest.hexdigest()
 
 
 def _input_dataset(summary: Any) -> xr.Dataset:
@@ -259,9 +273,25 @@ def load_result(path: str | Path) -> Result:
     try:
         store = data[_ESTIMATES] if _ESTIMATES in data.groups() else xr.Dataset()
         idata = data if "posterior" in data.groups() else None
+        _check_digest(data.attrs, store)
         return result_from(data.attrs.get("hiddenrate_result"), data.attrs.get("hiddenrate_format"), store, idata)
     except SchemaError as err:
         raise DataError(f"{path}: damaged or not a result this version reads: {err}") from None
+
+
+def _check_digest(attrs: Any, store: xr.Dataset) -> None:
+    """Compare the stored checksum (files written before it existed have none) with the content."""
+    expected = attrs.get("hiddenrate_sha256")
+    if expected is None:
+        return
+    text = attrs.get("hiddenrate_result")
+    try:
+        actual = _digest(text, store) if isinstance(text, str) else None
+    except Exception:  # noqa: BLE001 - arrays of a damaged file that cannot be read or converted
+        actual = None
+    if actual != expected:
+        raise SchemaError("hiddenrate_sha256", "does not match the content: the file was damaged or edited "
+                                               "after it was saved")
 
 
 def result_from(meta_text: Any, version: Any, store: xr.Dataset, idata: Any = None) -> Result:
