@@ -152,7 +152,7 @@ def _digest(meta_text: str, store: xr.Dataset) -> str:
     """SHA-256 of the metadata text and every estimates array (name, then float64 bytes), so that
     a flipped byte in a number is found on loading: netCDF itself keeps no checksum."""
     digest = hashlib.sha256(meta_text.encode("utf-8"))
-    for name in sorted(store.variables):
+    for name in sorted(str(v) for v in store.variables):
         digest.update(str(name).encode("utf-8") + b"\0")
         digest.update(np.ascontiguousarray(np.asarray(store[name].values, dtype="<f8")).tobytes())
     return digest.hexdigest()
