@@ -245,7 +245,9 @@ def test_mutated_metadata_never_crashes(parts, base, data):
         if not path:
             meta = data.draw(JSON)
         elif action == "replace" or (action == "delete" and isinstance(node, list)):
-            if isinstance(node, (dict, list)) and (path[-1] in node if isinstance(node, dict) else path[-1] < len(node)):
+            present = path[-1] in node if isinstance(node, dict) else (
+                isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node))
+            if present:
                 node[path[-1]] = data.draw(JSON)
         elif action == "delete" and isinstance(node, dict):
             node.pop(path[-1], None)
