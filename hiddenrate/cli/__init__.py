@@ -75,7 +75,14 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: signals and unwritable cache folders are taken care of first
+    (:mod:`hiddenrate.cli.signals`, :mod:`hiddenrate.cli.environment`), then the command runs."""
+    import sys
+
+    from hiddenrate.cli import environment, signals
+
+    signals.install()
+    environment.prepare(quiet=bool({"-q", "--quiet"} & set(sys.argv[1:])))
     cli(prog_name="hiddenrate")
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from hiddenrate.analysis.claims import check_claim, parse_claim
-from hiddenrate.cli.common import EXIT_NO_ESTIMATE, handle_errors, setup_logging, write_text
+from hiddenrate.cli.common import EXIT_NO_ESTIMATE, handle_errors, saved_result, setup_logging, write_text
+from hiddenrate.cli.outputs import Target, check_targets
 from hiddenrate.render.claims import claim_dict, claim_lines, method_text
 from hiddenrate.result.io import load_result
 
@@ -25,7 +27,7 @@ from hiddenrate.result.io import load_result
               help="Size of the population the total belongs to: adds rates per 100,000 people.")
 @click.option("--level", type=float, default=None, help="Interval level quoted beside the verdict (default 0.95).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--output", "-o", type=click.Path(), default=None,
               help="Write to this file instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handle_errors
@@ -58,7 +60,19 @@ def claim_command(result_file: str, value: str, at_most: bool, population: float
     Exit codes: 0 checked; 1 the result has no estimate to check against; 2 bad file or options.
     """
     setup_logging(quiet)
+    if output:
+        check_targets([Target("--output", output, "text")], [result_file])
     result = load_result(result_file)
+    with saved_result(result_file):
+        text, check = _claim_text(result, value, at_most, population, level, fmt)
+    write_text(text, output, quiet)
+    if check.method == "no estimate":
+        sys.exit(EXIT_NO_ESTIMATE)
+
+
+def _claim_text(result: Any, value: str, at_most: bool, population: float | None, level: float | None,
+                fmt: str) -> tuple[str, Any]:
+    """The claim check and its text (JSON or words)."""
     from hiddenrate.analysis.trend_claims import check_trend_claim, is_targeted
 
     if is_targeted(value):  # a trend: 'change<1', '2017>=500'
@@ -81,6 +95,4 @@ def claim_command(result_file: str, value: str, at_most: bool, population: float
                          f"({fmt_numbers.level(check.level)} interval {fmt_numbers.interval(check.interval)}); "
                          f"{result.model_name}.")
         text = "\n".join(lines) + "\n"
-    write_text(text, output, quiet)
-    if check.method == "no estimate":
-        sys.exit(EXIT_NO_ESTIMATE)
+    return text, check

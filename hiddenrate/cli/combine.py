@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
+from hiddenrate.cli.common import check_outputs, emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.input_options import input_options
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.data.spec import read_spec
@@ -67,6 +67,7 @@ def combine_command(spec: str | None, example: str | None, checks: bool, out: Ou
     """
     setup_logging(out.quiet)
     path, name, entry = input_source(spec, example, "combine", what="SPEC file")
+    check_outputs(out, path)
     parsed = read_spec(str(path)) if entry is None else replace(read_spec(path), source=name)
     result = fit_combined(parsed, levels=out.levels, seed=sampling.seed, interval=out.interval,
                           sampling=sampling.mcmc(), checks=checks)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,6 +19,8 @@ from hiddenrate.core.caveats import Caveat
 from hiddenrate.cli.options import OutputOptions
 from hiddenrate.data.examples import Example
 from hiddenrate.core.exceptions import DataError, EstimationError, HiddenrateError, ModelError
+from hiddenrate.core.files import Staging
+from hiddenrate.core.provenance import created
 from hiddenrate.render import render
 from hiddenrate.result.value import Result
 
@@ -53,6 +56,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            created()  # a malformed SOURCE_DATE_EPOCH is refused now, not after the fit
             return command(*args, **kwargs)
         except (DataError, ModelError) as err:
             fail(str(err), EXIT_BAD_INPUT)
@@ -68,17 +72,60 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+#: what a renderer raises when a saved result's free-form parts (details, tables, input summary)
+#: have a shape no version of hiddenrate wrote
+_DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError, OverflowError,
+           ZeroDivisionError)
+
+
+@contextlib.contextmanager
+def saved_result(path: str) -> Iterator[None]:
+    """Around the use of a loaded result (``report``, ``claim``): the loader checks the schema of
+    what it reads (:mod:`hiddenrate.result.schema`); the free-form parts (model details, tables,
+    the input summary) are read by the renderers, and a shape they cannot use is a damaged file:
+    one line and exit 2, not a traceback."""
+    try:
+        yield
+    except HiddenrateError:
+        raise
+    except _DAMAGE as err:
+        raise DataError(f"{path}: damaged or not a result this version reads: cannot show it "
+                        f"({err.__class__.__name__} in {_where(err)})") from None
+
+
+def _where(err: BaseException) -> str:
+    """The function where ``err`` was raised (for the one-line message of :func:`saved_result`)."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_name if tb is not None else "?"
+
+
 def write_text(text: str, output: str | None, quiet: bool) -> None:
-    """Write to ``output`` (a file) or stdout."""
+    """Write to ``output`` (a file, whole or not at all) or stdout."""
     if output is None:
         click.echo(text, nl=False)
         return
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        with Staging() as staging:
+            staging.stage(output, lambda name: Path(name).write_text(text, encoding="utf-8"))
+            staging.commit()
     except OSError as err:
-        fail(f"{output}: cannot write ({err.strerror})", EXIT_NO_ESTIMATE)
+        fail(f"{output}: cannot write ({err.strerror}); nothing was written", EXIT_NO_ESTIMATE)
     if not quiet:
         logger.info("wrote %s", output)
+
+
+def check_outputs(out: OutputOptions, *inputs: str | Path | None) -> None:
+    """Check every output of ``out`` before the fit (:func:`hiddenrate.cli.outputs.check_targets`);
+    ``inputs`` are the files the command reads (a spec's data files included)."""
+    from hiddenrate.cli.outputs import Target, check_targets, input_files
+
+    targets = [Target("--output", out.output, "text") if out.output else None,
+               Target("--save", out.save, "save") if out.save else None,
+               Target("--plot", out.plot, "plot") if out.plot else None]
+    files = [f for source in inputs if source is not None for f in input_files(source)]
+    check_targets([t for t in targets if t is not None], files)
 
 
 def publishable(result: Result, out: OutputOptions) -> Result:
@@ -90,38 +137,53 @@ def publishable(result: Result, out: OutputOptions) -> Result:
     return prepare(result, suppress_below=out.suppress_below, claims=out.claims, population=out.population)
 
 
-def save_plot(result: Result, path: str) -> None:
-    """Draw ``result`` to an image file (format from the extension)."""
-    suffix = Path(path).suffix.lower()
+def draw_plot(result: Result, path: str, target: str) -> None:
+    """Draw ``result`` to ``path`` in the format of ``target``'s extension (.png, .svg, .pdf)."""
+    suffix = Path(target).suffix.lower()
     if suffix not in (".png", ".svg", ".pdf"):
-        fail(f"{path}: --plot writes .png, .svg or .pdf files", EXIT_BAD_INPUT)
+        raise DataError(f"--plot {target}: --plot writes .png, .svg or .pdf files")
+    import matplotlib
+
     ax = result.plot()
     try:
         ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=150)
-    except OSError as err:
-        fail(f"{path}: cannot write the figure ({err.strerror})", EXIT_NO_ESTIMATE)
+        with matplotlib.rc_context({"svg.hashsalt": "hiddenrate"}):  # the same result gives the same SVG
+            ax.figure.savefig(path, dpi=150, format=suffix[1:])
     finally:
         import matplotlib.pyplot as plt
 
         plt.close(ax.figure)
-    logger.info("drew the figure to %s", path)
 
 
 def emit(result: Result, out: OutputOptions) -> None:
     """Render (with claim checks and suppression if asked), write, save, and exit 1 if there is
     no estimate. ``--save`` keeps the full, unsuppressed result: it is for the analyst, not for
-    publication."""
+    publication. Every file is written to a temporary name first and all are renamed into place
+    together at the end, so an error or an interrupt leaves no file half-written."""
+    from hiddenrate.result.io import write_result
+
     published = publishable(result, out)
-    write_text(render(published, out.format, table=out.table), out.output, out.quiet)
+    text = render(published, out.format, table=out.table)
+    try:
+        with Staging() as staging:
+            if out.output:
+                staging.stage(out.output, lambda name: Path(name).write_text(text, encoding="utf-8"))
+            if out.save:
+                staging.stage(out.save, lambda name: write_result(result, name))
+            if out.plot:
+                staging.stage(out.plot, lambda name: draw_plot(published, name, str(out.plot)))
+            staging.commit()
+    except OSError as err:
+        fail(f"cannot write {err.filename or 'the output'} ({err.strerror or err}); nothing was written",
+             EXIT_NO_ESTIMATE)
+    if out.output is None:
+        click.echo(text, nl=False)
+    elif not out.quiet:
+        logger.info("wrote %s", out.output)
     if out.save:
-        try:
-            result.save(out.save)
-        except OSError as err:
-            fail(f"{out.save}: cannot save the result ({err})", EXIT_NO_ESTIMATE)
         logger.info("saved the result to %s", out.save)
     if out.plot:
-        save_plot(published, out.plot)
+        logger.info("drew the figure to %s", out.plot)
     if not result.converged:
         logger.warning("the fit did not converge; see the diagnostics in the output. Try longer chains: %s",
                        rerun_command(sys.argv[1:]))

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from hiddenrate.api.lists import fit_lists
-from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
+from hiddenrate.cli.common import check_outputs, emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.core.parallel import Parallel
 from hiddenrate.cli.input_options import input_options
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, parallel_options, sampling_options
@@ -79,6 +79,7 @@ def lists_command(file: str | None, example: str | None, lists_: str | None, by:
     """
     setup_logging(out.quiet)
     source, name, entry = input_source(file, example, "lists")
+    check_outputs(out, source)
     options: dict[str, Any] = {
         "terms": terms,
         "max_order": max_order,

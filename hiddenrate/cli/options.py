@@ -84,9 +84,9 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                   help="Output format. json is one object for other tools (| jq); csv is the summary table; html is "
                        "one self-contained page with figures (works offline, prints well); markdown has the same content.")
-    @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+    @click.option("--output", "-o", type=click.Path(), default=None,
                   help="Write the output to this file instead of stdout.")
-    @click.option("--save", type=click.Path(dir_okay=False, writable=True), default=None,
+    @click.option("--save", type=click.Path(), default=None,
                   help="Also save the full result (data, priors, options, seed, versions) as netCDF, e.g. result.nc.")
     @click.option("--level", "levels", type=float, multiple=True, default=DEFAULT_LEVELS, show_default=True,
                   help="Interval level; repeat for several, e.g. --level 0.8 --level 0.95.")
@@ -96,7 +96,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--progress", "progress", is_flag=True,
                   help="Draw the progress bars (compiling, sampling) on stderr even when it is not a terminal, "
                        "e.g. into a log file; never on stdout. Default: only on a terminal, never with --quiet.")
-    @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
+    @click.option("--plot", type=click.Path(), default=None,
                   help="Also draw the estimate (posterior with the observed count marked, or strata) to a PNG, SVG or PDF file.")
     @click.option("--table", default=None, metavar="N|WORDS",
                   help="With --format csv: write one model table instead of the summary, by its number in the "

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, setup_logging
+from hiddenrate.cli.common import check_outputs, emit, handle_errors, saved_result, setup_logging
 from hiddenrate.cli.options import OutputOptions, publication_options
 from hiddenrate.core.distributions import INTERVAL_KINDS
 from hiddenrate.core.exceptions import DataError, ModelError
@@ -25,13 +25,13 @@ def stdout_is_terminal() -> bool:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html: one self-contained page with figures; markdown: the same content; text, json, csv as the "
                    "estimating commands print them.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--output", "-o", type=click.Path(), default=None,
               help="Write the report to this file instead of stdout.")
 @click.option("--level", "levels", type=float, multiple=True,
               help="Interval level(s) to report (default: those saved). Posteriors only; repeatable.")
 @click.option("--interval", type=click.Choice(INTERVAL_KINDS), default=None,
               help="Kind of Bayesian interval (default: as saved).")
-@click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--plot", type=click.Path(), default=None,
               help="Also draw the estimate to a PNG, SVG or PDF file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @click.option("--table", default=None, metavar="N|WORDS",
@@ -66,18 +66,20 @@ def report_command(result_file: str, fmt: str, output: str | None, levels: tuple
     if fmt == "html" and output is None and stdout_is_terminal():
         raise DataError(f"an HTML report is a page for a browser, not the terminal: write it to a file with "
                         f"-o report.html (or read it here with --format text), e.g. hiddenrate report {result_file} -o report.html")
+    check_outputs(OutputOptions(fmt, output, None, (), "", quiet, plot), result_file)
     result = load_result(result_file)
-    if levels:
-        if result.overall.total is not None and result.overall.total.kind == "point":
-            raise ModelError("--level: a maximum-likelihood result knows only the levels it was fitted with "
-                             f"({', '.join(f'{x:g}' for x in result.levels)}); refit with --level to change them")
-        from hiddenrate.core.settings import check_levels
+    with saved_result(result_file):
+        if levels:
+            if result.overall.total is not None and result.overall.total.kind == "point":
+                raise ModelError("--level: a maximum-likelihood result knows only the levels it was fitted with "
+                                 f"({', '.join(f'{x:g}' for x in result.levels)}); refit with --level to change them")
+            from hiddenrate.core.settings import check_levels
 
-        result = result.with_levels(check_levels(levels))
-    if interval is not None and interval != result.interval_kind:
-        if result.overall.total is not None and result.overall.total.kind == "point":
-            raise ModelError("--interval applies to posteriors; this result is a maximum-likelihood estimate")
-        result = replace(result, interval_kind=interval)
-    out = OutputOptions(fmt, output, None, result.levels, result.interval_kind, quiet, plot, suppress_below,
-                        tuple(claims), population_size, table)
-    emit(result, out)
+            result = result.with_levels(check_levels(levels))
+        if interval is not None and interval != result.interval_kind:
+            if result.overall.total is not None and result.overall.total.kind == "point":
+                raise ModelError("--interval applies to posteriors; this result is a maximum-likelihood estimate")
+            result = replace(result, interval_kind=interval)
+        out = OutputOptions(fmt, output, None, result.levels, result.interval_kind, quiet, plot, suppress_below,
+                            tuple(claims), population_size, table)
+        emit(result, out)

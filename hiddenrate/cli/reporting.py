@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
+from hiddenrate.cli.common import check_outputs, emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.parsing import two_numbers
 from hiddenrate.cli.input_options import input_options
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, parallel_options, sampling_options
@@ -106,6 +106,7 @@ def reporting_command(file: str | None, example: str | None, by: tuple[str, ...]
     """
     setup_logging(out.quiet)
     source, name, entry = input_source(file, example, "reporting")
+    check_outputs(out, source)
     data = read_reporting(source, by=by, unit=unit, name=name,
                           population=parse_population(population), prevalence=parse_prevalence(prevalence))
     result = fit_reporting(

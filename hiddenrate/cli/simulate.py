@@ -8,6 +8,7 @@ import click
 import numpy as np
 
 from hiddenrate.cli.common import handle_errors, logger, setup_logging, write_text
+from hiddenrate.cli.outputs import Target, check_targets
 from hiddenrate.core.exceptions import DataError
 
 
@@ -32,7 +33,7 @@ def simulate_group() -> None:
               help="A latent class of people with its own capture probabilities (heterogeneity); repeat per class.")
 @click.option("--names", metavar="A,B,...", help="List names (default A, B, C, ...).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the CSV here instead of stdout.")
+@click.option("--output", "-o", type=click.Path(), help="Write the CSV here instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the truth on stderr.")
 @handle_errors
 def simulate_lists(total: int, capture: str | None, odds_ratios: tuple[str, ...], classes: tuple[str, ...],
@@ -52,6 +53,8 @@ def simulate_lists(total: int, capture: str | None, odds_ratios: tuple[str, ...]
     from hiddenrate.data.simulate import counts_to_frame, simulate_list_counts
 
     setup_logging(quiet)
+    if output:
+        check_targets([Target("--output", output, "text")], [])
     if (capture is None) == (not classes):
         raise DataError("give --capture (independent lists) or one --class per latent class, not both or neither")
     latent = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from hiddenrate.cli.common import emit, handle_errors, input_source, labelled, setup_logging
+from hiddenrate.cli.common import check_outputs, emit, handle_errors, input_source, labelled, setup_logging
 from hiddenrate.cli.input_options import input_options
 from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
 from hiddenrate.cli.parsing import parse_names
@@ -104,6 +104,7 @@ def trend_command(file: str | None, example: str | None, period: str | None, by:
     """
     setup_logging(out.quiet)
     source, name, entry = input_source(file, example, "trend")
+    check_outputs(out, source)
     if only_compare and not compare:
         raise DataError("--only-compare needs at least one --compare FROM:TO")
     result = fit_trend(

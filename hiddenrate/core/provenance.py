@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from hiddenrate._version import __version__
+from hiddenrate.core.exceptions import DataError
 
 _PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "arviz", "nutpie")
 
@@ -50,12 +51,37 @@ def versions() -> dict[str, str]:
     return out
 
 
+def created() -> str:
+    """The creation time of a result: now (UTC, to the second), or ``SOURCE_DATE_EPOCH`` where set.
+
+    ``SOURCE_DATE_EPOCH`` (seconds since 1970-01-01 UTC, the reproducible-builds convention) fixes
+    the timestamp, so that two runs with one seed give byte-identical outputs.
+
+    Raises
+    ------
+    DataError
+        ``SOURCE_DATE_EPOCH`` set to anything but a whole number of seconds.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None or epoch == "":
+        moment = _dt.datetime.now(_dt.timezone.utc)
+    else:
+        try:
+            if not epoch.isascii() or not epoch.isdigit():
+                raise ValueError(epoch)
+            moment = _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise DataError(f"SOURCE_DATE_EPOCH={epoch[:30]!r}: not a whole number of seconds since "
+                            "1970-01-01 UTC (e.g. 1700000000); unset it to stamp the current time") from None
+    return moment.replace(microsecond=0).isoformat()
+
+
 def provenance(source: str | None = None, sha256: str | None = None) -> dict[str, Any]:
     """Provenance block of a result."""
     return {
         "hiddenrate_version": __version__,
         "versions": versions(),
-        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "created": created(),
         "input_source": source,
         "input_sha256": sha256,
     }
