@@ -30,9 +30,14 @@ def head(caveat: Caveat) -> str:
     """The warning as the caveat line quotes it: whole, or when long up to its last clause break (``; ``) within
     :data:`HEAD_CHARACTERS` (the finding comes first, the advice after)."""
     text = str(caveat).strip().rstrip(".")
-    if len(text) <= HEAD_CHARACTERS or "; " not in text[:HEAD_CHARACTERS]:
+    if len(text) <= HEAD_CHARACTERS:
         return text
-    return text[:text.rindex("; ", 0, HEAD_CHARACTERS)]
+    depth, cut = 0, None
+    for i, char in enumerate(text[:HEAD_CHARACTERS]):  # a break inside brackets would leave one open
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if depth == 0 and text.startswith("; ", i):
+            cut = i
+    return text if cut is None else text[:cut]
 
 
 def _count(number: int, noun: str) -> str:
