@@ -1,0 +1,120 @@
+"""Fellegi-Sunter linkage with splink: the model, its training, and the scored candidate pairs.
+
+One table of every source's records is deduplicated as a whole (``dedupe_only``), which compares
+records within a source and across sources alike. Candidate pairs come from blocking rules (pairs
+that agree exactly on first and last name, on a name and the birth year, or on the ID fragment and
+the birth year); the m and u probabilities are estimated without labels (u from random pairs, m by
+EM), and every candidate pair gets a match weight and probability (docs/methods.md, "Record linkage").
+splink and DuckDB load only inside :func:`score_pairs`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from hiddenrate.core.exceptions import DataError
+
+#: pairs scored below this probability are dropped (treated as certain non-matches)
+KEEP_ABOVE = 0.01
+#: records sampled for EM on large inputs (all of them below this)
+EM_RECORDS = 200_000
+#: random pairs for the u probabilities
+U_PAIRS = 2_000_000
+#: a-priori recall of the deterministic rule used to estimate the share of matching pairs
+PRIOR_RECALL = 0.7
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """Candidate pairs with their match weight (log2 Bayes factor) and probability."""
+
+    pairs: pd.DataFrame          # unique_id_l, unique_id_r, match_weight, match_probability
+    prior_match: float           # estimated probability that two random records match
+    parameters: dict[str, Any]   # m and u per comparison level, as splink reports them
+
+
+def _dice(column: str, at_least: float) -> str:
+    return (f"2.0 * len(list_intersect({column}_l, {column}_r)) / "
+            f"nullif(len({column}_l) + len({column}_r), 0) >= {at_least}")
+
+
+def _comparisons(encoded: bool) -> list[Any]:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    def names(field: str, other: str) -> Any:
+        if encoded:
+            levels = [cll.NullLevel(f"{field}_tok"), cll.ExactMatchLevel(f"{field}_tok"),
+                      cll.CustomLevel(_dice(f"{field}_bf", 0.8), "Dice >= 0.8"),
+                      cll.CustomLevel(_dice(f"{field}_bf", 0.6), "Dice >= 0.6"),
+                      cll.CustomLevel(f"{field}_tok_l = {other}_tok_r", "matches the other name")]
+        else:
+            levels = [cll.NullLevel(field), cll.ExactMatchLevel(field), cll.JaroWinklerLevel(field, 0.92),
+                      cll.JaroWinklerLevel(field, 0.8), cll.CustomLevel(f"{field}_l = {other}_r", "matches the other name")]
+        return cl.CustomComparison([*levels, cll.ElseLevel()], output_column_name=field)
+
+    suffix = "_tok" if encoded else ""
+    if encoded:
+        year_near = cll.CustomLevel(_dice("birth_year_bf", 0.6), "one year apart")
+    else:
+        year_near = cll.CustomLevel("abs(cast(birth_year_l as integer) - cast(birth_year_r as integer)) = 1",
+                                    "one year apart")
+    year = cl.CustomComparison([cll.NullLevel(f"birth_year{suffix}"), cll.ExactMatchLevel(f"birth_year{suffix}"),
+                                year_near, cll.ElseLevel()], output_column_name="birth_year")
+    exact = [cl.ExactMatch(f"{name}{suffix}") for name in ("sex", "place", "id_fragment")]
+    return [names("first_name", "last_name"), names("last_name", "first_name"), year, *exact]
+
+
+def blocking_rules(encoded: bool) -> list[list[str]]:
+    """Columns that candidate pairs agree on exactly (one list per rule; a pair is a candidate if
+    any rule holds)."""
+    s = "_tok" if encoded else ""
+    return [[f"first_name{s}", f"last_name{s}"], [f"last_name{s}", f"birth_year{s}"],
+            [f"first_name{s}", f"birth_year{s}"], [f"id_fragment{s}", f"birth_year{s}"]]
+
+
+def _database(backend: str) -> Any:
+    if backend == "spark":
+        try:
+            from pyspark.sql import SparkSession  # noqa: PLC0415
+        except ImportError:
+            raise DataError("backend = \"spark\" needs pyspark: pip install 'hiddenrate[spark]'") from None
+        from splink import SparkAPI  # noqa: PLC0415
+
+        return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+    from splink import DuckDBAPI  # noqa: PLC0415
+
+    return DuckDBAPI()
+
+
+def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str = "duckdb") -> ScoredPairs:
+    """Train the Fellegi-Sunter model on ``records`` (from :func:`~hiddenrate.linkage.records.read_sources`)
+    and score every candidate pair."""
+    from splink import Linker, SettingsCreator, block_on  # noqa: PLC0415
+
+    for name in ("splink", "duckdb"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    rules = [block_on(*cols) for cols in blocking_rules(encoded)]
+    settings = SettingsCreator(link_type="dedupe_only", comparisons=_comparisons(encoded),
+                               blocking_rules_to_generate_predictions=rules,
+                               retain_matching_columns=False, retain_intermediate_calculation_columns=False)
+    db = _database(backend)
+    table = db.register(records.drop(columns=["record_id"]))
+    linker = Linker(table, settings, log_level=logging.ERROR)
+    s = "_tok" if encoded else ""
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(f"first_name{s}", f"last_name{s}", f"birth_year{s}")], recall=PRIOR_RECALL)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
+    share = min(1.0, EM_RECORDS / max(len(records), 1))
+    for rule in (block_on(f"first_name{s}", f"last_name{s}"), block_on(f"birth_year{s}", f"place{s}", f"sex{s}")):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=share)
+    predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
+    pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]]
+    pairs = pairs.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
+    model = linker.misc.save_model_to_json()
+    return ScoredPairs(pairs, float(model.get("probability_two_random_records_match", float("nan"))),
+                       {"comparisons": model.get("comparisons", [])})
