@@ -36,7 +36,8 @@ TOKEN_HEX = 16
 SECRET_ENV = "HIDDENRATE_LINK_SECRET"
 #: fields with a Bloom filter (similarity) and a token; the others get a token only
 FILTER_FIELDS = ("first_name", "last_name", "birth_year")
-TOKEN_FIELDS = ("first_name", "last_name", "birth_year", "sex", "place", "id_fragment")
+TOKEN_FIELDS = ("first_name", "last_name", "birth_date", "birth_year", "sex", "place", "id_fragment", "initials",
+                "birth_monthday")
 MIN_SECRET_BYTES = 16
 
 
@@ -61,6 +62,11 @@ def read_secret(secret_file: str | None) -> bytes:
 
 def _key(secret: bytes, field: str, purpose: str) -> bytes:
     return hmac.new(secret, f"hiddenrate-link-v1|{field}|{purpose}".encode(), hashlib.sha256).digest()
+
+
+def _family(field: str) -> str:
+    """First and last names share keys, so that a name in the wrong field still compares."""
+    return "name" if field in ("first_name", "last_name") else field
 
 
 def bigrams(value: str) -> list[str]:
@@ -106,13 +112,15 @@ def _tokens(field: str, value: str) -> list[str]:
 def encode_frame(records: pd.DataFrame, secret: bytes) -> pd.DataFrame:
     """Encode normalised records (columns ``record_id`` and the fields, strings or missing)."""
     out = pd.DataFrame({"record_id": records["record_id"].astype(str)})
+    records = records.assign(initials=records["first_name"].str[:1] + records["last_name"].str[:1],
+                             birth_monthday=records["birth_date"].str[5:])
     for field in TOKEN_FIELDS:
         values = records[field] if field in records else pd.Series([None] * len(records))
-        key = _key(secret, field, "token")
+        key = _key(secret, _family(field), "token")
         out[f"{field}_tok"] = [None if pd.isna(v) else hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest()[:TOKEN_HEX]
                                for v in values]
         if field in FILTER_FIELDS:
-            k1, k2 = _key(secret, field, "bloom-1"), _key(secret, field, "bloom-2")
+            k1, k2 = _key(secret, _family(field), "bloom-1"), _key(secret, _family(field), "bloom-2")
             out[f"{field}_bf"] = [None if pd.isna(v) else filter_text(bloom_filter(_tokens(field, str(v)), k1, k2))
                                   for v in values]
     return out

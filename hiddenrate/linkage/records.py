@@ -49,8 +49,16 @@ def normalise_fields(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         out[name] = normalise_name(frame[name].astype("string"))
     sex = frame["sex"].astype("string").str.strip().str.upper().str[:1]
     out["sex"] = sex.where(sex.isin(["M", "F", "X"]))
-    years = pd.to_numeric(frame["birth_year"], errors="coerce")
-    bad = frame["birth_year"].notna() & (years.isna() | (years % 1 != 0) | (years < 1900) | (years > 2030))
+    dates = pd.to_datetime(frame["birth_date"], errors="coerce", format="%Y-%m-%d")
+    bad_date = frame["birth_date"].notna() & dates.isna()
+    if bad_date.any():
+        row = int(np.flatnonzero(bad_date.to_numpy())[0]) + 2
+        raise DataError(f"{path}: row {row}, column birth_date: not a date written YYYY-MM-DD "
+                        f"({int(bad_date.sum())} such row(s))")
+    out["birth_date"] = dates.dt.strftime("%Y-%m-%d").astype("string")
+    given = frame["birth_year"].where(frame["birth_year"].notna(), dates.dt.year.astype("Int64").astype("string"))
+    years = pd.to_numeric(given, errors="coerce")
+    bad = given.notna() & (years.isna() | (years % 1 != 0) | (years < 1900) | (years > 2030))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
         raise DataError(f"{path}: row {row}, column birth_year: not a year from 1900 to 2030 "

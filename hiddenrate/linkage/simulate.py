@@ -1,6 +1,6 @@
 """Synthetic person records on several sources, with the errors real files have, and the truth kept aside.
 
-``simulate_records`` draws N people (name, sex, birth year, place, a partial ID), puts each on
+``simulate_records`` draws N people (name, sex, birth date, place, a partial ID), puts each on
 each source independently with that source's capture probability, and writes one record per
 appearance (plus, at ``duplicate`` rate, a second record of the same person on the same source).
 Every record then gets, independently and at the rates in :class:`RecordErrors`: typos in the
@@ -44,7 +44,7 @@ PLACES = ("North", "Central", "East", "West", "South", "Harbour", "Riverside", "
           "Station", "Market", "Airport", "Docklands", "Parkside")
 
 #: the columns of a simulated record, in order
-RECORD_COLUMNS = ("record_id", "first_name", "last_name", "sex", "birth_year", "place", "incident_date",
+RECORD_COLUMNS = ("record_id", "first_name", "last_name", "sex", "birth_date", "place", "incident_date",
                   "id_fragment")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -53,10 +53,10 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 class RecordErrors:
     """Rates (per record) of each kind of error; the defaults are the ones the tests state."""
 
-    typo: float = 0.10          # per name field: one character deleted, inserted, replaced or transposed
+    typo: float = 0.05          # per name field: one character deleted, inserted, replaced or transposed
     swap: float = 0.02          # first and last name exchanged
-    alias: float = 0.03         # a working name instead of the first name
-    year_off: float = 0.05      # birth year one too high or too low
+    alias: float = 0.02         # a working name instead of the first name
+    year_off: float = 0.03      # birth year one too high or too low
     missing: float = 0.05       # per field (except the record id): left empty
     duplicate: float = 0.05     # a second record of the same person on the same source
     no_id: float = 0.5          # the partial ID not recorded at all (most sources do not ask)
@@ -83,7 +83,7 @@ def _typo(word: str, rng: np.random.Generator) -> str:
 
 
 def simulate_people(total: int, rng: np.random.Generator) -> pd.DataFrame:
-    """``total`` invented people: person_id, first and last name, sex, birth year, place, an 8-digit ID (records keep its last 4 digits)."""
+    """``total`` invented people: person_id, first and last name, sex, birth date, place, an 8-digit ID (records keep its last 4 digits)."""
     female = rng.random(total) < 0.8
     first = np.where(female, rng.choice(FIRST_FEMALE, total), rng.choice(FIRST_MALE, total))
     return pd.DataFrame({
@@ -91,7 +91,7 @@ def simulate_people(total: int, rng: np.random.Generator) -> pd.DataFrame:
         "first_name": first,
         "last_name": rng.choice(SURNAMES, total),
         "sex": np.where(female, "F", "M"),
-        "birth_year": rng.integers(1960, 2008, total),
+        "birth_date": pd.Timestamp("1960-01-01") + pd.to_timedelta(rng.integers(0, 48 * 365, total), unit="D"),
         "place": rng.choice(PLACES, total),
         "id_number": [f"{x:08d}" for x in rng.integers(0, 10**8, total)],
     })
@@ -107,10 +107,12 @@ def _record(person: pd.Series, errors: RecordErrors, rng: np.random.Generator) -
         last = _typo(last, rng)
     if rng.random() < errors.swap:
         first, last = last, first
-    year = int(person["birth_year"]) + (int(rng.choice([-1, 1])) if rng.random() < errors.year_off else 0)
+    born = person["birth_date"]
+    if rng.random() < errors.year_off:
+        born = born.replace(year=born.year + int(rng.choice([-1, 1])), day=min(born.day, 28))
     day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 366)))
     record: dict[str, object] = {
-        "first_name": first, "last_name": last, "sex": person["sex"], "birth_year": year,
+        "first_name": first, "last_name": last, "sex": person["sex"], "birth_date": born.strftime("%Y-%m-%d"),
         "place": person["place"], "incident_date": day.strftime("%Y-%m-%d"),
         "id_fragment": None if rng.random() < errors.no_id else str(person["id_number"])[-4:],
     }
@@ -153,7 +155,6 @@ def simulate_records(total: int, capture: Sequence[float], *, errors: RecordErro
         order = rng.permutation(len(rows))
         frame = pd.DataFrame([rows[i] for i in order], columns=RECORD_COLUMNS[1:])
         frame.insert(0, "record_id", [f"{name}-{i + 1}" for i in range(len(rows))])
-        frame["birth_year"] = frame["birth_year"].astype("Int64")
         sources[name] = frame
         truth.append(pd.DataFrame({"source": name, "record_id": frame["record_id"],
                                    "person_id": [ids[i] for i in order]}))

@@ -3,8 +3,8 @@
 ::
 
     [link]
-    threshold = 0.9         # match probability at which two records are the same person (default 0.9)
-    review = [0.2, 0.9]     # pairs with a probability in this band go to the clerical-review file
+    threshold = 0.8         # match probability at which two records are the same person (default 0.8)
+    review = [0.2, 0.95]    # pairs with a probability in this band go to the clerical-review file
     draws = 50              # plausible linkages drawn for --estimate (default 50)
     encoded = false         # true: the files were written by `hiddenrate link encode`
     backend = "duckdb"      # or "spark" (optional extra; see docs/linkage.md)
@@ -15,8 +15,9 @@
     [sources.police.columns]
     first_name = "forename" # hiddenrate's field = the file's column; fields not named keep their own name
 
-Fields: ``first_name``, ``last_name``, ``sex``, ``birth_year``, ``place``, ``id_fragment``
-(incident_date is carried but not compared). A field a source lacks is missing for that source.
+Fields: ``first_name``, ``last_name``, ``sex``, ``birth_date`` (YYYY-MM-DD) or ``birth_year`` (the year
+is taken from the date when only the date is given), ``place``, ``id_fragment`` (incident_date is
+carried but not compared). A field a source lacks is missing for that source.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from typing import Any
 from hiddenrate.core.exceptions import DataError
 
 #: the fields records are compared on (plain identifiers)
-FIELDS = ("first_name", "last_name", "sex", "birth_year", "place", "id_fragment")
-DEFAULT_THRESHOLD = 0.9
-DEFAULT_REVIEW = (0.2, 0.9)
+FIELDS = ("first_name", "last_name", "sex", "birth_date", "birth_year", "place", "id_fragment")
+DEFAULT_THRESHOLD = 0.8
+DEFAULT_REVIEW = (0.2, 0.95)
 DEFAULT_DRAWS = 50
 BACKENDS = ("duckdb", "spark")
 

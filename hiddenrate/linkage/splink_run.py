@@ -53,7 +53,8 @@ def _comparisons(encoded: bool) -> list[Any]:
                       cll.CustomLevel(_dice(f"{field}_bf", 0.6), "Dice >= 0.6"),
                       cll.CustomLevel(f"{field}_tok_l = {other}_tok_r", "matches the other name")]
         else:
-            levels = [cll.NullLevel(field), cll.ExactMatchLevel(field), cll.JaroWinklerLevel(field, 0.92),
+            levels = [cll.NullLevel(field), cll.ExactMatchLevel(field), cll.DamerauLevenshteinLevel(field, 1),
+                      cll.JaroWinklerLevel(field, 0.92),
                       cll.JaroWinklerLevel(field, 0.8), cll.CustomLevel(f"{field}_l = {other}_r", "matches the other name")]
         return cl.CustomComparison([*levels, cll.ElseLevel()], output_column_name=field)
 
@@ -63,8 +64,14 @@ def _comparisons(encoded: bool) -> list[Any]:
     else:
         year_near = cll.CustomLevel("abs(cast(birth_year_l as integer) - cast(birth_year_r as integer)) = 1",
                                     "one year apart")
-    year = cl.CustomComparison([cll.NullLevel(f"birth_year{suffix}"), cll.ExactMatchLevel(f"birth_year{suffix}"),
-                                year_near, cll.ElseLevel()], output_column_name="birth_year")
+    if encoded:
+        day_same = "birth_monthday_tok_l = birth_monthday_tok_r"
+    else:
+        day_same = "substr(birth_date_l, 6, 5) = substr(birth_date_r, 6, 5)"
+    near_same_day = cll.And(year_near, cll.CustomLevel(day_same))
+    year = cl.CustomComparison([cll.NullLevel(f"birth_year{suffix}"), cll.ExactMatchLevel(f"birth_date{suffix}"),
+                                near_same_day, cll.ExactMatchLevel(f"birth_year{suffix}"), year_near, cll.ElseLevel()],
+                               output_column_name="birth")
     exact = [cl.ExactMatch(f"{name}{suffix}") for name in ("sex", "place", "id_fragment")]
     return [names("first_name", "last_name"), names("last_name", "first_name"), year, *exact]
 
@@ -73,8 +80,10 @@ def blocking_rules(encoded: bool) -> list[list[str]]:
     """Columns that candidate pairs agree on exactly (one list per rule; a pair is a candidate if
     any rule holds)."""
     s = "_tok" if encoded else ""
+    initials = "initials_tok" if encoded else "concat(substr(first_name, 1, 1), substr(last_name, 1, 1))"
     return [[f"first_name{s}", f"last_name{s}"], [f"last_name{s}", f"birth_year{s}"],
-            [f"first_name{s}", f"birth_year{s}"], [f"id_fragment{s}", f"birth_year{s}"]]
+            [f"first_name{s}", f"birth_year{s}"], [f"id_fragment{s}", f"birth_year{s}"],
+            [initials, f"birth_year{s}"], [f"birth_date{s}"], [f"birth_year{s}", f"place{s}", f"sex{s}"]]
 
 
 def _database(backend: str) -> Any:
@@ -110,7 +119,7 @@ def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str
         [block_on(f"first_name{s}", f"last_name{s}", f"birth_year{s}")], recall=PRIOR_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
     share = min(1.0, EM_RECORDS / max(len(records), 1))
-    for rule in (block_on(f"first_name{s}", f"last_name{s}"), block_on(f"birth_year{s}", f"place{s}", f"sex{s}")):
+    for rule in (block_on(f"first_name{s}", f"last_name{s}"), block_on(f"birth_date{s}")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=share)
     predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
     pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]]
