@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "Re-render a result saved with --save, without the original data and without refitting."),
     "claim": ("hiddenrate.cli.claim", "claim_command",
               "Check a claimed figure against a saved result: the probability that the true total is at least (or at most) the claim."),
+    "link": ("hiddenrate.cli.link", "link_group",
+             "Link records across sources into the lists `hiddenrate lists` reads (probabilistic, splink)."),
     "combine": ("hiddenrate.cli.combine", "combine_command",
                 "Combine matched lists, unlinked counts and surveys (and a population route) into one estimate."),
 }
