@@ -136,6 +136,18 @@ def encoded_columns() -> list[str]:
     return cols
 
 
+def filter_bits(text: str) -> tuple[str, int] | None:
+    """A base64 filter as a string of ``BITS`` 0s and 1s and its number of set bits; ``None`` if malformed."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
+    if len(raw) != BITS // 8:
+        return None
+    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))
+    return (bits + 48).astype(np.uint8).tobytes().decode("ascii"), int(bits.sum())
+
+
 def dice(a: list[int], b: list[int]) -> float:
     """Dice coefficient of two filters given as set positions (the SQL in linkage.splink_run does the same)."""
     if not a and not b:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hiddenrate.core.exceptions import DataError
-from hiddenrate.linkage.encode import TOKEN_HEX, encoded_columns, filter_positions
+from hiddenrate.linkage.encode import TOKEN_HEX, encoded_columns, filter_bits
 from hiddenrate.linkage.spec import FIELDS, LinkSpec, SourceSpec
 
 _NOT_LETTERS = re.compile(r"[^a-z ]+")
@@ -106,7 +106,7 @@ def read_plain(spec: SourceSpec) -> pd.DataFrame:
 
 def read_encoded(spec: SourceSpec) -> pd.DataFrame:
     """One source's encoded file (written by ``hiddenrate link encode``), checked column by column;
-    Bloom filters become lists of set positions."""
+    a Bloom filter becomes a string of 0s and 1s (DuckDB's BIT) and its count of set bits (``_n``)."""
     frame = read_csv(spec.file)
     missing = [c for c in encoded_columns() if c not in frame]
     if missing:
@@ -119,10 +119,11 @@ def read_encoded(spec: SourceSpec) -> pd.DataFrame:
             ok = values.isna() | values.str.match(_HEX)
             out[column] = values
         else:
-            parsed = [None if pd.isna(v) else filter_positions(v) for v in values]
-            ok = pd.Series([v is None or p is not None for v, p in zip(values.isna(), parsed, strict=True)],
-                           index=values.index) | values.isna()
-            out[column] = parsed
+            parsed = [None if pd.isna(v) else filter_bits(v) for v in values]
+            ok = pd.Series([missing or p is not None for missing, p in zip(values.isna(), parsed, strict=True)],
+                           index=values.index)
+            out[column] = [None if p is None else p[0] for p in parsed]
+            out[f"{column}_n"] = pd.array([None if p is None else p[1] for p in parsed], dtype="Int64")
         if not ok.all():
             row = int(np.flatnonzero(~ok.to_numpy())[0]) + 2
             raise DataError(f"{spec.file}: row {row}, column {column}: not a valid encoding")

@@ -38,8 +38,8 @@ class ScoredPairs:
 
 
 def _dice(column: str, at_least: float) -> str:
-    return (f"2.0 * len(list_intersect({column}_l, {column}_r)) / "
-            f"nullif(len({column}_l) + len({column}_r), 0) >= {at_least}")
+    both = f"bit_count({column}_l::BIT & {column}_r::BIT)"
+    return f"2.0 * {both} / nullif({column}_n_l + {column}_n_r, 0) >= {at_least}"
 
 
 def _comparisons(encoded: bool) -> list[Any]:
