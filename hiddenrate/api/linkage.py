@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from hiddenrate.api.lists import lists_result
+from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.distributions import Distribution, DrawsDistribution, GridDistribution
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, headline_level
 from hiddenrate.data.lists import read_list_input
@@ -91,6 +92,9 @@ def fit_linked(link: Linkage, model: str = "auto", *, draws: int | None = None, 
     settings = FitSettings.of(levels, interval, seed, sampling)
     count = draws or link.spec.draws
     once = lists_result(read_list_input(link.lists(), name="linked records"), model, settings, **options)
+    if once.overall.total is not None and once.overall.total.kind == "point":
+        raise ModelError(f"--estimate pools posteriors over linkages; --model {model} gives a point estimate. "
+                         "Use a Bayesian list model (auto, bma, bayes-loglinear, latent-class, bayes-2list)")
     names = link.spec.names
     estimator = make_list_model(model, len(names), {k: v for k, v in options.items()
                                                    if k not in ("sensitivity", "leave_one_out", "merge_small",
