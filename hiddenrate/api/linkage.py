@@ -19,9 +19,19 @@ from typing import Any
 import numpy as np
 
 from hiddenrate.api.lists import lists_result
+from hiddenrate.core.distributions import (
+    Distribution,
+    DrawsDistribution,
+    GridDistribution,
+)
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.core.distributions import Distribution, DrawsDistribution, GridDistribution
-from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings, headline_level
+from hiddenrate.core.settings import (
+    DEFAULT_INTERVAL,
+    DEFAULT_LEVELS,
+    DEFAULT_SEED,
+    FitSettings,
+    headline_level,
+)
 from hiddenrate.data.lists import read_list_input
 from hiddenrate.linkage.link import Linkage
 from hiddenrate.models.lists.registry import make_list_model
@@ -59,7 +69,7 @@ def _width(dist: Distribution, level: float, kind: str) -> float:
 
 
 def linkage_table(once: Distribution, pooled: Distribution, posteriors: Sequence[Distribution], draws: int,
-                  levels: tuple[float, ...], kind: str) -> tuple[dict[str, Any], dict[str, float]]:
+                  levels: tuple[float, ...], kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The "linkage uncertainty" table and its numbers: link-once and pooled intervals, the share of
     the interval's width and of the variance that comes from linkage."""
     level = headline_level(levels)
@@ -67,10 +77,11 @@ def linkage_table(once: Distribution, pooled: Distribution, posteriors: Sequence
     medians = np.array([float(p.median() or np.nan) for p in posteriors])
     widths = np.array([_width(p, level, kind) for p in posteriors])
     pooled_width = _width(pooled, level, kind)
-    facts = {
+    share = float(max(0.0, 1 - np.nanmean(widths) / pooled_width)) if pooled_width > 0 else 0.0
+    facts: dict[str, Any] = {
         "draws": draws, "level": level,
         "width_linked_once": _width(once, level, kind), "width_pooled": pooled_width,
-        "width_share_from_linkage": float(max(0.0, 1 - np.nanmean(widths) / pooled_width)) if pooled_width > 0 else 0.0,
+        "width_share_from_linkage": share,
         "between_linkage_sd": float(np.nanstd(medians)),
         "median_range": [float(np.nanmin(medians)), float(np.nanmax(medians))],
     }
@@ -78,7 +89,7 @@ def linkage_table(once: Distribution, pooled: Distribution, posteriors: Sequence
             [f"{draws} plausible linkages, pooled", interval_cell(pooled.median(), lambda x: pooled.interval(x, kind), ladder)]]
     table = build(
         "Linkage uncertainty", [Column("linkage"), Column("total", "count", "split")], rows,
-        f"{100 * facts['width_share_from_linkage']:.0f}% of the pooled {{level}} interval's width comes from "
+        f"{100 * share:.0f}% of the pooled {{level}} interval's width comes from "
         "not knowing which records match (1 - mean width of one linkage's interval / pooled width, at the "
         "headline level). The pooled posterior mixes the fits to linkages drawn from the match probabilities.",
         key="linkage", facts=facts)
@@ -115,8 +126,8 @@ def fit_linked(link: Linkage, model: str = "auto", *, draws: int | None = None, 
     overall = replace(once.overall, total=pooled)
     extra = {**dict(once.extra), "tables": [table, *once.extra.get("tables", [])],
              "linkage": {**link.summary, **facts, "seed": link.seed}}
-    warnings = (*once.warnings, "the total pools fits to plausible linkages of the records; the sensitivity tables "
-                "below are for the one linkage at the threshold")
+    warnings = (*once.warnings, ("the total pools fits to plausible linkages of the records; the sensitivity "
+                                 "tables below are for the one linkage at the threshold"))
     return replace(once, command="link", overall=overall, extra=extra, warnings=warnings,
                    description=once.description + " Linkage uncertainty pooled over plausible linkages.",
                    options={**dict(once.options), "linkage_draws": len(posteriors), "threshold": link.spec.threshold})

@@ -9,8 +9,21 @@ from typing import Any
 
 import click
 
-from hiddenrate.cli.common import EXIT_NO_ESTIMATE, emit, fail, handle_errors, logger, setup_logging, write_text
-from hiddenrate.cli.options import OutputOptions, SamplingOptions, output_options, sampling_options
+from hiddenrate.cli.common import (
+    EXIT_NO_ESTIMATE,
+    emit,
+    fail,
+    handle_errors,
+    logger,
+    setup_logging,
+    write_text,
+)
+from hiddenrate.cli.options import (
+    OutputOptions,
+    SamplingOptions,
+    output_options,
+    sampling_options,
+)
 from hiddenrate.core.exceptions import DataError
 
 

@@ -123,7 +123,11 @@ def simulate_records_command(total: int, capture: str, names: str | None, direct
     """
     from pathlib import Path
 
-    from hiddenrate.linkage.simulate import RecordErrors, simulate_records, true_list_counts
+    from hiddenrate.linkage.simulate import (
+        RecordErrors,
+        simulate_records,
+        true_list_counts,
+    )
 
     setup_logging(quiet)
     rates = {k: v for k, v in {"typo": typo, "missing": missing, "alias": alias, "swap": swap,

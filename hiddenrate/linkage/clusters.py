@@ -17,8 +17,8 @@ import pandas as pd
 
 def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Connected components of ``n`` records joined by the edges ``left[e] - right[e]``: a label per record."""
-    from scipy.sparse import coo_matrix  # noqa: PLC0415
-    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
     graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)

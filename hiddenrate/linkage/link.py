@@ -3,6 +3,7 @@ the numbers of the link report. Only record ids leave this module, never a name,
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,12 @@ import numpy as np
 import pandas as pd
 
 from hiddenrate.core.exceptions import DataError
-from hiddenrate.linkage.clusters import cluster_at, draw_linkages, list_patterns, pair_index
+from hiddenrate.linkage.clusters import (
+    cluster_at,
+    draw_linkages,
+    list_patterns,
+    pair_index,
+)
 from hiddenrate.linkage.records import read_sources
 from hiddenrate.linkage.spec import LinkSpec
 from hiddenrate.linkage.splink_run import KEEP_ABOVE, score_pairs
@@ -74,13 +80,13 @@ def summarise(link: Linkage) -> dict[str, Any]:
     sizes = sizes[sizes > 0]
     counts, _ = np.histogram(link.pairs["match_weight"].to_numpy(), bins=np.array(WEIGHT_BINS))
     labels = [f"{a:g} to {b:g}" if np.isfinite(a) and np.isfinite(b) else (f"below {b:g}" if np.isfinite(b) else f"{a:g} or more")
-              for a, b in zip(WEIGHT_BINS[:-1], WEIGHT_BINS[1:], strict=True)]
+              for a, b in itertools.pairwise(WEIGHT_BINS)]
     accepted = int((link.probability >= link.spec.threshold).sum())
     return {
-        "records": int(len(records)), "people": int(sizes.size), "sources": per_source,
+        "records": len(records), "people": int(sizes.size), "sources": per_source,
         "cluster_sizes": {str(k): int(v) for k, v in zip(*np.unique(sizes, return_counts=True), strict=True)},
-        "candidate_pairs": int(len(link.pairs)), "accepted_pairs": accepted,
-        "review_pairs": int(len(link.review())), "threshold": link.spec.threshold, "review_band": list(link.spec.review),
+        "candidate_pairs": len(link.pairs), "accepted_pairs": accepted,
+        "review_pairs": len(link.review()), "threshold": link.spec.threshold, "review_band": list(link.spec.review),
         "weights": dict(zip(labels, (int(c) for c in counts), strict=True)),
         "prior_match": link.prior_match, "kept_above": KEEP_ABOVE, "encoded": link.spec.encoded,
     }

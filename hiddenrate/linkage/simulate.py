@@ -20,26 +20,10 @@ import pandas as pd
 
 from hiddenrate.core.exceptions import DataError
 
-FIRST_FEMALE = (
-    "Maria Anna Elena Olga Irina Natalia Svetlana Ana Ioana Daniela Andreea Mihaela Alina Adriana Gabriela "
-    "Lucia Carmen Rosa Sofia Laura Julia Eva Katarina Petra Jana Martina Monika Agnieszka Katarzyna Magdalena "
-    "Joanna Ewa Aisha Fatima Amina Grace Joy Blessing Precious Mercy Faith Hope Esther Ruth Linh Thi Mai Hoa "
-    "Lan Nguyet Ying Mei Li Xiu Nadia Samira Leila Yasmin Tatiana Oksana Yulia Daria Alexandra Victoria"
-).split()
-FIRST_MALE = (
-    "Ion Andrei Mihai Alexandru Stefan Adrian Daniel Marian Florin Bogdan Piotr Tomasz Pawel Marek Jan Ivan "
-    "Sergei Dmitri Oleg Pavel Mohammed Ahmed Ali Omar Hassan Samuel David Joseph Emmanuel Chinedu Tuan Minh "
-    "Duc Wei Jun Lucas Mateo Carlos Jose Luis Miguel Juan Pedro"
-).split()
-SURNAMES = (
-    "Popescu Ionescu Popa Dumitru Stan Stoica Gheorghe Matei Ciobanu Rusu Munteanu Nowak Kowalski Wisniewski "
-    "Wojcik Kaminski Lewandowski Zielinski Szymanski Ivanova Petrova Smirnova Kuznetsova Popova Sokolova "
-    "Novak Horvat Kovac Babic Nagy Toth Szabo Kiss Molnar Okafor Okonkwo Adeyemi Eze Mensah Owusu Nguyen Tran "
-    "Le Pham Hoang Vu Chen Wang Zhang Liu Garcia Rodriguez Martinez Lopez Gonzalez Perez Sanchez Ramirez "
-    "Torres Flores Silva Santos Oliveira Costa Pereira Ferreira Ahmed Khan Hussain Ali Rahman Begum Shah "
-    "Demir Yilmaz Kaya Celik Sahin Murphy Kelly Byrne Walsh Smith Jones Taylor Brown Williams Wilson Evans"
-).split()
-ALIASES = "Angel Bella Candy Diamond Honey Jade Kitty Lola Roxy Ruby Star Sugar Summer Vicky Crystal Destiny".split()
+FIRST_FEMALE = ["Maria", "Anna", "Elena", "Olga", "Irina", "Natalia", "Svetlana", "Ana", "Ioana", "Daniela", "Andreea", "Mihaela", "Alina", "Adriana", "Gabriela", "Lucia", "Carmen", "Rosa", "Sofia", "Laura", "Julia", "Eva", "Katarina", "Petra", "Jana", "Martina", "Monika", "Agnieszka", "Katarzyna", "Magdalena", "Joanna", "Ewa", "Aisha", "Fatima", "Amina", "Grace", "Joy", "Blessing", "Precious", "Mercy", "Faith", "Hope", "Esther", "Ruth", "Linh", "Thi", "Mai", "Hoa", "Lan", "Nguyet", "Ying", "Mei", "Li", "Xiu", "Nadia", "Samira", "Leila", "Yasmin", "Tatiana", "Oksana", "Yulia", "Daria", "Alexandra", "Victoria"]
+FIRST_MALE = ["Ion", "Andrei", "Mihai", "Alexandru", "Stefan", "Adrian", "Daniel", "Marian", "Florin", "Bogdan", "Piotr", "Tomasz", "Pawel", "Marek", "Jan", "Ivan", "Sergei", "Dmitri", "Oleg", "Pavel", "Mohammed", "Ahmed", "Ali", "Omar", "Hassan", "Samuel", "David", "Joseph", "Emmanuel", "Chinedu", "Tuan", "Minh", "Duc", "Wei", "Jun", "Lucas", "Mateo", "Carlos", "Jose", "Luis", "Miguel", "Juan", "Pedro"]
+SURNAMES = ["Popescu", "Ionescu", "Popa", "Dumitru", "Stan", "Stoica", "Gheorghe", "Matei", "Ciobanu", "Rusu", "Munteanu", "Nowak", "Kowalski", "Wisniewski", "Wojcik", "Kaminski", "Lewandowski", "Zielinski", "Szymanski", "Ivanova", "Petrova", "Smirnova", "Kuznetsova", "Popova", "Sokolova", "Novak", "Horvat", "Kovac", "Babic", "Nagy", "Toth", "Szabo", "Kiss", "Molnar", "Okafor", "Okonkwo", "Adeyemi", "Eze", "Mensah", "Owusu", "Nguyen", "Tran", "Le", "Pham", "Hoang", "Vu", "Chen", "Wang", "Zhang", "Liu", "Garcia", "Rodriguez", "Martinez", "Lopez", "Gonzalez", "Perez", "Sanchez", "Ramirez", "Torres", "Flores", "Silva", "Santos", "Oliveira", "Costa", "Pereira", "Ferreira", "Ahmed", "Khan", "Hussain", "Ali", "Rahman", "Begum", "Shah", "Demir", "Yilmaz", "Kaya", "Celik", "Sahin", "Murphy", "Kelly", "Byrne", "Walsh", "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans"]
+ALIASES = ["Angel", "Bella", "Candy", "Diamond", "Honey", "Jade", "Kitty", "Lola", "Roxy", "Ruby", "Star", "Sugar", "Summer", "Vicky", "Crystal", "Destiny"]
 PLACES = ("North", "Central", "East", "West", "South", "Harbour", "Riverside", "Hillside", "Old Town", "New Town",
           "Station", "Market", "Airport", "Docklands", "Parkside")
 

@@ -89,13 +89,13 @@ def blocking_rules(encoded: bool) -> list[list[str]]:
 def _database(backend: str) -> Any:
     if backend == "spark":
         try:
-            from pyspark.sql import SparkSession  # noqa: PLC0415
+            from pyspark.sql import SparkSession
         except ImportError:
             raise DataError("backend = \"spark\" needs pyspark: pip install 'hiddenrate[spark]'") from None
-        from splink import SparkAPI  # noqa: PLC0415
+        from splink import SparkAPI
 
         return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
-    from splink import DuckDBAPI  # noqa: PLC0415
+    from splink import DuckDBAPI
 
     return DuckDBAPI()
 
@@ -103,11 +103,11 @@ def _database(backend: str) -> Any:
 def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str = "duckdb") -> ScoredPairs:
     """Train the Fellegi-Sunter model on ``records`` (from :func:`~hiddenrate.linkage.records.read_sources`)
     and score every candidate pair."""
-    from splink import Linker, SettingsCreator, block_on  # noqa: PLC0415
+    from splink import Linker, SettingsCreator, block_on
 
     for name in ("splink", "duckdb"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    rules = [block_on(*cols) for cols in blocking_rules(encoded)]
+    rules: list[Any] = [block_on(*cols) for cols in blocking_rules(encoded)]
     settings = SettingsCreator(link_type="dedupe_only", comparisons=_comparisons(encoded),
                                blocking_rules_to_generate_predictions=rules,
                                retain_matching_columns=False, retain_intermediate_calculation_columns=False)
