@@ -83,7 +83,8 @@ def blocking_rules(encoded: bool) -> list[list[str]]:
     initials = "initials_tok" if encoded else "concat(substr(first_name, 1, 1), substr(last_name, 1, 1))"
     return [[f"first_name{s}", f"last_name{s}"], [f"last_name{s}", f"birth_year{s}"],
             [f"first_name{s}", f"birth_year{s}"], [f"id_fragment{s}", f"birth_year{s}"],
-            [initials, f"birth_year{s}"], [f"birth_date{s}"], [f"birth_year{s}", f"place{s}", f"sex{s}"]]
+            [initials, f"birth_year{s}"], [f"birth_date{s}"], [f"birth_year{s}", f"place{s}", f"sex{s}"],
+            [f"id_fragment{s}"], [f"first_name{s}", f"place{s}", f"sex{s}"], [f"last_name{s}", f"place{s}", f"sex{s}"]]
 
 
 def _database(backend: str) -> Any:
