@@ -111,3 +111,14 @@ def test_precision_and_recall_on_plain_and_encoded_identifiers(tmp_path) -> None
 def test_filter_bits_reject_a_malformed_encoding() -> None:
     assert filter_bits("not base64!") is None
     assert filter_bits("AAAA") is None
+
+
+@pytest.mark.slow
+def test_bundled_example_runs_end_to_end_to_an_html_report_labelled_synthetic(run_cli, tmp_path) -> None:
+    """The example (400 invented people, see its README) links and estimates; the page says it is synthetic."""
+    page = tmp_path / "report.html"
+    result = run_cli("link", "--example", "synthetic-records", "--format", "html", "-o", page, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    html = page.read_text(encoding="utf-8")
+    assert "illustrative example, not a real estimate: synthetic records, every person and name invented" in html
+    assert "Linkage uncertainty" in html

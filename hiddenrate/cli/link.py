@@ -14,6 +14,8 @@ from hiddenrate.cli.common import (
     emit,
     fail,
     handle_errors,
+    input_source,
+    labelled,
     logger,
     setup_logging,
     write_text,
@@ -81,8 +83,9 @@ def report_text(summary: dict[str, Any]) -> str:
 
 
 @link_group.command("run")
-@click.argument("spec", type=click.Path())
-@click.option("--output-dir", "-d", "directory", type=click.Path(file_okay=False), required=True,
+@click.argument("spec", type=click.Path(), required=False)
+@click.option("--example", metavar="NAME", help="Run on a bundled example instead of SPEC (implies --estimate).")
+@click.option("--output-dir", "-d", "directory", type=click.Path(file_okay=False), default=None,
               help="Folder for lists.csv, pairs.csv, review.csv, clusters.csv and link_report.json.")
 @click.option("--estimate", is_flag=True, help="Also estimate the total, pooling fits to plausible linkages.")
 @click.option("--model", default="auto", show_default=True, help="List model for --estimate (as `hiddenrate lists --model`).")
@@ -91,8 +94,8 @@ def report_text(summary: dict[str, Any]) -> str:
 @output_options
 @sampling_options
 @handle_errors
-def link_command(spec: str, directory: str, estimate: bool, model: str, linkages: int | None,
-                 out: OutputOptions, sampling: SamplingOptions) -> None:
+def link_command(spec: str | None, example: str | None, directory: str | None, estimate: bool, model: str,
+                 linkages: int | None, out: OutputOptions, sampling: SamplingOptions) -> None:
     """Link the records of SPEC (a TOML file naming one CSV per source) and write the matched lists.
 
     Without --estimate the link report goes to stdout (--format json: as JSON). With --estimate
@@ -103,11 +106,15 @@ def link_command(spec: str, directory: str, estimate: bool, model: str, linkages
     from hiddenrate.linkage.spec import read_link_spec
 
     setup_logging(out.quiet)
-    parsed = read_link_spec(spec)
+    source, _, entry = input_source(spec, example, "link", what="SPEC file")
+    if directory is None and not (estimate or entry):
+        raise DataError("give --output-dir DIR for the linked lists (or --estimate for the estimate alone)")
+    parsed = read_link_spec(source)
     logger.info("linking %d sources", len(parsed.sources))
     link = link_records(parsed, seed=sampling.seed)
-    _write_outputs(link, Path(directory))
-    if not estimate:
+    if directory is not None:
+        _write_outputs(link, Path(directory))
+    if not (estimate or entry):
         text = json.dumps(link.summary, indent=2) + "\n" if out.format == "json" else report_text(link.summary)
         write_text(text, out.output, out.quiet)
         return
@@ -115,7 +122,7 @@ def link_command(spec: str, directory: str, estimate: bool, model: str, linkages
 
     result = fit_linked(link, model, draws=linkages, levels=out.levels, seed=sampling.seed, interval=out.interval,
                         sampling=sampling.mcmc())
-    emit(result, out)
+    emit(labelled(result, entry), out)
 
 
 @link_group.command("encode")
