@@ -24,6 +24,9 @@ KEEP_ABOVE = 0.01
 EM_RECORDS = 200_000
 #: random pairs for the u probabilities
 U_PAIRS = 2_000_000
+#: looser blocking rules are used while each adds at most this many pairs (or PAIRS_PER_RECORD per record)
+PAIR_BUDGET = 1_000_000
+PAIRS_PER_RECORD = 20
 #: a-priori recall of the deterministic rule used to estimate the share of matching pairs
 PRIOR_RECALL = 0.7
 
@@ -87,6 +90,22 @@ def blocking_rules(encoded: bool) -> list[list[str]]:
             [f"id_fragment{s}"], [f"first_name{s}", f"place{s}", f"sex{s}"], [f"last_name{s}", f"place{s}", f"sex{s}"]]
 
 
+def pair_count(records: pd.DataFrame, columns: list[str]) -> int:
+    """Pairs of records that agree on every one of ``columns`` (none missing)."""
+    sizes = records[columns].dropna().groupby(columns).size().to_numpy()
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def loose_rules(records: pd.DataFrame, encoded: bool) -> list[list[str]]:
+    """Looser rules (one name with sex; one name), each kept only while the pairs it adds stay within
+    ``max(PAIR_BUDGET, PAIRS_PER_RECORD x records)``: on small files they find the matches whose birth
+    date and place are missing; on large ones they would cost too much and are left out."""
+    s = "_tok" if encoded else ""
+    budget = max(PAIR_BUDGET, PAIRS_PER_RECORD * len(records))
+    candidates = [[f"last_name{s}", f"sex{s}"], [f"first_name{s}", f"sex{s}"], [f"last_name{s}"], [f"first_name{s}"]]
+    return [rule for rule in candidates if pair_count(records, rule) <= budget]
+
+
 def _database(backend: str) -> Any:
     if backend == "spark":
         try:
@@ -108,7 +127,7 @@ def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str
 
     for name in ("splink", "duckdb"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    rules: list[Any] = [block_on(*cols) for cols in blocking_rules(encoded)]
+    rules: list[Any] = [block_on(*cols) for cols in [*blocking_rules(encoded), *loose_rules(records, encoded)]]
     settings = SettingsCreator(link_type="dedupe_only", comparisons=_comparisons(encoded),
                                blocking_rules_to_generate_predictions=rules,
                                retain_matching_columns=False, retain_intermediate_calculation_columns=False)
