@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import datetime
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -31,6 +34,7 @@ PLACES = ("North", "Central", "East", "West", "South", "Harbour", "Riverside", "
 RECORD_COLUMNS = ("record_id", "first_name", "last_name", "sex", "birth_date", "place", "incident_date",
                   "id_fragment")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+INCIDENTS_FROM = datetime.date(2024, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def simulate_people(total: int, rng: np.random.Generator) -> pd.DataFrame:
     })
 
 
-def _record(person: pd.Series, errors: RecordErrors, rng: np.random.Generator) -> dict[str, object]:
+def _record(person: dict[str, Any], errors: RecordErrors, rng: np.random.Generator) -> dict[str, object]:
     first, last = str(person["first_name"]), str(person["last_name"])
     if rng.random() < errors.alias:
         first = str(rng.choice(ALIASES))
@@ -94,7 +98,7 @@ def _record(person: pd.Series, errors: RecordErrors, rng: np.random.Generator) -
     born = person["birth_date"]
     if rng.random() < errors.year_off:
         born = born.replace(year=born.year + int(rng.choice([-1, 1])), day=min(born.day, 28))
-    day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 366)))
+    day = INCIDENTS_FROM + datetime.timedelta(days=int(rng.integers(0, 366)))
     record: dict[str, object] = {
         "first_name": first, "last_name": last, "sex": person["sex"], "birth_date": born.strftime("%Y-%m-%d"),
         "place": person["place"], "incident_date": day.strftime("%Y-%m-%d"),
@@ -126,12 +130,13 @@ def simulate_records(total: int, capture: Sequence[float], *, errors: RecordErro
         raise DataError(f"give {len(capture)} distinct source names")
     rng = np.random.default_rng(seed)
     people = simulate_people(total, rng)
+    people["birth_date"] = [d.date() for d in people["birth_date"]]
     sources: dict[str, pd.DataFrame] = {}
     truth = []
     for name, p in zip(names, capture, strict=True):
         caught = people[rng.random(total) < p]
         rows, ids = [], []
-        for _, person in caught.iterrows():
+        for person in caught.to_dict("records"):
             copies = 2 if rng.random() < errors.duplicate else 1
             for _ in range(copies):
                 rows.append(_record(person, errors, rng))
