@@ -12,10 +12,9 @@ record is invented (docs/methods.md, "Simulated records").
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import datetime
 from typing import Any
 
 import numpy as np
