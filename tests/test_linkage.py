@@ -122,3 +122,20 @@ def test_bundled_example_runs_end_to_end_to_an_html_report_labelled_synthetic(ru
     html = page.read_text(encoding="utf-8")
     assert "illustrative example, not a real estimate: synthetic records, every person and name invented" in html
     assert "Linkage uncertainty" in html
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("[link]\n[sources.a]\nfile = 'a.csv'\n", "name at least two sources"),
+    ("[link]\nthreshold = 2\n[sources.a]\nfile = 'a.csv'\n[sources.b]\nfile = 'b.csv'\n", "[link] threshold must be"),
+    ("[sources.a]\nfile = 'a.csv'\n[sources.b]\nfile = 'missing.csv'\n", "missing.csv: no such file"),
+    ("[sources.a]\nfile = 'a.csv'\n[sources.a.columns]\nname = 'x'\n[sources.b]\nfile = 'a.csv'\n", "unknown field(s) name"),
+    ("[link\n", "not valid TOML"),
+])
+def test_a_bad_spec_is_one_line_and_exit_2(run_cli, tmp_path, spec, fragment) -> None:
+    sources, _ = simulate_records(10, [0.9, 0.9], seed=1)
+    sources["source1"].to_csv(tmp_path / "a.csv", index=False)
+    (tmp_path / "spec.toml").write_text(spec, encoding="utf-8")
+    result = run_cli("link", tmp_path / "spec.toml", "-d", tmp_path / "out", "--quiet")
+    assert result.exit_code == 2, result.stderr
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
+    assert fragment in result.stderr and "Traceback" not in result.stderr
