@@ -13,7 +13,7 @@ record is invented (docs/methods.md, "Simulated records").
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +84,7 @@ def simulate_people(total: int, rng: np.random.Generator) -> pd.DataFrame:
     })
 
 
-def _record(person: dict[str, Any], errors: RecordErrors, rng: np.random.Generator) -> dict[str, object]:
+def _record(person: Mapping[Any, Any], errors: RecordErrors, rng: np.random.Generator) -> dict[str, object]:
     first, last = str(person["first_name"]), str(person["last_name"])
     if rng.random() < errors.alias:
         first = str(rng.choice(ALIASES))
