@@ -139,3 +139,16 @@ def test_a_bad_spec_is_one_line_and_exit_2(run_cli, tmp_path, spec, fragment) ->
     assert result.exit_code == 2, result.stderr
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
     assert fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def test_drawn_linkages_keep_each_pair_with_its_probability() -> None:
+    from hiddenrate.linkage.clusters import draw_linkages
+
+    left, right = np.array([0, 2, 4]), np.array([1, 3, 5])
+    draws = draw_linkages(6, left, right, np.array([1.0, 0.0, 0.5]), 2000, np.random.default_rng(3))
+    joined = np.array([[d[a] == d[b] for a, b in zip(left, right, strict=True)] for d in draws])
+    assert joined[:, 0].all() and not joined[:, 1].any()
+    # 2,000 Bernoulli(0.5) draws: the share lies within 0.5 +- 4 sd (sd = sqrt(0.25 / 2000) = 0.011)
+    assert abs(joined[:, 2].mean() - 0.5) < 4 * np.sqrt(0.25 / 2000)
+    again = draw_linkages(6, left, right, np.array([1.0, 0.0, 0.5]), 2000, np.random.default_rng(3))
+    assert all((a == b).all() for a, b in zip(draws, again, strict=True))
