@@ -27,6 +27,8 @@ U_PAIRS = 2_000_000
 #: looser blocking rules are used while each adds at most this many pairs (or PAIRS_PER_RECORD per record)
 PAIR_BUDGET = 1_000_000
 PAIRS_PER_RECORD = 20
+#: DuckDB's memory limit (it spills to disk beyond it)
+DUCKDB_MEMORY = "3GB"
 #: a-priori recall of the deterministic rule used to estimate the share of matching pairs
 PRIOR_RECALL = 0.7
 
@@ -81,13 +83,12 @@ def _comparisons(encoded: bool) -> list[Any]:
 
 def blocking_rules(encoded: bool) -> list[list[str]]:
     """Columns that candidate pairs agree on exactly (one list per rule; a pair is a candidate if
-    any rule holds)."""
+    any rule holds). These are always used; :func:`loose_rules` adds more where they are affordable."""
     s = "_tok" if encoded else ""
     initials = "initials_tok" if encoded else "concat(substr(first_name, 1, 1), substr(last_name, 1, 1))"
     return [[f"first_name{s}", f"last_name{s}"], [f"last_name{s}", f"birth_year{s}"],
             [f"first_name{s}", f"birth_year{s}"], [f"id_fragment{s}", f"birth_year{s}"],
-            [initials, f"birth_year{s}"], [f"birth_date{s}"], [f"birth_year{s}", f"place{s}", f"sex{s}"],
-            [f"id_fragment{s}"], [f"first_name{s}", f"place{s}", f"sex{s}"], [f"last_name{s}", f"place{s}", f"sex{s}"]]
+            [initials, f"birth_year{s}"], [f"birth_date{s}"]]
 
 
 def pair_count(records: pd.DataFrame, columns: list[str]) -> int:
@@ -97,12 +98,15 @@ def pair_count(records: pd.DataFrame, columns: list[str]) -> int:
 
 
 def loose_rules(records: pd.DataFrame, encoded: bool) -> list[list[str]]:
-    """Looser rules (one name with sex; one name), each kept only while the pairs it adds stay within
+    """Looser rules (birth year with place and sex; the partial ID; a name with place and sex; a name
+    with sex; a name), each kept only while the pairs it adds stay within
     ``max(PAIR_BUDGET, PAIRS_PER_RECORD x records)``: on small files they find the matches whose birth
-    date and place are missing; on large ones they would cost too much and are left out."""
+    date or names are missing or misspelt; on large ones they would cost too much and are left out."""
     s = "_tok" if encoded else ""
     budget = max(PAIR_BUDGET, PAIRS_PER_RECORD * len(records))
-    candidates = [[f"last_name{s}", f"sex{s}"], [f"first_name{s}", f"sex{s}"], [f"last_name{s}"], [f"first_name{s}"]]
+    candidates = [[f"birth_year{s}", f"place{s}", f"sex{s}"], [f"id_fragment{s}"],
+                  [f"first_name{s}", f"place{s}", f"sex{s}"], [f"last_name{s}", f"place{s}", f"sex{s}"],
+                  [f"last_name{s}", f"sex{s}"], [f"first_name{s}", f"sex{s}"], [f"last_name{s}"], [f"first_name{s}"]]
     return [rule for rule in candidates if pair_count(records, rule) <= budget]
 
 
@@ -115,9 +119,10 @@ def _database(backend: str) -> Any:
         from splink import SparkAPI
 
         return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+    import duckdb
     from splink import DuckDBAPI
 
-    return DuckDBAPI()
+    return DuckDBAPI(duckdb.connect(config={"memory_limit": DUCKDB_MEMORY}))
 
 
 def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str = "duckdb") -> ScoredPairs:
