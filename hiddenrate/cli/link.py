@@ -79,6 +79,7 @@ def report_text(summary: dict[str, Any]) -> str:
     lines.append(f"  pairs for clerical review (probability {low:g} to {high:g}): {summary['review_pairs']:,}")
     lines.append("  match weights (log2 Bayes factor) of the candidate pairs:")
     lines.extend(f"    {label:>12}: {count:,}" for label, count in summary["weights"].items())
+    lines.extend(f"  note: {note}" for note in summary.get("training_notes", []))
     return "\n".join(lines) + "\n"
 
 

@@ -107,5 +107,5 @@ def link_records(spec: LinkSpec, *, seed: int = 1, records: pd.DataFrame | None 
         "match_probability": scored.pairs["match_probability"].to_numpy()})
     clusters = cluster_at(len(ids), left, right, pairs["match_probability"].to_numpy(), spec.threshold)
     link = Linkage(spec, ids, pairs, left, right, clusters, scored.prior_match, seed)
-    link.summary.update(summarise(link))
+    link.summary.update(summarise(link), training_notes=list(scored.notes))
     return link

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.exceptions import DataError, EstimationError
 
 #: pairs scored below this probability are dropped (treated as certain non-matches)
 KEEP_ABOVE = 0.01
@@ -27,6 +27,9 @@ U_PAIRS = 2_000_000
 #: looser blocking rules are used while each adds at most this many pairs (or PAIRS_PER_RECORD per record)
 PAIR_BUDGET = 1_000_000
 PAIRS_PER_RECORD = 20
+#: EM iterations when the first training failed (an m probability of a level no match shows shrinks
+#: geometrically with the iterations until it underflows to 0, which splink refuses)
+RETRY_ITERATIONS = 8
 #: DuckDB's memory limit (it spills to disk beyond it)
 DUCKDB_MEMORY = "3GB"
 #: a-priori recall of the deterministic rule used to estimate the share of matching pairs
@@ -40,6 +43,7 @@ class ScoredPairs:
     pairs: pd.DataFrame          # unique_id_l, unique_id_r, match_weight, match_probability
     prior_match: float           # estimated probability that two random records match
     parameters: dict[str, Any]   # m and u per comparison level, as splink reports them
+    notes: tuple[str, ...] = ()  # what went wrong in training (said in the link report)
 
 
 def _dice(column: str, at_least: float) -> str:
@@ -47,7 +51,11 @@ def _dice(column: str, at_least: float) -> str:
     return f"2.0 * {both} / nullif({column}_n_l + {column}_n_r, 0) >= {at_least}"
 
 
-def _comparisons(encoded: bool) -> list[Any]:
+def _comparisons(encoded: bool, reduced: bool = False) -> list[Any]:
+    """The comparisons; ``reduced`` leaves out the levels that may hold no match in a small file
+    (names: Jaro-Winkler >= 0.92; birth: same year or one year apart on another day; sex, place and
+    partial ID, whose disagreement level is empty when no matched pair disagrees: they then serve
+    only in blocking), used when EM fails on the full set."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -59,7 +67,7 @@ def _comparisons(encoded: bool) -> list[Any]:
                       cll.CustomLevel(f"{field}_tok_l = {other}_tok_r", "matches the other name")]
         else:
             levels = [cll.NullLevel(field), cll.ExactMatchLevel(field), cll.DamerauLevenshteinLevel(field, 1),
-                      cll.JaroWinklerLevel(field, 0.92),
+                      *([] if reduced else [cll.JaroWinklerLevel(field, 0.92)]),
                       cll.JaroWinklerLevel(field, 0.8), cll.CustomLevel(f"{field}_l = {other}_r", "matches the other name")]
         return cl.CustomComparison([*levels, cll.ElseLevel()], output_column_name=field)
 
@@ -74,10 +82,11 @@ def _comparisons(encoded: bool) -> list[Any]:
     else:
         day_same = "substr(birth_date_l, 6, 5) = substr(birth_date_r, 6, 5)"
     near_same_day = cll.And(year_near, cll.CustomLevel(day_same))
+    loose = [] if reduced else [cll.ExactMatchLevel(f"birth_year{suffix}"), year_near]
     year = cl.CustomComparison([cll.NullLevel(f"birth_year{suffix}"), cll.ExactMatchLevel(f"birth_date{suffix}"),
-                                near_same_day, cll.ExactMatchLevel(f"birth_year{suffix}"), year_near, cll.ElseLevel()],
+                                near_same_day, *loose, cll.ElseLevel()],
                                output_column_name="birth")
-    exact = [cl.ExactMatch(f"{name}{suffix}") for name in ("sex", "place", "id_fragment")]
+    exact = [] if reduced else [cl.ExactMatch(f"{name}{suffix}") for name in ("sex", "place", "id_fragment")]
     return [names("first_name", "last_name"), names("last_name", "first_name"), year, *exact]
 
 
@@ -125,16 +134,14 @@ def _database(backend: str) -> Any:
     return DuckDBAPI(duckdb.connect(config={"memory_limit": DUCKDB_MEMORY}))
 
 
-def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str = "duckdb") -> ScoredPairs:
-    """Train the Fellegi-Sunter model on ``records`` (from :func:`~hiddenrate.linkage.records.read_sources`)
-    and score every candidate pair."""
+def _train(records: pd.DataFrame, encoded: bool, seed: int, backend: str, reduced: bool) -> Any:
+    """A trained splink Linker; raises ValueError when EM drives an m probability to 0."""
     from splink import Linker, SettingsCreator, block_on
 
-    for name in ("splink", "duckdb"):
-        logging.getLogger(name).setLevel(logging.ERROR)
     rules: list[Any] = [block_on(*cols) for cols in [*blocking_rules(encoded), *loose_rules(records, encoded)]]
-    settings = SettingsCreator(link_type="dedupe_only", comparisons=_comparisons(encoded),
+    settings = SettingsCreator(link_type="dedupe_only", comparisons=_comparisons(encoded, reduced),
                                blocking_rules_to_generate_predictions=rules,
+                               max_iterations=RETRY_ITERATIONS if reduced else 25,
                                retain_matching_columns=False, retain_intermediate_calculation_columns=False)
     db = _database(backend)
     table = db.register(records.drop(columns=["record_id"]))
@@ -146,9 +153,31 @@ def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str
     share = min(1.0, EM_RECORDS / max(len(records), 1))
     for rule in (block_on(f"first_name{s}", f"last_name{s}"), block_on(f"birth_date{s}")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=share)
+    return linker
+
+
+def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str = "duckdb") -> ScoredPairs:
+    """Train the Fellegi-Sunter model on ``records`` (from :func:`~hiddenrate.linkage.records.read_sources`)
+    and score every candidate pair. When EM fails (a comparison level that no match shows drives its
+    m probability to 0, which splink refuses), the model is trained again without the levels that
+    small files leave empty, and the link report says so."""
+    for name in ("splink", "duckdb"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    notes = []
+    try:
+        linker = _train(records, encoded, seed, backend, reduced=False)
+    except ValueError:
+        notes.append("EM left a comparison level without matches; the model was trained without the levels "
+                     "Jaro-Winkler >= 0.92 (names) and same year / one year apart on another day (birth), "
+                     "without comparing sex, place and partial ID, and with 8 EM iterations")
+        try:
+            linker = _train(records, encoded, seed, backend, reduced=True)
+        except ValueError:
+            raise EstimationError("the linkage model could not be trained (EM left a comparison level without "
+                                  "matches); link more records at once or check the field mapping") from None
     predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
     pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]]
     pairs = pairs.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
     model = linker.misc.save_model_to_json()
     return ScoredPairs(pairs, float(model.get("probability_two_random_records_match", float("nan"))),
-                       {"comparisons": model.get("comparisons", [])})
+                       {"comparisons": model.get("comparisons", [])}, tuple(notes))
