@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "Check a claimed figure against a saved result: the probability that the true total is at least (or at most) the claim."),
     "design": ("hiddenrate.cli.design", "design_group",
                "Plan a study: simulate candidate designs, fit each, report interval width, coverage and power."),
+    "link": ("hiddenrate.cli.link", "link_group",
+             "Link records across sources into the lists `hiddenrate lists` reads (probabilistic, splink)."),
     "combine": ("hiddenrate.cli.combine", "combine_command",
                 "Combine matched lists, unlinked counts and surveys (and a population route) into one estimate."),
 }

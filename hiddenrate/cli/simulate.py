@@ -97,3 +97,59 @@ def simulate_lists(total: int, capture: str | None, odds_ratios: tuple[str, ...]
     if not quiet:
         click.echo(json.dumps(truth), err=True)
     logger.debug("simulated %s", truth)
+
+
+@simulate_group.command("records")
+@click.option("--total", type=click.IntRange(min=1), required=True, help="True number of people N.")
+@click.option("--capture", metavar="P1,P2,...", required=True, help="Probability that each source records a person.")
+@click.option("--names", metavar="A,B,...", help="Source names (default source1, source2, ...).")
+@click.option("--output-dir", "-d", "directory", type=click.Path(file_okay=False), required=True,
+              help="Folder for one CSV per source, truth.csv (the true person of each record) and spec.toml.")
+@click.option("--typo", type=click.FloatRange(0, 1), default=None, help="Rate of a typo in each name (default 0.05).")
+@click.option("--missing", type=click.FloatRange(0, 1), default=None, help="Rate of each field left empty (default 0.05).")
+@click.option("--alias", type=click.FloatRange(0, 1), default=None, help="Rate of a working name instead of the first name (default 0.02).")
+@click.option("--swap", type=click.FloatRange(0, 1), default=None, help="Rate of first and last name swapped (default 0.02).")
+@click.option("--duplicate", type=click.FloatRange(0, 1), default=None, help="Rate of a second record of a person on one source (default 0.05).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+@handle_errors
+def simulate_records_command(total: int, capture: str, names: str | None, directory: str, typo: float | None,
+                             missing: float | None, alias: float | None, swap: float | None, duplicate: float | None,
+                             seed: int, quiet: bool) -> None:
+    """Write invented person records on several sources, with typos, swapped names, aliases, missing
+    values and duplicates, and the truth in a separate file (for `hiddenrate link`).
+
+    \b
+    Examples:
+      hiddenrate simulate records --total 2000 --capture 0.5,0.4,0.45 -d records/
+      hiddenrate link records/spec.toml -d linked/ --estimate      # does the interval cover 2000?
+    """
+    from pathlib import Path
+
+    from hiddenrate.linkage.simulate import (
+        RecordErrors,
+        simulate_records,
+        true_list_counts,
+    )
+
+    setup_logging(quiet)
+    rates = {k: v for k, v in {"typo": typo, "missing": missing, "alias": alias, "swap": swap,
+                               "duplicate": duplicate}.items() if v is not None}
+    list_names = [n.strip() for n in names.split(",")] if names else None
+    sources, truth = simulate_records(total, _floats(capture, "--capture"), errors=RecordErrors(**rates), seed=seed,
+                                      names=list_names)
+    folder = Path(directory)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        spec = ["# synthetic records written by `hiddenrate simulate records`: every name is invented", "[link]", ""]
+        for name, frame in sources.items():
+            frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+            spec += [f"[sources.{name}]", f'file = "{name}.csv"', 'id = "record_id"', ""]
+        truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")
+        (folder / "spec.toml").write_text("\n".join(spec), encoding="utf-8")
+    except OSError as err:
+        raise DataError(f"{directory}: cannot write ({err.strerror})") from None
+    facts = {**true_list_counts(truth, list(sources), total), "seed": seed}
+    if not quiet:
+        click.echo(json.dumps(facts), err=True)
+    logger.info("wrote %d sources, truth.csv and spec.toml to %s", len(sources), directory)

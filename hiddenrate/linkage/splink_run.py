@@ -1,0 +1,183 @@
+"""Fellegi-Sunter linkage with splink: the model, its training, and the scored candidate pairs.
+
+One table of every source's records is deduplicated as a whole (``dedupe_only``), which compares
+records within a source and across sources alike. Candidate pairs come from blocking rules (pairs
+that agree exactly on first and last name, on a name and the birth year, or on the ID fragment and
+the birth year); the m and u probabilities are estimated without labels (u from random pairs, m by
+EM), and every candidate pair gets a match weight and probability (docs/methods.md, "Record linkage").
+splink and DuckDB load only inside :func:`score_pairs`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from hiddenrate.core.exceptions import DataError, EstimationError
+
+#: pairs scored below this probability are dropped (treated as certain non-matches)
+KEEP_ABOVE = 0.01
+#: records sampled for EM on large inputs (all of them below this)
+EM_RECORDS = 200_000
+#: random pairs for the u probabilities
+U_PAIRS = 2_000_000
+#: looser blocking rules are used while each adds at most this many pairs (or PAIRS_PER_RECORD per record)
+PAIR_BUDGET = 1_000_000
+PAIRS_PER_RECORD = 20
+#: EM iterations when the first training failed (an m probability of a level no match shows shrinks
+#: geometrically with the iterations until it underflows to 0, which splink refuses)
+RETRY_ITERATIONS = 8
+#: DuckDB's memory limit (it spills to disk beyond it)
+DUCKDB_MEMORY = "3GB"
+#: a-priori recall of the deterministic rule used to estimate the share of matching pairs
+PRIOR_RECALL = 0.7
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """Candidate pairs with their match weight (log2 Bayes factor) and probability."""
+
+    pairs: pd.DataFrame          # unique_id_l, unique_id_r, match_weight, match_probability
+    prior_match: float           # estimated probability that two random records match
+    parameters: dict[str, Any]   # m and u per comparison level, as splink reports them
+    notes: tuple[str, ...] = ()  # what went wrong in training (said in the link report)
+
+
+def _dice(column: str, at_least: float) -> str:
+    both = f"bit_count({column}_l::BIT & {column}_r::BIT)"
+    return f"2.0 * {both} / nullif({column}_n_l + {column}_n_r, 0) >= {at_least}"
+
+
+def _comparisons(encoded: bool, reduced: bool = False) -> list[Any]:
+    """The comparisons; ``reduced`` leaves out the levels that may hold no match in a small file
+    (names: Jaro-Winkler >= 0.92; birth: same year or one year apart on another day; sex, place and
+    partial ID, whose disagreement level is empty when no matched pair disagrees: they then serve
+    only in blocking), used when EM fails on the full set."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    def names(field: str, other: str) -> Any:
+        if encoded:
+            levels = [cll.NullLevel(f"{field}_tok"), cll.ExactMatchLevel(f"{field}_tok"),
+                      cll.CustomLevel(_dice(f"{field}_bf", 0.8), "Dice >= 0.8"),
+                      cll.CustomLevel(_dice(f"{field}_bf", 0.6), "Dice >= 0.6"),
+                      cll.CustomLevel(f"{field}_tok_l = {other}_tok_r", "matches the other name")]
+        else:
+            levels = [cll.NullLevel(field), cll.ExactMatchLevel(field), cll.DamerauLevenshteinLevel(field, 1),
+                      *([] if reduced else [cll.JaroWinklerLevel(field, 0.92)]),
+                      cll.JaroWinklerLevel(field, 0.8), cll.CustomLevel(f"{field}_l = {other}_r", "matches the other name")]
+        return cl.CustomComparison([*levels, cll.ElseLevel()], output_column_name=field)
+
+    suffix = "_tok" if encoded else ""
+    if encoded:
+        year_near = cll.CustomLevel(_dice("birth_year_bf", 0.6), "one year apart")
+    else:
+        year_near = cll.CustomLevel("abs(cast(birth_year_l as integer) - cast(birth_year_r as integer)) = 1",
+                                    "one year apart")
+    if encoded:
+        day_same = "birth_monthday_tok_l = birth_monthday_tok_r"
+    else:
+        day_same = "substr(birth_date_l, 6, 5) = substr(birth_date_r, 6, 5)"
+    near_same_day = cll.And(year_near, cll.CustomLevel(day_same))
+    loose = [] if reduced else [cll.ExactMatchLevel(f"birth_year{suffix}"), year_near]
+    year = cl.CustomComparison([cll.NullLevel(f"birth_year{suffix}"), cll.ExactMatchLevel(f"birth_date{suffix}"),
+                                near_same_day, *loose, cll.ElseLevel()],
+                               output_column_name="birth")
+    exact = [] if reduced else [cl.ExactMatch(f"{name}{suffix}") for name in ("sex", "place", "id_fragment")]
+    return [names("first_name", "last_name"), names("last_name", "first_name"), year, *exact]
+
+
+def blocking_rules(encoded: bool) -> list[list[str]]:
+    """Columns that candidate pairs agree on exactly (one list per rule; a pair is a candidate if
+    any rule holds). These are always used; :func:`loose_rules` adds more where they are affordable."""
+    s = "_tok" if encoded else ""
+    initials = "initials_tok" if encoded else "concat(substr(first_name, 1, 1), substr(last_name, 1, 1))"
+    return [[f"first_name{s}", f"last_name{s}"], [f"last_name{s}", f"birth_year{s}"],
+            [f"first_name{s}", f"birth_year{s}"], [f"id_fragment{s}", f"birth_year{s}"],
+            [initials, f"birth_year{s}"], [f"birth_date{s}"]]
+
+
+def pair_count(records: pd.DataFrame, columns: list[str]) -> int:
+    """Pairs of records that agree on every one of ``columns`` (none missing)."""
+    sizes = records[columns].dropna().groupby(columns).size().to_numpy()
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def loose_rules(records: pd.DataFrame, encoded: bool) -> list[list[str]]:
+    """Looser rules (birth year with place and sex; the partial ID; a name with place and sex; a name
+    with sex; a name), each kept only while the pairs it adds stay within
+    ``max(PAIR_BUDGET, PAIRS_PER_RECORD x records)``: on small files they find the matches whose birth
+    date or names are missing or misspelt; on large ones they would cost too much and are left out."""
+    s = "_tok" if encoded else ""
+    budget = max(PAIR_BUDGET, PAIRS_PER_RECORD * len(records))
+    candidates = [[f"birth_year{s}", f"place{s}", f"sex{s}"], [f"id_fragment{s}"],
+                  [f"first_name{s}", f"place{s}", f"sex{s}"], [f"last_name{s}", f"place{s}", f"sex{s}"],
+                  [f"last_name{s}", f"sex{s}"], [f"first_name{s}", f"sex{s}"], [f"last_name{s}"], [f"first_name{s}"]]
+    return [rule for rule in candidates if pair_count(records, rule) <= budget]
+
+
+def _database(backend: str) -> Any:
+    if backend == "spark":
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise DataError("backend = \"spark\" needs pyspark: pip install 'hiddenrate[spark]'") from None
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+    import duckdb
+    from splink import DuckDBAPI
+
+    return DuckDBAPI(duckdb.connect(config={"memory_limit": DUCKDB_MEMORY}))
+
+
+def _train(records: pd.DataFrame, encoded: bool, seed: int, backend: str, reduced: bool) -> Any:
+    """A trained splink Linker; raises ValueError when EM drives an m probability to 0."""
+    from splink import Linker, SettingsCreator, block_on
+
+    rules: list[Any] = [block_on(*cols) for cols in [*blocking_rules(encoded), *loose_rules(records, encoded)]]
+    settings = SettingsCreator(link_type="dedupe_only", comparisons=_comparisons(encoded, reduced),
+                               blocking_rules_to_generate_predictions=rules,
+                               max_iterations=RETRY_ITERATIONS if reduced else 25,
+                               retain_matching_columns=False, retain_intermediate_calculation_columns=False)
+    db = _database(backend)
+    table = db.register(records.drop(columns=["record_id"]))
+    linker = Linker(table, settings, log_level=logging.ERROR)
+    s = "_tok" if encoded else ""
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(f"first_name{s}", f"last_name{s}", f"birth_year{s}")], recall=PRIOR_RECALL)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
+    share = min(1.0, EM_RECORDS / max(len(records), 1))
+    for rule in (block_on(f"first_name{s}", f"last_name{s}"), block_on(f"birth_date{s}")):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=share)
+    return linker
+
+
+def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str = "duckdb") -> ScoredPairs:
+    """Train the Fellegi-Sunter model on ``records`` (from :func:`~hiddenrate.linkage.records.read_sources`)
+    and score every candidate pair. When EM fails (a comparison level that no match shows drives its
+    m probability to 0, which splink refuses), the model is trained again without the levels that
+    small files leave empty, and the link report says so."""
+    for name in ("splink", "duckdb"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    notes = []
+    try:
+        linker = _train(records, encoded, seed, backend, reduced=False)
+    except ValueError:
+        notes.append("EM left a comparison level without matches; the model was trained without the levels "
+                     "Jaro-Winkler >= 0.92 (names) and same year / one year apart on another day (birth), "
+                     "without comparing sex, place and partial ID, and with 8 EM iterations")
+        try:
+            linker = _train(records, encoded, seed, backend, reduced=True)
+        except ValueError:
+            raise EstimationError("the linkage model could not be trained (EM left a comparison level without "
+                                  "matches); link more records at once or check the field mapping") from None
+    predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
+    pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]]
+    pairs = pairs.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
+    model = linker.misc.save_model_to_json()
+    return ScoredPairs(pairs, float(model.get("probability_two_random_records_match", float("nan"))),
+                       {"comparisons": model.get("comparisons", [])}, tuple(notes))
