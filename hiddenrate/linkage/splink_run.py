@@ -10,7 +10,10 @@ splink and DuckDB load only inside :func:`score_pairs`.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import shutil
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,7 +134,11 @@ def _database(backend: str) -> Any:
     import duckdb
     from splink import DuckDBAPI
 
-    return DuckDBAPI(duckdb.connect(config={"memory_limit": DUCKDB_MEMORY}))
+    # DuckDB spills to ./.tmp by default: records (names) would land beside the user's files. A private
+    # folder (mode 0700) under the system's temporary folder instead, removed when the process ends.
+    spill = tempfile.mkdtemp(prefix="hiddenrate-duckdb-")
+    atexit.register(shutil.rmtree, spill, ignore_errors=True)
+    return DuckDBAPI(duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": spill}))
 
 
 def _train(records: pd.DataFrame, encoded: bool, seed: int, backend: str, reduced: bool) -> Any:
