@@ -25,7 +25,10 @@ COMMANDS = [
     ("import pandas, scipy.special", [PY, "-c", "import pandas, scipy.special"], None, None),
     ("hiddenrate --help", [PY, "-m", "hiddenrate", "--help"], "import click", 2.0),
     ("lists 3 lists --model independence",
-     [PY, "-m", "hiddenrate", "lists", str(LISTS / "spina_bifida_new_york.csv"), "--model", "independence", "--quiet"],
+     # --no-sensitivity-classes: independence misfits these data, so the heterogeneity check (issue 21)
+     # would add the latent-class model (seconds of MCMC) to the table; this row times the closed form.
+     [PY, "-m", "hiddenrate", "lists", str(LISTS / "spina_bifida_new_york.csv"), "--model", "independence", "--quiet",
+      "--no-sensitivity-classes"],
      "import pandas, scipy.special", 2.0),
     ("lists 5 lists (default: model averaging)",
      [PY, "-m", "hiddenrate", "lists", str(LISTS / "congenital_anomaly_massachusetts.csv"), "--quiet"],

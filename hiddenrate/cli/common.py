@@ -160,8 +160,6 @@ def emit(result: Result, out: OutputOptions) -> None:
     no estimate. ``--save`` keeps the full, unsuppressed result: it is for the analyst, not for
     publication. Every file is written to a temporary name first and all are renamed into place
     together at the end, so an error or an interrupt leaves no file half-written."""
-    from hiddenrate.result.io import write_result
-
     published = publishable(result, out)
     text = render(published, out.format, table=out.table)
     try:
@@ -169,6 +167,8 @@ def emit(result: Result, out: OutputOptions) -> None:
             if out.output:
                 staging.stage(out.output, lambda name: Path(name).write_text(text, encoding="utf-8"))
             if out.save:
+                from hiddenrate.result.io import write_result  # here: xarray costs ~0.2 s of start-up
+
                 staging.stage(out.save, lambda name: write_result(result, name))
             if out.plot:
                 staging.stage(out.plot, lambda name: draw_plot(published, name, str(out.plot)))
