@@ -48,7 +48,11 @@ def test_text_shows_unit_rates_and_routes(run_cli) -> None:
     assert result.exit_code == 0
     text = result.stdout
     assert "Unit: incidents" in text
-    assert "Reporting rate (police) and total by stratum" in text
+    assert "Sources, the reporting rate (police) and the total by stratum" in text
+    # each source on its own row: the NGO's 140 sits beside its own survey 150/400, not the police's 195/711
+    rows = [line.split() for line in text.splitlines()]
+    assert ["all", "police", "100", "195/711"] in [r[:4] for r in rows]
+    assert ["ngo", "140", "150/400"] in [r[:3] for r in rows]
     assert "Routes, each alone and combined" in text and "ngo (multiplier)" in text
     assert "disagree beyond their uncertainty" not in text
 

@@ -210,15 +210,38 @@ def rate_table(data: ReportingData, estimates: Sequence[StratumEstimate], levels
     """The table of reporting rates and totals by stratum (the text output's headline lacks rates),
     its intervals at every report level."""
     ladder = report_levels(levels)
+    primary = data.source_names[0]
+    if any(len(stratum.sources) > 1 for stratum in data.strata):
+        return _rate_table_by_source(data, estimates, ladder, kind, note)
     rows = []
     for stratum, estimate in zip(data.strata, estimates, strict=True):
-        rows.append([stratum.label(), int(stratum.recorded), survey_text(stratum, data.source_names[0]),
+        rows.append([stratum.label(), int(stratum.recorded), survey_text(stratum, primary),
                      distribution_cell(estimate.quantities.get("reporting_rate"), ladder, kind),
                      distribution_cell(estimate.total, ladder, kind)])
     columns = [Column("stratum"), Column("recorded", "count"), Column("survey"),
                Column("reporting rate", "probability", "split", ("rate {level} low", "high")),
                Column("total", "count", "split", ("total {level} low", "high"))]
-    return build(f"Reporting rate ({data.source_names[0]}) and total by stratum", columns, rows, note)
+    return build(f"Reporting rate ({primary}) and total by stratum", columns, rows, note)
+
+
+def _rate_table_by_source(data: ReportingData, estimates: Sequence[StratumEstimate], ladder: Sequence[float],
+                          kind: str, note: str) -> dict[str, Any]:
+    """Several sources: each on its own row with its own count and survey, so a row never puts one
+    source's count beside another's survey; the rate is the first source's, the total the stratum's."""
+    primary = data.source_names[0]
+    rows = []
+    for stratum, estimate in zip(data.strata, estimates, strict=True):
+        for i, source in enumerate(stratum.sources):
+            first = source.source == primary
+            rows.append([stratum.label() if i == 0 else "", source.source, int(source.recorded),
+                         f"{source.reported}/{source.surveyed}" if source.has_survey else "none",
+                         distribution_cell(estimate.quantities.get("reporting_rate"), ladder, kind) if first else None,
+                         distribution_cell(estimate.total, ladder, kind) if i == 0 else None])
+    columns = [Column("stratum"), Column("source"), Column("recorded", "count"), Column("survey"),
+               Column(f"reporting rate ({primary})", "probability", "split", ("rate {level} low", "high")),
+               Column("total", "count", "split", ("total {level} low", "high"))]
+    return build(f"Sources, the reporting rate ({primary}) and the total by stratum", columns, rows,
+                 note + " Each source on its own row with its own count and survey; the total combines them.")
 
 
 # ----------------------------------------------------------------------------- MCMC diagnostics
