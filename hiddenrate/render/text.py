@@ -33,17 +33,41 @@ def _wrap(text: str, indent: str = "", first: str | None = None) -> str:
     )
 
 
-def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+#: a text column is never wrapped narrower than this
+MIN_WRAPPED = 24
+
+
+def _numeric(text: str) -> bool:
+    return bool(text) and (text[0].isdigit() or text[0] in "-−—" or text.endswith("%"))
+
+
+def _fitted_widths(columns: list[str], rows: list[list[str]], indent: str) -> list[int]:
+    """Column widths, the widest text column narrowed a character at a time (its cells wrapped) until
+    the table fits :data:`WIDTH`, none below :data:`MIN_WRAPPED`; columns of numbers are never wrapped."""
     widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) if rows else len(str(c)) for i, c in enumerate(columns)]
+    text_columns = [i for i in range(len(columns))
+                    if any(str(r[i]).strip() and not _numeric(str(r[i])) for r in rows)]
+    while len(indent) + sum(widths) + 2 * (len(widths) - 1) > WIDTH:
+        wide = [i for i in text_columns if widths[i] > MIN_WRAPPED]
+        if not wide:
+            break
+        widths[max(wide, key=lambda j: widths[j])] -= 1
+    return widths
+
+
+def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = _fitted_widths(columns, rows, indent)
     lines = [indent + "  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines.append(indent + "  ".join("-" * w for w in widths))
     for row in rows:
-        cells = []
-        for i, (cell, width) in enumerate(zip(row, widths, strict=True)):
-            text = str(cell)
-            numeric = bool(text) and (text[0].isdigit() or text[0] in "-−—" or text.endswith("%"))
-            cells.append(text.rjust(width) if i > 0 and numeric else text.ljust(width))
-        lines.append(indent + "  ".join(cells).rstrip())
+        wrapped = [textwrap.wrap(str(cell), width) or [""] if len(str(cell)) > width else [str(cell)]
+                   for cell, width in zip(row, widths, strict=True)]
+        for k in range(max(len(w) for w in wrapped)):  # a wrapped cell continues on the next lines
+            cells = []
+            for i, (parts, width) in enumerate(zip(wrapped, widths, strict=True)):
+                text = parts[k] if k < len(parts) else ""
+                cells.append(text.rjust(width) if i > 0 and _numeric(text) and k == 0 else text.ljust(width))
+            lines.append(indent + "  ".join(cells).rstrip())
     return lines
 
 
@@ -130,7 +154,7 @@ def render_text(result: Result) -> str:
             out.append(_wrap(f"{name}: {_spec(spec)}", indent="    ", first="  - "))
     out.extend(_tables(model_tables(result)))
     out.append("")
-    out.append("Diagnostics: " + diagnostics_line(overall))
+    out.append(_wrap("Diagnostics: " + diagnostics_line(overall), indent="  ", first=""))
     checked = heterogeneity_line(result, overall)
     if checked:
         out.append(_wrap(checked))
