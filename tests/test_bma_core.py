@@ -221,7 +221,7 @@ def test_quantiles_against_brute_force() -> None:
             assert value == expected
     # an exact tie: F(N) == level gives that N (dga's "> level" would give the next one)
     assert posterior_quantiles(np.array([5, 6, 7]), np.array([0.25, 0.25, 0.5]), 0.5)[0] == 6
-    with pytest.raises(EstimationError, match="widen n_max"):
+    with pytest.raises(EstimationError, match="give a larger --n-max"):
         posterior_quantiles(np.array([5, 6]), np.array([0.5, 0.4]), 0.95)
     with pytest.raises(ModelError):
         posterior_quantiles(np.array([5]), np.array([1.0]), 1.0)

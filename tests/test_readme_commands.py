@@ -47,6 +47,9 @@ NOT_RUN = {
     "python3 -m pip install": "installs the package and the test dependencies",
     "python3 -m pytest": "the whole test suite",
     "python benchmarks/run.py": "the benchmarks (timings, benchmarks/README.md)",
+    "openssl rand": "makes the reader's secret key (docs/linkage.md); the linkage tests make their own",
+    "hiddenrate link encode police.csv": "encodes the reader's own police.csv with that key; tests/test_linkage.py "
+                                         "runs link encode on simulated records",
 }
 
 #: files a reader is assumed to have: name -> the bundled example copied in its place
@@ -94,9 +97,15 @@ def run(command: str, folder: Path) -> str:
     """Run one ``hiddenrate`` command line in ``folder``; returns stdout (checked: exit 0; jq pipes)."""
     left, _, pipe = command.partition("|")
     words = shlex.split(left)
+    environment = {}
+    while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", words[0]):  # VAR=value before the command
+        name, _, value = words.pop(0).partition("=")
+        environment[name] = value
     assert words[:1] == ["hiddenrate"], f"not a hiddenrate command and not in NOT_RUN: {command}"
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
+        for name, value in environment.items():
+            patch.setenv(name, value)
         result = CliRunner().invoke(cli, words[1:], catch_exceptions=False)
     assert result.exit_code == 0, f"{command}\nexit {result.exit_code}\n{result.stderr}"
     assert "DID NOT CONVERGE" not in result.stdout and "did not converge" not in result.stderr, command
