@@ -22,13 +22,13 @@ from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from hiddenrate.models.lists.heterogeneity_core import (
     fit_heterogeneity,
     heterogeneity_profile,
 )
+from test_loglinear_reference import read_counts  # a bundled list set as a count vector
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "hiddenrate" / "data" / "examples" / "lists"
@@ -47,15 +47,6 @@ MODELS = {
 BIC_EXCEPTIONS = {("new_orleans_trafficking", "MhChao")}
 
 
-def read_counts(name: str) -> tuple[np.ndarray, int]:
-    """Count vector of a bundled list data set (explicit zero rows and absent patterns are 0)."""
-    with open(EXAMPLES / f"{name}.csv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    k = len(rows[0]) - 1
-    counts = np.zeros(1 << k)
-    for row in rows[1:]:
-        counts[sum(int(bit) << j for j, bit in enumerate(row[:k]))] += float(row[k])
-    return counts, k
 
 
 def reference_rows() -> list[dict[str, str]]:

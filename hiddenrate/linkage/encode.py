@@ -91,15 +91,21 @@ def filter_text(bits: np.ndarray) -> str:
     return base64.b64encode(np.packbits(bits).tobytes()).decode("ascii")
 
 
-def filter_positions(text: str) -> list[int] | None:
-    """The set bit positions of a base64 filter; ``None`` for a malformed one."""
+def _unpacked(text: str) -> np.ndarray | None:
+    """The ``BITS`` bits of a base64 filter; ``None`` for a malformed one."""
     try:
         raw = base64.b64decode(text, validate=True)
     except ValueError:
         return None
     if len(raw) != BITS // 8:
         return None
-    return [int(i) for i in np.flatnonzero(np.unpackbits(np.frombuffer(raw, dtype=np.uint8)))]
+    return np.unpackbits(np.frombuffer(raw, dtype=np.uint8))
+
+
+def filter_positions(text: str) -> list[int] | None:
+    """The set bit positions of a base64 filter; ``None`` for a malformed one."""
+    bits = _unpacked(text)
+    return None if bits is None else [int(i) for i in np.flatnonzero(bits)]
 
 
 def _tokens(field: str, value: str) -> list[str]:
@@ -138,13 +144,9 @@ def encoded_columns() -> list[str]:
 
 def filter_bits(text: str) -> tuple[str, int] | None:
     """A base64 filter as a string of ``BITS`` 0s and 1s and its number of set bits; ``None`` if malformed."""
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except ValueError:
+    bits = _unpacked(text)
+    if bits is None:
         return None
-    if len(raw) != BITS // 8:
-        return None
-    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))
     return (bits + 48).astype(np.uint8).tobytes().decode("ascii"), int(bits.sum())
 
 
