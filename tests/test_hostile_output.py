@@ -91,10 +91,20 @@ def test_output_in_a_read_only_folder_is_refused(run_cli, folder, no_fit):
     locked.chmod(0o500)
     try:
         if os.access(locked, os.W_OK):  # root writes anywhere: a read-only bind mount would be needed
-            pytest.skip("running as root: permissions do not stop writing")
+            pytest.skip("running as root: permissions do not stop writing (test_output_under_a_file_is_refused "
+                        "checks the same refusal in a way root cannot write through)")
         _refused(run_cli("lists", "s.csv", "-o", locked / "r.json"), "cannot write in the folder")
     finally:
         locked.chmod(0o700)
+
+
+def test_output_under_a_file_is_refused(run_cli, folder, no_fit):
+    """Runs as root too (CI): nobody can create a file inside a regular file, so the check before the
+    fit must refuse it in one line, exit 2, with nothing written."""
+    (folder / "notadir").write_text("")
+    before = _listing(folder)
+    _refused(run_cli("lists", "s.csv", "-o", folder / "notadir" / "r.json"), "is not a folder")
+    assert _listing(folder) == before
 
 
 def test_output_that_is_a_spec_data_file_is_refused(run_cli, folder, monkeypatch):
