@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import replace
 
 import click
 
-from hiddenrate.cli.common import check_outputs, emit, handle_errors, saved_result, setup_logging
+from hiddenrate.cli.common import (
+    check_outputs,
+    emit,
+    handle_errors,
+    saved_result,
+    setup_logging,
+)
 from hiddenrate.cli.options import OutputOptions, publication_options
 from hiddenrate.core.distributions import INTERVAL_KINDS
 from hiddenrate.core.exceptions import DataError, ModelError
-from hiddenrate.result.io import load_result
 from hiddenrate.render import FORMATS
+from hiddenrate.result.io import load_result
 
 
 def stdout_is_terminal() -> bool:
     """True when stdout is a terminal (not a file, a pipe or a test's runner)."""
-    return bool(getattr(click.get_text_stream("stdout"), "isatty", lambda: False)())
+    # sys.stdout, not click.get_text_stream (deprecated in click 8.5): CliRunner swaps sys.stdout too
+    return bool(getattr(sys.stdout, "isatty", lambda: False)())
 
 
 @click.command("report")
