@@ -142,14 +142,21 @@ def test_strata_cli_formats_and_save(run_cli, tmp_path) -> None:
     assert loaded.command == "combine" and len(loaded.strata) == 2
     html = run_cli("report", tmp_path / "r.nc", "--format", "html", "--suppress-below", "100")
     assert html.exit_code == 0 and "What each source says alone" in html.stdout
-    quick = run_cli("combine", "--example", "police-ngo-survey", "--no-checks", "--quiet")
-    assert quick.exit_code == 0 and "Conflict check" not in quick.stdout
-    assert "combine · example police-ngo-survey (police_ngo_survey.toml)" in quick.stdout
-    assert "illustrative example, not a real estimate: published survey (195/711)" in " ".join(quick.stdout.split())
-    for row in ("police (list size / survey)", "matched lists alone (dependence prior Normal(0, 2); not fitted with "
-                "the checks off)", "matched lists alone, if independent (Chapman)", "all evidence combined"):
-        assert row in quick.stdout, row
-
+    quick = run_cli("combine", "--example", "police-ngo-survey", "--no-checks", "--quiet", "--format", "json",
+                    "--save", tmp_path / "quick.nc")
+    assert quick.exit_code == 0
+    quick_payload = json.loads(quick.stdout)
+    titles = [t["title"] for t in quick_payload["details"]["tables"]]
+    assert "What each source says alone" in titles and not any("Conflict check" in t for t in titles)
+    alone = quick_payload["details"]["tables"][titles.index("What each source says alone")]
+    assert [row[0] for row in alone["rows"]] == [
+        "police (list size / survey)", "ngo (list size / survey)",
+        "matched lists alone (dependence prior Normal(0, 2); not fitted with the checks off)",
+        "matched lists alone, if independent (Chapman)", "all evidence combined"]
+    text = run_cli("report", tmp_path / "quick.nc", "--format", "text").stdout
+    assert "combine · example police-ngo-survey (police_ngo_survey.toml)" in text
+    assert "illustrative example, not a real estimate: published survey (195/711)" in " ".join(text.split())
+    assert "What each source says alone:" in text and "Conflict check" not in text
 
 
 def test_latent_class_list_part_on_the_cli(run_cli, tmp_path) -> None:

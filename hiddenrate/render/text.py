@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -35,6 +36,8 @@ def _wrap(text: str, indent: str = "", first: str | None = None) -> str:
 
 #: a text column is never wrapped narrower than this
 MIN_WRAPPED = 24
+#: text columns are narrowed to this before any header is wrapped
+COMFORTABLE = 36
 
 
 def _numeric(text: str) -> bool:
@@ -42,26 +45,54 @@ def _numeric(text: str) -> bool:
 
 
 def _fitted_widths(columns: list[str], rows: list[list[str]], indent: str) -> list[int]:
-    """Column widths, the widest text column narrowed a character at a time (its cells wrapped) until
-    the table fits :data:`WIDTH`, none below :data:`MIN_WRAPPED`; columns of numbers are never wrapped."""
-    widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) if rows else len(str(c)) for i, c in enumerate(columns)]
+    """Column widths that fit :data:`WIDTH`, narrowed a character at a time, widest first: text columns
+    down to :data:`COMFORTABLE`, then headers wider than their numbers (down to the longest word), then
+    text columns down to :data:`MIN_WRAPPED`. Cells and headers wrap; numbers never do."""
+    cells = [max((len(str(r[i])) for r in rows), default=0) for i in range(len(columns))]
+    widths = [max(len(str(c)), cells[i]) for i, c in enumerate(columns)]
     text_columns = [i for i in range(len(columns))
                     if any(str(r[i]).strip() and not _numeric(str(r[i])) for r in rows)]
-    while len(indent) + sum(widths) + 2 * (len(widths) - 1) > WIDTH:
-        wide = [i for i in text_columns if widths[i] > MIN_WRAPPED]
-        if not wide:
+
+    def too_wide() -> bool:
+        return len(indent) + sum(widths) + 2 * (len(widths) - 1) > WIDTH
+
+    def narrow_text(least: int) -> None:
+        while too_wide():
+            wide = [i for i in text_columns if widths[i] > least]
+            if not wide:
+                return
+            widths[max(wide, key=lambda j: widths[j])] -= 1
+
+    narrow_text(COMFORTABLE)
+    floors = [max(cells[i], *(len(word) for word in _joined(str(c)).split(" ")), 1) for i, c in enumerate(columns)]
+    while too_wide():
+        spare = [i for i in range(len(columns)) if i not in text_columns and widths[i] > floors[i]]
+        if not spare:
             break
-        widths[max(wide, key=lambda j: widths[j])] -= 1
+        widths[max(spare, key=lambda j: widths[j] - floors[j])] -= 1
+    narrow_text(MIN_WRAPPED)
     return widths
+
+
+def _wrapped(cell: str, width: int) -> list[str]:
+    return textwrap.wrap(cell, width) or [""] if len(cell) > width else [cell]
+
+
+def _joined(header: str) -> str:
+    """A header with "95% lower" and the like held together (a no-break space) when it wraps."""
+    return re.sub(r"%\s+", "%\u00a0", header)
 
 
 def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
     widths = _fitted_widths(columns, rows, indent)
-    lines = [indent + "  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    heads = [[part.replace("\u00a0", " ") for part in _wrapped(_joined(str(c)), w)]
+             for c, w in zip(columns, widths, strict=True)]
+    depth = max(len(h) for h in heads)
+    lines = [indent + "  ".join((h[k] if k < len(h) else "").ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip()
+             for k in range(depth)]
     lines.append(indent + "  ".join("-" * w for w in widths))
     for row in rows:
-        wrapped = [textwrap.wrap(str(cell), width) or [""] if len(str(cell)) > width else [str(cell)]
-                   for cell, width in zip(row, widths, strict=True)]
+        wrapped = [_wrapped(str(cell), width) for cell, width in zip(row, widths, strict=True)]
         for k in range(max(len(w) for w in wrapped)):  # a wrapped cell continues on the next lines
             cells = []
             for i, (parts, width) in enumerate(zip(wrapped, widths, strict=True)):
