@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from hiddenrate.render.tables import lay_out
 from hiddenrate import fit_combined, load_result
-from hiddenrate.data.examples import get_example
-from hiddenrate.render import render
-from hiddenrate.data.simulate import counts_to_frame, simulate_list_counts
 from hiddenrate.analysis.suppression import suppress_result
+from hiddenrate.data.examples import get_example
+from hiddenrate.data.simulate import counts_to_frame, simulate_list_counts
+from hiddenrate.render import render
+from hiddenrate.render.tables import lay_out
 
 
 def table(result, title: str) -> dict:

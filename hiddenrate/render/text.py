@@ -6,6 +6,7 @@ import re
 import textwrap
 from typing import Any
 
+from hiddenrate.core.settings import headline_level
 from hiddenrate.render import numbers as fmt
 from hiddenrate.render.caveats import WARNINGS_TITLE, headline_caveat, warning_lines
 from hiddenrate.render.tables import LaidOut, model_tables, report_level
@@ -14,16 +15,15 @@ from hiddenrate.render.words import (
     claim_lines,
     count_text,
     diagnostics_line,
+    headline_rows,
     heterogeneity_alert,
     heterogeneity_line,
-    headline_rows,
     reported,
     sentence,
     stratum_rows,
     suppression_note,
 )
 from hiddenrate.result.value import Result, StratumEstimate
-from hiddenrate.core.settings import headline_level
 
 WIDTH = 100
 
