@@ -86,6 +86,28 @@ def test_signal_ends_the_run_cleanly(tmp_path, moment, args, marker, delay, sign
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, no temporary file
 
 
+EARLY = """
+import os, signal, sys, time
+sys.argv[0] = os.path.join("bin", "hiddenrate")  # as the console script runs
+import hiddenrate.cli  # the handlers of main() are not installed yet
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(10)
+"""
+
+
+def test_interrupt_while_the_command_loads(tmp_path):
+    """Ctrl-C after the package is imported but before main() takes the signals (click and the
+    command's modules loading): one line and exit 130, no KeyboardInterrupt traceback. A program that
+    imports the package keeps Python's own handling."""
+    done = subprocess.run([sys.executable, "-c", EARLY], cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 130 and done.stderr == "hiddenrate: error: interrupted\n", (done.returncode, done.stderr)
+    library = subprocess.run([sys.executable, "-c", EARLY.replace('sys.argv[0] = os.path.join("bin", "hiddenrate")',
+                                                                  "pass")],
+                             cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60, check=False)
+    assert library.returncode == -signal.SIGINT and "KeyboardInterrupt" in library.stderr
+
+
 def _unwritable_home(tmp_path: Path, kind: str) -> Path:
     if kind == "file":  # even root cannot create folders under a file
         home = tmp_path / "home-is-a-file"

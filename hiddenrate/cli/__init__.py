@@ -3,6 +3,27 @@
 from __future__ import annotations
 
 import importlib
+import os
+import signal
+import sys
+
+
+def _interrupted_early(signum: int, frame: object) -> None:
+    """Ctrl-C while the command is still loading: one line and exit 130 (main() then takes over)."""
+    os.write(2, b"hiddenrate: error: interrupted\n")
+    os._exit(130)
+
+
+def _run_as_the_command() -> bool:
+    """Whether this process is the ``hiddenrate`` command (the console script or ``python -m hiddenrate``),
+    not a program that imports the package."""
+    program = sys.argv[0] if sys.argv else ""
+    return (os.path.basename(program) in ("hiddenrate", "hiddenrate.exe") or program == "-m"
+            or program.endswith(os.path.join("hiddenrate", "__main__.py")))
+
+
+if _run_as_the_command() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_early)  # before the imports below (click, then the command's)
 
 import click
 

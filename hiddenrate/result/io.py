@@ -8,6 +8,8 @@ Layout of a saved file
   details, and each estimate's kind); root attribute ``hiddenrate_format`` = :data:`FORMAT_VERSION`;
   root attribute ``hiddenrate_sha256``: a checksum of the JSON and the estimates arrays (checked on
   loading when present; files saved before it existed have none).
+* a 512-byte block in front of the HDF5 data (a "user block", which HDF5 skips): the SHA-256 of
+  the rest of the file, checked before HDF5 opens it (:mod:`hiddenrate.result.seal`).
 * group ``hiddenrate_estimates``: each estimate's distribution — posterior draws
   (``<key>__draws``) or an exact grid (``<key>__values``, ``<key>__pmf``); maximum-likelihood
   points and intervals live in the JSON.
@@ -33,10 +35,16 @@ import xarray as xr
 
 from hiddenrate.core.caveats import codes_of, restore
 from hiddenrate.core.diagnostics import Diagnostics
-from hiddenrate.core.distributions import Distribution, DrawsDistribution, GridDistribution, PointEstimate
+from hiddenrate.core.distributions import (
+    Distribution,
+    DrawsDistribution,
+    GridDistribution,
+    PointEstimate,
+)
 from hiddenrate.core.exceptions import DataError, ModelError
 from hiddenrate.core.files import atomic_write
 from hiddenrate.result.schema import SchemaError, parse_meta
+from hiddenrate.result.seal import check, seal
 from hiddenrate.result.value import Result, StratumEstimate
 
 FORMAT_VERSION = 1
@@ -150,6 +158,7 @@ def write_result(result: Result, path: str | Path) -> None:
     data.attrs["hiddenrate_result"] = json.dumps(meta, allow_nan=False)
     data.attrs["hiddenrate_sha256"] = _digest(data.attrs["hiddenrate_result"], groups[_ESTIMATES])
     data.to_netcdf(str(path))
+    seal(path)
 
 
 def _digest(meta_text: str, store: xr.Dataset) -> str:
@@ -250,6 +259,12 @@ def _read(path: str | Path) -> Any:
         raise DataError(f"{path}: is a directory; give the result file (RESULT.nc) itself")
     if not target.is_file():
         raise DataError(f"{path}: is not a regular file; give the result file (RESULT.nc) itself")
+    try:
+        damage = check(target)
+    except OSError as err:
+        raise DataError(f"{path}: cannot be read ({err.strerror or err.__class__.__name__})") from None
+    if damage is not None:
+        raise DataError(f"{path}: damaged: {damage}")
     failure = None
     with warnings.catch_warnings(), _quiet_cleanup():
         warnings.simplefilter("ignore")

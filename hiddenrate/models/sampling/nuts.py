@@ -115,12 +115,12 @@ def compile_once(cache: MutableMapping[Key, Any], lock: threading.Lock, key: Key
     """The nutpie-compiled model for ``key``, compiling ``build()`` only the first time in this process.
 
     Each model module keeps its own ``cache`` and ``lock``; data are swapped in later with
-    ``with_data``, so replicates (coverage studies, strata) pay for one compile.
+    ``with_data``, so replicates (coverage studies, strata) pay for one compile; and the compiled
+    callbacks are kept on disk (:mod:`hiddenrate.models.sampling.compiled_models`), so a later
+    process, or a Dask worker, loads them instead of compiling again.
     """
     with lock:
         if key not in cache:
-            import nutpie
-
             with warnings.catch_warnings():
                 # PyTensor's graph rewrites ask for BLAS flags even though nutpie compiles with numba
                 warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
@@ -133,8 +133,10 @@ def compile_once(cache: MutableMapping[Key, Any], lock: threading.Lock, key: Key
                 from numba.core.errors import NumbaPerformanceWarning
 
                 warnings.filterwarnings("ignore", category=NumbaPerformanceWarning)
-                with stage("compiling the model (10-30 s the first time)"):
-                    cache[key] = nutpie.compile_pymc_model(build())
+                from hiddenrate.models.sampling.compiled_models import compile_model
+
+                with stage("compiling the model (10-30 s the first time on this machine)"):
+                    cache[key] = compile_model(build(), f"{getattr(build, '__module__', '')}:{key!r}")
         return cache[key]
 
 
