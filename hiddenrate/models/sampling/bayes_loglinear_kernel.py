@@ -38,7 +38,14 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.models.sampling.nutpie_callback import data_pointer_words, finish, is_installed, signature
+from hiddenrate.models.sampling.jit_cache import file_digest
+from hiddenrate.models.sampling.nutpie_callback import (
+    compile_callback,
+    data_pointer_words,
+    finish,
+    is_installed,
+    kernel_jit,
+)
 
 __all__ = ["install_kernel", "kernel_installed", "log_density_and_gradient"]
 
@@ -47,6 +54,8 @@ LinearParts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 _KERNELS: dict[tuple[Any, ...], Any] = {}
 _KERNELS_LOCK = threading.Lock()
+SOURCE_DIGEST = file_digest(__file__)
+address_as_void_pointer: Any = None  # nutpie's intrinsic, bound by _c_callback
 
 
 def _make_python_kernel(parts: LinearParts, intercept: Mapping[str, Any]) -> Any:
@@ -121,7 +130,6 @@ def install_kernel(compiled: Any, key: tuple[Any, ...], parts: LinearParts, inte
     terms; the counts as int32 and the offset as the only data); otherwise ``compiled`` is
     returned unchanged. ``key`` names the model's structure (one compiled kernel per key).
     """
-    import numba
 
     kernel, n_cells, n_free = _make_python_kernel(parts, intercept)
     names = ("observed_counts", "intercept_offset")
@@ -133,14 +141,18 @@ def install_kernel(compiled: Any, key: tuple[Any, ...], parts: LinearParts, inte
         return compiled
     with _KERNELS_LOCK:
         if key not in _KERNELS:
-            jitted = numba.njit(nogil=True, error_model="numpy")(kernel)
-            _KERNELS[key] = _c_callback(jitted, 1 + n_free, n_cells, words["observed_counts"], words["intercept_offset"])
+            jitted = kernel_jit(SOURCE_DIGEST, key)(kernel)
+            _KERNELS[key] = _c_callback(jitted, 1 + n_free, n_cells, words["observed_counts"], words["intercept_offset"],
+                                        key)
         return dataclasses.replace(compiled, compiled_logp_func=_KERNELS[key])
 
 
-def _c_callback(kernel: Any, n_dim: int, n_cells: int, word_counts: int, word_offset: int) -> Any:
+def _c_callback(kernel: Any, n_dim: int, n_cells: int, word_counts: int, word_offset: int, key: Any) -> Any:
     import numba
-    from nutpie.compile_pymc import address_as_void_pointer  # nutpie's own intrinsic, as its callbacks use
+    # nutpie's own intrinsic, as its callbacks use; bound as a module global, not a closure cell: numba
+    # keys a cached callback on its cells, and an intrinsic pickles differently in every process
+    global address_as_void_pointer
+    from nutpie.compile_pymc import address_as_void_pointer
 
     n_words = max(word_counts, word_offset) + 1
 
@@ -157,4 +169,4 @@ def _c_callback(kernel: Any, n_dim: int, n_cells: int, word_counts: int, word_of
         offset = numba.carray(address_as_void_pointer(record[word_offset]), (1,), np.float64)[0]
         return end(kernel(x, counts, offset, out), out, logp)
 
-    return numba.cfunc(signature())(logp_callback)
+    return compile_callback(logp_callback, SOURCE_DIGEST, (key, word_counts, word_offset))

@@ -43,7 +43,14 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.models.sampling.nutpie_callback import data_pointer_words, finish, is_installed, signature
+from hiddenrate.models.sampling.jit_cache import file_digest
+from hiddenrate.models.sampling.nutpie_callback import (
+    compile_callback,
+    data_pointer_words,
+    finish,
+    is_installed,
+    kernel_jit,
+)
 
 __all__ = ["DATA_NAMES", "install_kernel", "kernel_installed", "log_density_and_gradient"]
 
@@ -53,6 +60,8 @@ DATA_NAMES = ("n_observed", "offset", "main_mu", "main_sigma", "route_on", "popu
 _HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 _KERNELS: dict[tuple[int, Any], Any] = {}
 _KERNELS_LOCK = threading.Lock()
+SOURCE_DIGEST = file_digest(__file__)
+address_as_void_pointer: Any = None  # nutpie's intrinsic, bound by _c_callback
 
 
 def _make_python_kernel(k: int, terms: Any) -> Any:
@@ -168,7 +177,6 @@ def install_kernel(compiled: Any, k: int, terms: Any) -> Any:
     ``main_effect``, [``log_odds_ratio``], ``_logit_prevalence`` in that order; the data of
     :data:`DATA_NAMES`, all float64); otherwise ``compiled`` is returned unchanged.
     """
-    import numba
 
     kernel, n_cells, n_theta = _make_python_kernel(k, terms)
     names = DATA_NAMES if terms else tuple(n for n in DATA_NAMES if not n.startswith("odds_"))
@@ -182,14 +190,18 @@ def install_kernel(compiled: Any, k: int, terms: Any) -> Any:
     key = (k, tuple(terms))
     with _KERNELS_LOCK:
         if key not in _KERNELS:
-            jitted = numba.njit(nogil=True, error_model="numpy")(kernel)
-            _KERNELS[key] = _c_callback(jitted, k, 2 + n_theta, n_cells, [words.get(name, -1) for name in DATA_NAMES])
+            jitted = kernel_jit(SOURCE_DIGEST, key)(kernel)
+            _KERNELS[key] = _c_callback(jitted, k, 2 + n_theta, n_cells, [words.get(name, -1) for name in DATA_NAMES],
+                                        key)
         return dataclasses.replace(compiled, compiled_logp_func=_KERNELS[key])
 
 
-def _c_callback(kernel: Any, k: int, n_dim: int, n_cells: int, words: list[int]) -> Any:
+def _c_callback(kernel: Any, k: int, n_dim: int, n_cells: int, words: list[int], key: Any) -> Any:
     import numba
-    from nutpie.compile_pymc import address_as_void_pointer  # nutpie's own intrinsic, as its callbacks use
+    # nutpie's own intrinsic, as its callbacks use; bound as a module global, not a closure cell: numba
+    # keys a cached callback on its cells, and an intrinsic pickles differently in every process
+    global address_as_void_pointer
+    from nutpie.compile_pymc import address_as_void_pointer
 
     n_words = max(words) + 1
     scalar_words = np.array(words[:11], dtype=np.int64)  # -1: the odds-ratio prior of a model without terms
@@ -216,4 +228,4 @@ def _c_callback(kernel: Any, k: int, n_dim: int, n_cells: int, words: list[int])
         reported = numba.carray(address_as_void_pointer(record[w_reported]), (k,), np.float64)
         return end(kernel(x, scalars, counts, surveyed, reported, out), out, logp)
 
-    return numba.cfunc(signature())(logp_callback)
+    return compile_callback(logp_callback, SOURCE_DIGEST, (key, words))

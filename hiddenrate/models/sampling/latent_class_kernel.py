@@ -76,12 +76,19 @@ from typing import Any
 import numpy as np
 
 from hiddenrate.models.sampling.jit_cache import file_digest
-from hiddenrate.models.sampling.nutpie_callback import data_pointer_words, finish, is_installed, signature
+from hiddenrate.models.sampling.nutpie_callback import (
+    compile_callback,
+    data_pointer_words,
+    finish,
+    is_installed,
+    kernel_jit,
+)
 
 __all__ = ["install_kernel", "kernel_installed", "log_density_and_gradient"]
 
 #: digest of this file as imported: part of the identity of the Gibbs-HMC sweep in numba's disk cache
 SOURCE_DIGEST = file_digest(__file__)
+address_as_void_pointer: Any = None  # nutpie's intrinsic, bound by _c_callback
 
 _KERNELS: dict[tuple[int, int, float, float, float, float], Any] = {}
 _KERNELS_LOCK = threading.Lock()
@@ -199,8 +206,7 @@ def _make_python_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
             for j in range(classes):
                 t = terms[parent[c], j] + log_hit[j, lowest[c]] - log_miss[j, lowest[c]]
                 terms[c, j] = t
-                if t > largest:
-                    largest = t
+                largest = max(largest, t)
             acc = 0.0
             for j in range(classes):
                 responsibility[c, j] = math.exp(terms[c, j] - largest)
@@ -210,8 +216,7 @@ def _make_python_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
             log_pi[c] = largest + math.log(acc)
         largest = -np.inf
         for c in range(1, n_cells):
-            if log_pi[c] > largest:
-                largest = log_pi[c]
+            largest = max(largest, log_pi[c])
         acc = 0.0
         for c in range(1, n_cells):
             acc += math.exp(log_pi[c] - largest)
@@ -313,8 +318,7 @@ def _make_sparse_kernel(k: int, classes: int, priors: Mapping[str, Mapping[str, 
                 for kk in range(k):
                     t += log_hit[j, kk] if (c >> kk) & 1 else log_miss[j, kk]
                 terms[j] = t
-                if t > largest:
-                    largest = t
+                largest = max(largest, t)
             acc = 0.0
             for j in range(classes):
                 terms[j] = math.exp(terms[j] - largest)
@@ -370,7 +374,6 @@ def install_kernel(compiled: Any, k: int, classes: int, priors: Mapping[str, Map
     """
     import dataclasses
 
-    import numba
 
     names = list(compiled.shape_info[0][:2])
     expected = ["_logit_capture", "_log_stick"] if classes > 1 else ["_logit_capture"]
@@ -382,15 +385,18 @@ def install_kernel(compiled: Any, k: int, classes: int, priors: Mapping[str, Map
            float(priors["alpha"]["shape"]), float(priors["alpha"]["rate"]))
     with _KERNELS_LOCK:
         if key not in _KERNELS:
-            jit = numba.njit(nogil=True, error_model="numpy")
+            jit = kernel_jit(SOURCE_DIGEST, key)
             kernel = jit(_make_python_kernel(k, classes, priors, jit))
-            _KERNELS[key] = _c_callback(kernel, classes * k + classes - 1, 2 ** k - 1, words["observed_counts"])
+            _KERNELS[key] = _c_callback(kernel, classes * k + classes - 1, 2 ** k - 1, words["observed_counts"], key)
         return dataclasses.replace(compiled, compiled_logp_func=_KERNELS[key])
 
 
-def _c_callback(kernel: Any, n_dim: int, n_counts: int, word: int) -> Any:
+def _c_callback(kernel: Any, n_dim: int, n_counts: int, word: int, key: Any) -> Any:
     import numba
-    from nutpie.compile_pymc import address_as_void_pointer  # nutpie's own intrinsic, as its callbacks use
+    # nutpie's own intrinsic, as its callbacks use; bound as a module global, not a closure cell: numba
+    # keys a cached callback on its cells, and an intrinsic pickles differently in every process
+    global address_as_void_pointer
+    from nutpie.compile_pymc import address_as_void_pointer
 
     end = finish()
 
@@ -404,4 +410,4 @@ def _c_callback(kernel: Any, n_dim: int, n_counts: int, word: int) -> Any:
         counts = numba.carray(address_as_void_pointer(record[word]), (n_counts,), np.float64)
         return end(kernel(x, counts, out), out, logp)
 
-    return numba.cfunc(signature())(logp_callback)
+    return compile_callback(logp_callback, SOURCE_DIGEST, (key, word))

@@ -12,12 +12,18 @@ falls back to a slower gradient instead of a wrong one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import types
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["data_pointer_words", "evaluate", "finish", "is_installed", "signature"]
+from hiddenrate.models.sampling.jit_cache import cached_jit, file_digest, stamp
+
+__all__ = ["compile_callback", "data_pointer_words", "evaluate", "finish", "is_installed", "kernel_jit", "signature"]
+
+_OWN_DIGEST = file_digest(__file__)
 
 _FINISH: list[Any] = []
 
@@ -85,9 +91,8 @@ def finish() -> Any:
     density is not (nutpie then treats the point as divergent), 0 otherwise.
     """
     if not _FINISH:
-        import numba
 
-        @numba.njit(nogil=True)
+        @cached_jit(stamp((_OWN_DIGEST,), "finish"), nogil=True)  # a fixed identity: callbacks holding it are cached
         def end(value: float, grad: np.ndarray, logp: np.ndarray) -> int:
             logp[0] = value
             for i in range(grad.size):
@@ -99,3 +104,33 @@ def finish() -> Any:
 
         _FINISH.append(end)
     return _FINISH[0]
+
+
+def kernel_jit(module_digest: str | None, key: Any) -> Callable[[Any], Any]:
+    """``numba.njit(nogil=True, error_model="numpy")`` for a hand-written kernel, cached on disk under an
+    identity made of the kernel module's source, this module's and ``key`` (the kernel's structure)."""
+    return cached_jit(stamp((module_digest, _OWN_DIGEST), repr(key)), nogil=True, error_model="numpy")
+
+
+def compile_callback(callback: Callable[..., int], module_digest: str | None, key: Any) -> Any:
+    """``numba.cfunc(signature())(callback)``, cached on disk like the kernel it calls (:func:`kernel_jit`).
+
+    numba keys a cached closure on its bytecode and its cells; the cells hold the kernel and
+    :func:`finish`, whose identities are fixed, so a later process finds the machine code. The copy
+    gets a name of its own per structure, so every structure has its own cache files.
+    """
+    import numba
+    from numba.core.errors import NumbaWarning
+
+    identity = stamp((module_digest, _OWN_DIGEST), f"callback {key!r}")
+    if identity is not None:
+        copy = types.FunctionType(callback.__code__, callback.__globals__, callback.__name__, callback.__defaults__,
+                                  callback.__closure__)
+        copy.__qualname__ = f"{callback.__qualname__}_{identity}"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NumbaWarning)  # "cannot cache": still compiled, in memory
+                return numba.cfunc(signature(), cache=True)(copy)
+        except (RuntimeError, OSError):  # no cache location numba can use
+            pass
+    return numba.cfunc(signature())(callback)

@@ -50,7 +50,14 @@ from typing import Any
 
 import numpy as np
 
-from hiddenrate.models.sampling.nutpie_callback import data_pointer_words, finish, is_installed, signature
+from hiddenrate.models.sampling.jit_cache import file_digest
+from hiddenrate.models.sampling.nutpie_callback import (
+    compile_callback,
+    data_pointer_words,
+    finish,
+    is_installed,
+    kernel_jit,
+)
 
 __all__ = ["DATA_NAMES", "install_kernel", "kernel_installed", "log_density_and_gradient"]
 
@@ -62,6 +69,8 @@ _PARAMETERS = ["logit_rate_mean", "logit_rate_sd_log__", "_log_incidence_mean_ra
 _HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 _KERNELS: dict[tuple[int, str], Any] = {}
 _KERNELS_LOCK = threading.Lock()
+SOURCE_DIGEST = file_digest(__file__)
+address_as_void_pointer: Any = None  # nutpie's intrinsic, bound by _c_callback
 
 
 def _supported(priors: Mapping[str, Mapping[str, Any]]) -> bool:
@@ -185,7 +194,6 @@ def install_kernel(compiled: Any, n_strata: int, priors: Mapping[str, Mapping[st
     """
     import json
 
-    import numba
 
     words = data_pointer_words(compiled.user_data, DATA_NAMES)
     shared = getattr(compiled, "shared_data", {})
@@ -197,14 +205,17 @@ def install_kernel(compiled: Any, n_strata: int, priors: Mapping[str, Mapping[st
     key = (n_strata, json.dumps(priors, sort_keys=True))
     with _KERNELS_LOCK:
         if key not in _KERNELS:
-            kernel = numba.njit(nogil=True, error_model="numpy")(_make_python_kernel(n_strata, priors))
-            _KERNELS[key] = _c_callback(kernel, n_strata, [words[name] for name in DATA_NAMES])
+            kernel = kernel_jit(SOURCE_DIGEST, key)(_make_python_kernel(n_strata, priors))
+            _KERNELS[key] = _c_callback(kernel, n_strata, [words[name] for name in DATA_NAMES], key)
         return dataclasses.replace(compiled, compiled_logp_func=_KERNELS[key])
 
 
-def _c_callback(kernel: Any, n_strata: int, words: list[int]) -> Any:
+def _c_callback(kernel: Any, n_strata: int, words: list[int], key: Any) -> Any:
     import numba
-    from nutpie.compile_pymc import address_as_void_pointer  # nutpie's own intrinsic, as its callbacks use
+    # nutpie's own intrinsic, as its callbacks use; bound as a module global, not a closure cell: numba
+    # keys a cached callback on its cells, and an intrinsic pickles differently in every process
+    global address_as_void_pointer
+    from nutpie.compile_pymc import address_as_void_pointer
 
     n_dim = 4 + 2 * n_strata
     n_words = max(words) + 1
@@ -229,4 +240,4 @@ def _c_callback(kernel: Any, n_strata: int, words: list[int]) -> Any:
         m = numba.carray(address_as_void_pointer(record[w_m]), (n_strata,), np.int32)
         return end(kernel(x, offset_mean, w, o, v, q, y, r, m, out), out, logp)
 
-    return numba.cfunc(signature())(logp_callback)
+    return compile_callback(logp_callback, SOURCE_DIGEST, (key, words))
