@@ -34,6 +34,7 @@ from hiddenrate.core.distributions import DrawsDistribution, GridDistribution
 from hiddenrate.models.trend.model import NO_SURVEY_WIDER, no_survey_note
 from hiddenrate.render import render
 from hiddenrate.render.caveats import headline_caveat
+from hiddenrate.result import seal
 from hiddenrate.result.io import load_result
 from hiddenrate.result.value import StratumEstimate
 
@@ -125,13 +126,16 @@ def test_codes_survive_save_and_load_and_old_files_still_load(two_lists, tmp_pat
     loaded = load_result(str(path))
     assert [(c.code, c.severity) for c in loaded.all_warnings()] == [(c.code, c.severity) for c in result.all_warnings()]
     # a file written before the codes: the same file without "warning_codes" classifies the texts by their words
+    # (files from before the codes had neither the whole-file seal nor the checksum: both removed)
+    data = path.read_bytes()
+    path.write_bytes(data[seal.BLOCK:] if data.startswith(seal.MAGIC) else data)
     with h5netcdf.File(path, "a") as handle:
         meta = json.loads(handle.attrs["hiddenrate_result"])
         meta.pop("warning_codes")
         for estimate in meta["estimates"].values():
             estimate.pop("warning_codes")
         handle.attrs["hiddenrate_result"] = json.dumps(meta)
-        del handle.attrs["hiddenrate_sha256"]  # files from before the codes had no checksum either
+        del handle.attrs["hiddenrate_sha256"]
     old = load_result(str(path))
     assert [(c.code, c.severity) for c in old.all_warnings()] == [("other", WARNING), ("no-mean", NOTE)]
 
