@@ -23,7 +23,7 @@ from hiddenrate.core.exceptions import DataError, EstimationError
 
 #: pairs scored below this probability are dropped (treated as certain non-matches)
 KEEP_ABOVE = 0.01
-#: records sampled for EM on large inputs (all of them below this)
+#: records sampled to train the model on large inputs (all of them below this)
 EM_RECORDS = 200_000
 #: random pairs for the u probabilities
 U_PAIRS = 2_000_000
@@ -141,11 +141,14 @@ def _database(backend: str) -> Any:
     return DuckDBAPI(duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": spill}))
 
 
-def _train(records: pd.DataFrame, encoded: bool, seed: int, backend: str, reduced: bool) -> Any:
-    """A trained splink Linker; raises ValueError when EM drives an m probability to 0."""
+def _train(records: pd.DataFrame, encoded: bool, seed: int, backend: str, reduced: bool,
+           columns: list[list[str]]) -> Any:
+    """A splink Linker trained on ``records`` (all of them, or a sample of a large input: see
+    :func:`score_pairs`), predicting with the blocking rules ``columns``; raises ValueError when EM
+    drives an m probability to 0."""
     from splink import Linker, SettingsCreator, block_on
 
-    rules: list[Any] = [block_on(*cols) for cols in [*blocking_rules(encoded), *loose_rules(records, encoded)]]
+    rules: list[Any] = [block_on(*cols) for cols in columns]
     settings = SettingsCreator(link_type="dedupe_only", comparisons=_comparisons(encoded, reduced),
                                blocking_rules_to_generate_predictions=rules,
                                max_iterations=RETRY_ITERATIONS if reduced else 25,
@@ -157,10 +160,31 @@ def _train(records: pd.DataFrame, encoded: bool, seed: int, backend: str, reduce
     linker.training.estimate_probability_two_random_records_match(
         [block_on(f"first_name{s}", f"last_name{s}", f"birth_year{s}")], recall=PRIOR_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
-    share = min(1.0, EM_RECORDS / max(len(records), 1))
     for rule in (block_on(f"first_name{s}", f"last_name{s}"), block_on(f"birth_date{s}")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=share)
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=1.0)
     return linker
+
+
+def _training_records(records: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """All records, or on a large input a uniform sample of :data:`EM_RECORDS` of them.
+
+    The model trained on a uniform sample of records is the model of the whole: the share of
+    pairs that match (matching pairs and all pairs both shrink with the square of the sampling
+    fraction), the u probabilities (random pairs) and the m probabilities (pairs that match) are
+    the same in expectation. Sampling inside splink instead still blocked the whole table, and EM
+    grew with it (docs in benchmarks/README.md, "Record linkage").
+    """
+    if len(records) <= EM_RECORDS:
+        return records
+    return records.sample(n=EM_RECORDS, random_state=seed).sort_index()
+
+
+def _predictor(trained: Any, records: pd.DataFrame, backend: str) -> Any:
+    """A Linker on all ``records`` with the model trained on a sample (same settings, m and u)."""
+    from splink import Linker
+
+    table = _database(backend).register(records.drop(columns=["record_id"]))
+    return Linker(table, trained.misc.save_model_to_json(), log_level=logging.ERROR)
 
 
 def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str = "duckdb") -> ScoredPairs:
@@ -171,17 +195,21 @@ def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str
     for name in ("splink", "duckdb"):
         logging.getLogger(name).setLevel(logging.ERROR)
     notes = []
+    columns = [*blocking_rules(encoded), *loose_rules(records, encoded)]  # from all records: they decide the pairs
+    training = _training_records(records, seed)
     try:
-        linker = _train(records, encoded, seed, backend, reduced=False)
+        linker = _train(training, encoded, seed, backend, reduced=False, columns=columns)
     except ValueError:
         notes.append("EM left a comparison level without matches; the model was trained without the levels "
                      "Jaro-Winkler >= 0.92 (names) and same year / one year apart on another day (birth), "
                      "without comparing sex, place and partial ID, and with 8 EM iterations")
         try:
-            linker = _train(records, encoded, seed, backend, reduced=True)
+            linker = _train(training, encoded, seed, backend, reduced=True, columns=columns)
         except ValueError:
             raise EstimationError("the linkage model could not be trained (EM left a comparison level without "
                                   "matches); link more records at once or check the field mapping") from None
+    if training is not records:
+        linker = _predictor(linker, records, backend)
     predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
     pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]]
     pairs = pairs.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
