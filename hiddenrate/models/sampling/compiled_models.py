@@ -276,6 +276,7 @@ def _from_cache(model: Any, folder: Path, known: dict[str, Any], key: str, quick
     shapes = [tuple(shape) for shape in known["shapes"]]
     initial_point_fn = _rv_dict_to_flat_array_wrapper(_initial(model), names=value_names, shapes=shapes[:n_free])
     shared_vars = {name: model[name] for name in dict.fromkeys([*known["logp_shared"], *known["expand_shared"]])}
+
     def fallback() -> Any:  # build PyTensor's functions after all, into the same module
         return _compile(model, key, folder, quick).compiled_logp_func.resolve()
 
