@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from hiddenrate.models.sampling.nutpie_callback import signature as callback_signature
+
 logger = logging.getLogger("hiddenrate")
 
 __all__ = ["cache_folder", "compile_model"]
@@ -53,6 +55,9 @@ import numba
 import numpy as np
 from nutpie.compile_pymc import address_as_void_pointer
 from hiddenrate.models.sampling.compiled_models import _INNER
+from hiddenrate.models.sampling.nutpie_callback import finish
+
+_end = finish()  # the status every callback returns (3: gradient not finite, 4: density not finite)
 
 _logp_inner, _expand_inner = _INNER["{identity}"]
 N_DIM = {n_dim}
@@ -69,13 +74,8 @@ def logp_callback(dim, x_, out_, logp_, user_data_):
     record = numba.carray(user_data_, (N_WORDS,), np.uint64)
 {logp_arrays}
     value, grad = _logp_inner(x{logp_args})
-    logp[0] = value
     out[...] = grad
-    if not np.all(np.isfinite(out)):
-        return 3
-    if not np.isfinite(value):
-        return 4
-    return 0
+    return _end(value, out, logp)
 
 
 def expand_callback(dim, expanded, x_, out_, user_data_):
@@ -89,14 +89,6 @@ def expand_callback(dim, expanded, x_, out_, user_data_):
     out[...] = values
     return 0
 '''
-
-
-def logp_signature() -> Any:
-    """nutpie's log-density callback: ``int64(dim, x*, grad*, logp*, user_data*)``."""
-    import numba
-
-    double = numba.types.CPointer(numba.types.double)
-    return numba.types.int64(numba.types.uint64, double, double, double, numba.types.voidptr)
 
 
 def expand_signature() -> Any:
@@ -348,7 +340,7 @@ def _cfunc(module: Any, name: str) -> Any:
     with _LOCK:
         compiled = getattr(module, f"_compiled_{name}", None)
         if compiled is None:
-            signature = logp_signature() if name == "logp_callback" else expand_signature()
+            signature = callback_signature() if name == "logp_callback" else expand_signature()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 compiled = numba.cfunc(signature, cache=True)(getattr(module, name))
@@ -376,7 +368,7 @@ class LazyCallback:
         if self._compiled is None:
             try:
                 self._compiled = _cfunc(self._module, "logp_callback")
-            except Exception as error:  # noqa: BLE001 - placeholders and no cached code: build the functions
+            except Exception as error:
                 if self._fallback is None:
                     raise
                 logger.debug("log-density callback not cached (%s); building it", type(error).__name__)
