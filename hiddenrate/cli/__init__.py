@@ -106,6 +106,11 @@ def main() -> None:
 
     signals.install()
     environment.prepare(quiet=bool({"-q", "--quiet"} & set(sys.argv[1:])))
+    import warnings
+
+    # ArviZ's once-a-day notice about its own coming 1.0 (printed on import on a fresh HOME): nothing
+    # about the user's data, and it broke --quiet's silent stderr
+    warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
     cli(prog_name="hiddenrate")
 
 
