@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hiddenrate.core.exceptions import DataError
+from hiddenrate.core.exceptions import DataError, EstimationError, HiddenrateError
 from hiddenrate.linkage.clusters import (
     cluster_at,
     draw_linkages,
@@ -97,7 +97,14 @@ def link_records(spec: LinkSpec, *, seed: int = 1, records: pd.DataFrame | None 
     records = read_sources(spec) if records is None else records
     if records["unique_id"].duplicated().any():
         raise DataError("record ids repeat within a source; give each record its own id")
-    scored = score_pairs(records, encoded=spec.encoded, seed=seed, backend=spec.backend)
+    try:
+        scored = score_pairs(records, encoded=spec.encoded, seed=seed, backend=spec.backend)
+    except Exception as exc:  # a JVM-side failure: one line, never Spark's message (it may quote the data)
+        if spec.backend != "spark" or isinstance(exc, HiddenrateError):
+            raise
+        raise EstimationError(f"the Spark backend failed ({type(exc).__name__}); check that Java 17 or later runs and "
+                              "that the session has splink's jar and a checkpoint folder (docs/linkage.md), or "
+                              "link on this machine with backend = \"duckdb\"") from None
     left, right = pair_index(scored.pairs, records["unique_id"])
     ids = records[["source", "record_id"]].reset_index(drop=True)
     pairs = pd.DataFrame({

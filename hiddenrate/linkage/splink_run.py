@@ -122,15 +122,44 @@ def loose_rules(records: pd.DataFrame, encoded: bool) -> list[list[str]]:
     return [rule for rule in candidates if pair_count(records, rule) <= budget]
 
 
+def _spark_session() -> Any:
+    """The active Spark session (``spark-submit`` chooses the cluster), or a new one without console
+    progress bars. splink checkpoints tables, which needs a checkpoint folder: when the session has
+    none (``spark.checkpoint.dir``), a private temporary folder, removed at exit -- on a cluster set
+    one every executor can reach (docs/linkage.md)."""
+    import warnings
+
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise DataError("backend = \"spark\" needs pyspark: pip install 'hiddenrate[spark]'") from None
+    # pyspark warns on every pandas conversion that it does not yet support pandas 3; splink's
+    # Spark path passes the records through pandas once (tests/test_linkage_spark.py)
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    from splink.backends.spark import similarity_jar_location
+
+    session = SparkSession.getActiveSession()
+    if session is None:  # splink's string similarities (Jaro-Winkler, Damerau-Levenshtein) are Scala UDFs
+        # Spark writes an empty ./spark-warehouse (and metastore files) unless told otherwise
+        warehouse = tempfile.mkdtemp(prefix="hiddenrate-spark-warehouse-")
+        atexit.register(shutil.rmtree, warehouse, ignore_errors=True)
+        session = (SparkSession.builder.appName("hiddenrate link").config("spark.jars", similarity_jar_location())
+                   .config("spark.sql.warehouse.dir", warehouse)
+                   .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    context = session.sparkContext
+    context.setLogLevel("ERROR")
+    if context.getCheckpointDir() is None:
+        folder = tempfile.mkdtemp(prefix="hiddenrate-spark-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        context.setCheckpointDir(folder)
+    return session
+
+
 def _database(backend: str) -> Any:
     if backend == "spark":
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError:
-            raise DataError("backend = \"spark\" needs pyspark: pip install 'hiddenrate[spark]'") from None
         from splink import SparkAPI
 
-        return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+        return SparkAPI(spark_session=_spark_session())
     import duckdb
     from splink import DuckDBAPI
 
