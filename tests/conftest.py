@@ -69,3 +69,13 @@ def check_bad_input(run_cli, write_csv):
         return message
 
     return check
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the slow (statistical) tests first, in their collection order, then the quick ones.
+
+    The suite runs on two workers with xdist's worksteal: a ten-minute study collected late would
+    start when the other worker has little left to do, and the run would end with one worker idle.
+    Started first, the long ones overlap and the many quick ones fill in behind them.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: keeps the order within each
