@@ -47,7 +47,7 @@ from hiddenrate.analysis import fragility, heterogeneity
 from hiddenrate.core.caveats import Caveat
 from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.exceptions import HiddenrateError
-from hiddenrate.core.design import model_label
+from hiddenrate.core.design import model_label, model_structure
 from hiddenrate.result.table import Column, build, interval_cell, report_levels
 from hiddenrate.result.value import Result, StratumEstimate
 from hiddenrate.core.settings import headline_level
@@ -75,6 +75,8 @@ class Row:
     key: str = ""
     #: (lower, upper) at every report level; ``lower``/``upper`` are those at the headline level
     intervals: Mapping[float, tuple[float | None, float | None]] = field(default_factory=dict)
+    #: the model as data for its words (:mod:`hiddenrate.render.model_words`); None for a range of models
+    structure: Mapping[str, Any] | None = None
 
     def as_list(self) -> list[Any]:
         return [self.model, self.estimate, self.lower, self.upper, self.how]
@@ -95,9 +97,10 @@ def _interval(estimate: StratumEstimate, level: float, kind: str = "equal-tailed
 
 
 def _row_from_estimate(label: str, estimate: StratumEstimate, level: float, how: str, key: str,
-                       ladder: Sequence[float] = ()) -> Row:
+                       ladder: Sequence[float] = (), structure: Mapping[str, Any] | None = None) -> Row:
     if estimate.total is None:
-        return Row(label, None, None, None, f"no estimate: {estimate.reason}", supported=False, key=key)
+        return Row(label, None, None, None, f"no estimate: {estimate.reason}", supported=False, key=key,
+                   structure=structure)
     lower, upper = _interval(estimate, level)
     median = estimate.total.median()
     intervals = {}
@@ -106,7 +109,8 @@ def _row_from_estimate(label: str, estimate: StratumEstimate, level: float, how:
             intervals[other] = estimate.total.interval(other, "equal-tailed")
         except HiddenrateError:
             continue
-    return Row(label, None if median is None else float(median), lower, upper, how, key=key, intervals=intervals)
+    return Row(label, None if median is None else float(median), lower, upper, how, key=key, intervals=intervals,
+               structure=structure)
 
 
 def _profiles(table: ListTable, terms: Any, level: float, ladder: Sequence[float]) -> tuple[Any, dict[float, Any]]:
@@ -128,7 +132,7 @@ def _independence(table: ListTable, level: float, best_bic: float | None, indepe
         how += f"; ΔBIC {delta:.1f}"
     supported = delta is not None and delta <= CLOSE_BIC
     return Row("independence (log-linear)", profile.total, profile.lower, profile.upper, how, supported, "independence",
-               ends)
+               ends, model_structure((), table.names))
 
 
 def _best_bic(table: ListTable, level: float,
@@ -156,7 +160,8 @@ def _best_bic(table: ListTable, level: float,
     profile, ends = _profiles(table, best.terms, level, ladder)
     label = f"best BIC: {model_label(best.terms, names)}"
     rows = [Row(label, profile.total, profile.lower, profile.upper,
-                f"{searched}; profile interval ignores the model choice", True, "best-bic", ends)]
+                f"{searched}; profile interval ignores the model choice", True, "best-bic", ends,
+                model_structure(best.terms, names))]
     totals = [float(fit.total) for fit in close if fit.total is not None]
     if len(totals) > 1:  # a range of estimates, the same at every level
         span = (min(totals), max(totals))
@@ -185,7 +190,8 @@ def _heterogeneity(table: ListTable, level: float, best_bic: float | None, ladde
     zeros = f" ({', '.join(best.dropped)} set to 0)" if best.dropped else ""
     rows = [Row(f"heterogeneity, best BIC: {best.label}{zeros}", profile.total, lower, upper,
                 f"Rcapture's Mh/Mth models; ΔBIC {delta:.1f}; profile interval ignores the model choice",
-                delta <= CLOSE_BIC and profile.total is not None, "heterogeneity", profile.intervals)]
+                delta <= CLOSE_BIC and profile.total is not None, "heterogeneity", profile.intervals,
+                {"heterogeneity": best.name})]
     totals = [heterogeneity_profile(table.counts, table.k, fit.name, ()).total for fit in fits]
     found = [float(total) for total in totals if total is not None]
     if len(found) > 1:
@@ -203,7 +209,7 @@ def _stepwise_bootstrap(table: ListTable, level: float, seed: int, ladder: Seque
     lower, upper = boot.intervals[level]
     return Row(f"stepwise + bootstrap: {model_label(boot.terms, table.names)}", boot.estimate, lower, upper,
                f"BCa, selection re-run in {boot.replicates.size:,} replicates", True, "stepwise",
-               {x: boot.intervals[x] for x in ladder})
+               {x: boot.intervals[x] for x in ladder}, model_structure(boot.terms, table.names))
 
 
 def _model_averaging(table: ListTable, level: float, ladder: Sequence[float] = ()) -> Row:
@@ -216,7 +222,7 @@ def _model_averaging(table: ListTable, level: float, ladder: Sequence[float] = (
         other_lower, other_upper = posterior.interval(other)
         intervals[other] = (float(other_lower), float(other_upper))
     return Row("model averaging (decomposable graphs)", float(posterior.median), float(lower), float(upper),
-               f"posterior median, δ = 2^-{table.k}", True, "bma", intervals)
+               f"posterior median, δ = 2^-{table.k}", True, "bma", intervals, {"averaging": "decomposable"})
 
 
 def _latent_class(table: ListTable, level: float, seed: int, classes: int | None, ladder: Sequence[float] = ()) -> Row:
@@ -228,7 +234,8 @@ def _latent_class(table: ListTable, level: float, seed: int, classes: int | None
     if not estimate.diagnostics.converged:
         how += "; DID NOT CONVERGE"
     used = estimate.details.get("classes", model.classes)
-    return _row_from_estimate(f"latent classes (K = {used})", estimate, level, how, "latent-class", ladder)
+    return _row_from_estimate(f"latent classes (K = {used})", estimate, level, how, "latent-class", ladder,
+                              {"latent_classes": used})
 
 
 MAIN_KEYS = {"independence": "independence", "bma": "bma", "stepwise": "stepwise", "latent-class": "latent-class"}
@@ -265,7 +272,8 @@ def model_rows(table: ListTable, *, level: float, seed: int, main_name: str | No
         best_rows = [Row("best BIC (log-linear)", None, None, None, f"failed: {err}", False, "best-bic")]
     if reuse == "independence" and main is not None:
         row = _row_from_estimate("independence (log-linear; this fit)", main, level,
-                                 "maximum likelihood, profile interval", "independence", ladder)
+                                 "maximum likelihood, profile interval", "independence", ladder,
+                                 model_structure((), table.names))
         missing = [x for x in ladder if x not in row.intervals]
         if missing and row.estimate is not None:  # the fit's own levels, then the profile at the others
             row = replace(row, intervals={**row.intervals, **_profiles(table, (), missing[0], missing)[1]})
@@ -283,14 +291,15 @@ def model_rows(table: ListTable, *, level: float, seed: int, main_name: str | No
     rows += best_rows
     if reuse == "stepwise" and main is not None:
         rows.append(_row_from_estimate("stepwise + bootstrap (this fit)", main, level,
-                                       "BCa, selection re-run in every replicate", "stepwise", ladder))
+                                       "BCa, selection re-run in every replicate", "stepwise", ladder,
+                                       main.details.get("structure")))
     else:
         rows += attempt("stepwise + bootstrap", "stepwise",
                         lambda: _stepwise_bootstrap(table, level, boot_seed, ladder))
     if BMA_LISTS[0] <= table.k <= BMA_LISTS[1]:
         if reuse == "bma" and main is not None:
             rows.append(_row_from_estimate("model averaging (decomposable graphs; this fit)", main, level,
-                                           "posterior median", "bma", ladder))
+                                           "posterior median", "bma", ladder, {"averaging": "decomposable"}))
         else:
             rows += attempt("model averaging (decomposable graphs)", "bma",
                             lambda: _model_averaging(table, level, ladder))
@@ -298,7 +307,7 @@ def model_rows(table: ListTable, *, level: float, seed: int, main_name: str | No
         notes.append(f"model averaging handles {BMA_LISTS[0]}-{BMA_LISTS[1]} lists; not run for {table.k}")
     if reuse == "latent-class" and main is not None:
         rows.append(_row_from_estimate("latent classes (this fit)", main, level, "posterior median (MCMC)",
-                                       "latent-class", ladder))
+                                       "latent-class", ladder, {"latent_classes": main.details.get("classes")}))
     elif latent_class:
         rows += attempt("latent classes", "latent-class",
                         lambda: _latent_class(table, level, lc_seed, classes, ladder))
@@ -306,7 +315,8 @@ def model_rows(table: ListTable, *, level: float, seed: int, main_name: str | No
         notes.append("latent classes not run (MCMC, several seconds; add --sensitivity-classes or fit "
                      "--model latent-class)")
     if reuse is None and not selecting and main is not None:
-        rows.append(_row_from_estimate(f"{main_name} (this fit)", main, level, "as reported above", "main", ladder))
+        rows.append(_row_from_estimate(f"{main_name} (this fit)", main, level, "as reported above", "main", ladder,
+                                       main.details.get("structure")))
     return rows, notes
 
 
@@ -337,7 +347,7 @@ def rows_table(rows: Sequence[Row], title: str, notes: Sequence[str]) -> dict[st
     note = ("Intervals: profile likelihood (conditional on the model), BCa bootstrap, or equal-tailed posterior. "
             + " ".join(f"{n[0].upper()}{n[1:]}." for n in notes))
     return build(title, [Column("model"), Column("estimate", "count", "split"), Column("how")],
-                 [row.cells() for row in rows], note.strip())
+                 [row.cells() for row in rows], note.strip(), facts={"models": [row.structure for row in rows]})
 
 
 # ----------------------------------------------------------------------------- variants
@@ -478,8 +488,8 @@ def post_fit(model: Any, data: ListData, overall: StratumEstimate, strata: tuple
         details["heterogeneity"] = {**details["heterogeneity"], "latent_class": {
             "estimate": latent_row.estimate, "lower": latent_row.lower, "upper": latent_row.upper, "level": level}}
     details["tables"] = [*details.get("tables", []), *tables]
-    details["model_sensitivity"] = [dict(zip(["model", "estimate", "lower", "upper", "how"], r.as_list(), strict=True))
-                              for r in rows]
+    details["model_sensitivity"] = [{**dict(zip(["model", "estimate", "lower", "upper", "how"], r.as_list(), strict=True)),
+                                     "structure": r.structure} for r in rows]
     overall = replace(overall, details=details, warnings=tuple(overall.warnings) + tuple(warnings))
     return overall, strata
 

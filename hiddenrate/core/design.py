@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +94,12 @@ def model_label(terms: Terms, names: Sequence[str]) -> str:
     if not terms:
         return "independence"
     return " + ".join(term_label(t, names) for t in terms)
+
+
+def model_structure(terms: Terms, names: Sequence[str]) -> dict[str, Any]:
+    """A log-linear model as data the renderers put in words (:mod:`hiddenrate.render.model_words`):
+    every list's name and each term by its lists' names, in the order :func:`model_label` writes them."""
+    return {"lists": [str(name) for name in names], "terms": [[str(names[j]) for j in t] for t in terms]}
 
 
 def rcapture_label(terms: Terms, k: int) -> str:

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 
 from hiddenrate.core.exceptions import ModelError
-from hiddenrate.render.tables import LaidOut
+from hiddenrate.render.tables import LaidOut, with_words
 from hiddenrate.render.tables import model_tables as laid_out_tables
 from hiddenrate.render.words import at_least, heterogeneity_alert
 from hiddenrate.result.value import Result
@@ -83,8 +83,8 @@ def render_table_csv(result: Result, which: str) -> str:
         listing = "; ".join(f"{i + 1} = {title}" for i, title in enumerate(titles))
         problem = "matches several tables" if chosen else "matches no table"
         raise ModelError(f"--table '{which}' {problem}; give a number or words from one title: {listing}")
-    table = tables[chosen[0]]
-    frame = pd.DataFrame([list(row) for row in table.rows], columns=_unique([str(c) for c in table.columns]))
+    columns, rows = with_words(tables[chosen[0]])  # a table of models: each model's words beside its notation
+    frame = pd.DataFrame(rows, columns=_unique([str(c) for c in columns]))
     return frame.to_csv(index=False, lineterminator="\n")
 
 

@@ -16,7 +16,8 @@ from hiddenrate.render import numbers as fmt
 from hiddenrate.render import words
 from hiddenrate.render.caveats import WARNINGS_TITLE, headline_caveat, warning_lines
 from hiddenrate.render.claims import bands_note
-from hiddenrate.render.tables import model_tables
+from hiddenrate.render.model_words import model_words
+from hiddenrate.render.tables import model_tables, with_words
 from hiddenrate.result.value import Result
 
 
@@ -100,8 +101,9 @@ def build_document(result: Result, figures: bool = True) -> list[Section]:
     sections.append(_model(result))
     tables = model_tables(result)
     if tables:
-        details = tuple(_table(t.columns, [[_cell(c) for c in row] for row in t.rows], title=t.title,
-                               note=t.note or None) for t in tables)
+        worded = [(t, *with_words(t)) for t in tables]  # a model's words in a column beside its notation
+        details = tuple(_table(columns, [[_cell(c) for c in row] for row in rows], title=t.title,
+                               note=t.note or None) for t, columns, rows in worded)
         sections.append(Section("details", "Model details and sensitivity", details))
     sections.append(_diagnostics(result))
     provenance: list[Block] = [_table(["", ""], words.provenance_rows(result), key="provenance")]
@@ -178,10 +180,11 @@ def _observed(result: Result) -> list[Block]:
 
 
 def _model(result: Result) -> Section:
-    model: list[Block] = [
-        Paragraph(f"{result.model_name} ({result.model}). {result.description}"),
-        Paragraph(f"Reported: {words.reported(result)}."),
-    ]
+    model: list[Block] = [Paragraph(f"{result.model_name} ({result.model}). {result.description}")]
+    chosen = model_words(result.extra.get("model_structure"))
+    if chosen:  # the model the --model choice fixes (a heterogeneity model, --terms), in words
+        model.append(Paragraph(f"In words: {chosen}."))
+    model.append(Paragraph(f"Reported: {words.reported(result)}."))
     if result.assumptions:
         model.append(Paragraph("The answer rests on these assumptions:"))
         model.append(Bullets(tuple(result.assumptions)))

@@ -12,12 +12,13 @@ def payload(result: Result) -> dict[str, Any]:
     """The JSON object: :meth:`Result.to_dict`, with the caveat line a report shows under its headline
     (``caveat``: the most serious warning, ``null`` without warnings), claim checks (``claims``) and publication
     safety (``suppression``, counts hidden as ``"<k"`` or ``"hidden"``) at the top level when
-    the result carries them."""
+    the result carries them, and every model of lists in words beside its notation (``model_words``;
+    :func:`worded`)."""
     from hiddenrate.analysis.suppression import suppress_payload
     from hiddenrate.render.caveats import headline_caveat
     from hiddenrate.render.words import at_least, heterogeneity_alert
 
-    data = result.to_dict()
+    data = worded(result.to_dict(), result.extra.get("model_structure"))
     data["caveat"] = headline_caveat(result, 'in "caveats"')
     alert = heterogeneity_alert(result)
     if alert:  # first, where a reader of the JSON looks first; the numbers stay in details["heterogeneity"]
@@ -42,6 +43,54 @@ def payload(result: Result) -> dict[str, Any]:
         data = suppress_payload(data)
         data["details"].pop("suppression", None)
     return data
+
+
+def _beside(row: dict[str, Any], after: str, key: str, value: Any) -> dict[str, Any]:
+    """``row`` with ``key: value`` right after ``after`` (at the end when ``after`` is missing)."""
+    out: dict[str, Any] = {}
+    for name, cell in row.items():
+        out[name] = cell
+        if name == after:
+            out[key] = value
+    out.setdefault(key, value)
+    return out
+
+
+def _worded_details(details: Any) -> Any:
+    """``details`` with each model in words: ``model_words`` after the fitted model's ``terms`` (or
+    Rcapture label), after ``model`` in every row of ``model_sensitivity`` and ``top_graphs``, and
+    after ``rows`` (one a row) in a table of models."""
+    from hiddenrate.render.model_words import model_words, row_words
+
+    if not isinstance(details, dict):
+        return details
+    out = dict(details)
+    if isinstance(out.get("structure"), dict):
+        out = _beside(out, "terms" if "terms" in out else "rcapture", "model_words", model_words(out["structure"]))
+    if isinstance(out.get("tables"), list):
+        out["tables"] = [_beside(t, "rows", "model_words", row_words(t["facts"]["models"], len(t.get("rows", []))))
+                         if isinstance(t, dict) and isinstance(t.get("facts"), dict) and "models" in t["facts"] else t
+                         for t in out["tables"]]
+    for key in ("model_sensitivity", "top_graphs"):
+        if isinstance(out.get(key), list):
+            out[key] = [_beside(row, "model", "model_words", model_words(row.get("structure")))
+                        if isinstance(row, dict) else row for row in out[key]]
+    return out
+
+
+def worded(data: dict[str, Any], structure: Any = None) -> dict[str, Any]:
+    """The JSON object with every model of lists in words beside its notation, never instead of it:
+    ``model_words`` after ``model_name`` (the model the choice of ``--model`` fixes: ``structure``,
+    ``extra["model_structure"]``), and in the details of the result and of each stratum."""
+    from hiddenrate.render.model_words import model_words
+
+    words = model_words(structure)
+    out = _beside(data, "model_name", "model_words", words) if words else dict(data)
+    out["details"] = _worded_details(out.get("details"))
+    if isinstance(out.get("strata"), list):
+        out["strata"] = [{**s, "details": _worded_details(s.get("details"))} if isinstance(s, dict) else s
+                         for s in out["strata"]]
+    return out
 
 
 def _worded_changes(changes: list[Any], tables: Any, result: Result) -> list[Any]:

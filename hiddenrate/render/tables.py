@@ -4,29 +4,48 @@ A stored :class:`~hiddenrate.result.table.Table` holds numbers at several levels
 shows one, :func:`report_level` (the level asked for with ``report --level``, else the
 headline level). :func:`lay_out` gives the labels and the cells at that level, raw numbers or
 (for an ``inline`` interval column) the ``m (lo to hi)`` text, and the note with the level
-filled in. A level the table does not hold is said plainly in the note, never guessed.
+filled in. A level the table does not hold is said plainly in the note, never guessed. A table
+whose rows are models (``facts["models"]``) gets each model in words
+(:mod:`hiddenrate.render.model_words`) beside its notation: :func:`with_words` adds the column.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hiddenrate.core.settings import headline_level
 from hiddenrate.render import numbers as fmt
+from hiddenrate.render.model_words import row_words
 from hiddenrate.result.table import Column, Table
 from hiddenrate.result.value import Result
 
 
 @dataclass(frozen=True)
 class LaidOut:
-    """A table ready to print: labels, rows of raw values or text, and the note (may be empty)."""
+    """A table ready to print: labels, rows of raw values or text, the note (may be empty), and each
+    row's model in words (None for a row that is no model; empty for a table of no models)."""
 
     title: str
     columns: list[str]
     rows: list[list[Any]]
     note: str
+    words: list[str | None] = field(default_factory=list)
+
+
+#: the label of the column that :func:`with_words` adds
+WORDS_COLUMN = "in words"
+
+
+def with_words(table: LaidOut) -> tuple[list[str], list[list[Any]]]:
+    """The columns and rows of ``table`` with each model's words in a column after the first (the
+    model's notation); unchanged when no row has words."""
+    if not any(table.words):
+        return list(table.columns), [list(row) for row in table.rows]
+    columns = [*table.columns[:1], WORDS_COLUMN, *table.columns[1:]]
+    rows = [[*row[:1], words or "", *row[1:]] for row, words in zip(table.rows, table.words, strict=True)]
+    return columns, rows
 
 
 def report_level(result: Result) -> float:
@@ -111,7 +130,7 @@ def lay_out(table: Table | Mapping[str, Any], level: float) -> LaidOut:
         note = f"{sentence} {note}" if sentence else note
     if missing:
         note = (note + " " if note else "") + f"Not computed at {tag}: refit with --level {level:g}."
-    return LaidOut(table.title, columns, rows, note)
+    return LaidOut(table.title, columns, rows, note, row_words(table.facts.get("models"), len(rows)))
 
 
 def model_tables(result: Result) -> list[LaidOut]:
@@ -120,4 +139,4 @@ def model_tables(result: Result) -> list[LaidOut]:
     return [lay_out(t, level) for t in result.model_tables()]
 
 
-__all__ = ["LaidOut", "ends_at", "lay_out", "model_tables", "report_level"]
+__all__ = ["WORDS_COLUMN", "LaidOut", "ends_at", "lay_out", "model_tables", "report_level", "with_words"]

@@ -9,6 +9,7 @@ from typing import Any
 from hiddenrate.core.settings import headline_level
 from hiddenrate.render import numbers as fmt
 from hiddenrate.render.caveats import WARNINGS_TITLE, headline_caveat, warning_lines
+from hiddenrate.render.model_words import model_words
 from hiddenrate.render.tables import LaidOut, model_tables, report_level
 from hiddenrate.render.trend_headline import trend_headline_rows, trend_sentence
 from hiddenrate.render.words import (
@@ -83,7 +84,14 @@ def _joined(header: str) -> str:
     return re.sub(r"%\s+", "%\u00a0", header)
 
 
-def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+#: what starts the line of a model in words, under the row of its notation
+WORDS_MARK = "= "
+
+
+def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ",
+          below: list[str | None] | None = None) -> list[str]:
+    """The table, every cell wrapped to fit :data:`WIDTH`; a row's ``below`` text (a model in words)
+    follows it on lines of its own, across the whole width."""
     widths = _fitted_widths(columns, rows, indent)
     heads = [[part.replace("\u00a0", " ") for part in _wrapped(_joined(str(c)), w)]
              for c, w in zip(columns, widths, strict=True)]
@@ -91,7 +99,7 @@ def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ") -> list
     lines = [indent + "  ".join((h[k] if k < len(h) else "").ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip()
              for k in range(depth)]
     lines.append(indent + "  ".join("-" * w for w in widths))
-    for row in rows:
+    for index, row in enumerate(rows):
         wrapped = [_wrapped(str(cell), width) for cell, width in zip(row, widths, strict=True)]
         for k in range(max(len(w) for w in wrapped)):  # a wrapped cell continues on the next lines
             cells = []
@@ -99,6 +107,12 @@ def _grid(columns: list[str], rows: list[list[str]], indent: str = "  ") -> list
                 text = parts[k] if k < len(parts) else ""
                 cells.append(text.rjust(width) if i > 0 and _numeric(text) and k == 0 else text.ljust(width))
             lines.append(indent + "  ".join(cells).rstrip())
+        words = below[index] if below and index < len(below) else None
+        if words:  # "A with B" kept on one line
+            inner = indent + "  "
+            held = _wrap(words.replace(" with ", "\u00a0with\u00a0"), indent=inner + " " * len(WORDS_MARK),
+                         first=inner + WORDS_MARK)
+            lines.append(held.replace("\u00a0", " "))
     return lines
 
 
@@ -115,7 +129,7 @@ def _tables(tables: list[LaidOut]) -> list[str]:
         lines.append("")
         lines.append(table.title + ":")
         rows = [[fmt.number(c) for c in row] for row in table.rows]
-        lines.extend(_grid(table.columns, rows))
+        lines.extend(_grid(table.columns, rows, below=table.words))
         if table.note:
             lines.append(_wrap(table.note, indent="  "))
     return lines
@@ -173,6 +187,9 @@ def render_text(result: Result) -> str:
     out.append("")
     out.append(f"Model: {result.model_name} ({result.model})")
     out.append(_wrap(result.description, indent="  "))
+    chosen = model_words(result.extra.get("model_structure"))
+    if chosen:  # the model the --model choice fixes (a heterogeneity model, --terms), in words
+        out.append(_wrap(f"In words: {chosen}.", indent="  "))
     out.append(
         _wrap(f"Reported: {reported(result)}.", indent="  ")
     )

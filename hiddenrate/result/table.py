@@ -79,7 +79,8 @@ class Table:
     """A model table: ``title``, ``columns``, ``rows`` of raw values (interval cells as
     :func:`interval_cell`), and a ``note`` without level-specific numbers (``{level}`` is
     filled by the renderer). ``key`` names a table whose words a renderer adds (``changes``);
-    ``facts`` holds what those words need beyond the cells."""
+    ``facts`` holds what those words need beyond the cells: for a table of models of lists,
+    ``facts["models"]`` is one model structure a row (:mod:`hiddenrate.render.model_words`)."""
 
     title: str
     columns: tuple[Column, ...]

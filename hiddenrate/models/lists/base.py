@@ -111,6 +111,12 @@ class ListModel(ABC):
         """Description of the model for this data (may mention list names)."""
         return self.description
 
+    def structure(self, data: ListData) -> dict[str, Any] | None:
+        """The model as data when the choice of model fixes it, for the renderers' words
+        (:mod:`hiddenrate.render.model_words`; kept as ``extra["model_structure"]``): the terms given
+        with ``--terms``, or a heterogeneity model. None when the data choose the model, or say nothing."""
+        return None
+
     def combine_points(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...],
                        levels: tuple[float, ...]) -> PointEstimate | None:
         """Total over strata of point estimates with intervals, if the model knows how; else ``None``."""
@@ -162,6 +168,9 @@ class ListModel(ABC):
         work = functools.partial(_fit_tables, self, settings.levels, settings.interval, list_data.stratified)
         estimates = run_items(work, list(zip(list_data.tables, seeds, strict=False)), self.parallel, "strata")
         extra, run_warnings = self.run_extra(list_data, estimates)
+        structure = self.structure(list_data)
+        if structure is not None:
+            extra = {**extra, "model_structure": structure}
         if list_data.stratified:
             overall = self._combine(estimates, list_data.tables, seeds[-1], settings.levels)
             strata = tuple(estimates)

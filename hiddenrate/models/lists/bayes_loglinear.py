@@ -22,7 +22,7 @@ from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.distributions import DrawsDistribution
 from hiddenrate.core.exceptions import EstimationError, ModelError
 from hiddenrate.models.lists.base import ListModel
-from hiddenrate.core.design import Terms, model_label, normalize_terms, parse_terms
+from hiddenrate.core.design import Terms, model_label, model_structure, normalize_terms, parse_terms
 from hiddenrate.result.value import StratumEstimate
 from hiddenrate.models.sampling.diagnostics import mcmc as mcmc_diagnostics
 
@@ -77,6 +77,9 @@ class BayesLoglinearModel(ListModel):
 
         return LoglinearSampler(table.k, self._terms_for(table.names), self.prior_overrides)
 
+    def structure(self, data: ListData) -> dict[str, Any] | None:
+        return model_structure(self._terms_for(data.names), data.names)
+
     def describe(self, data: ListData) -> str:
         label = model_label(self._terms_for(data.names), data.names)
         return f"{self.description} Terms: {label}."
@@ -119,6 +122,7 @@ class BayesLoglinearModel(ListModel):
             total=DrawsDistribution(np.asarray(total, dtype=float)),
             diagnostics=diagnostics,
             warnings=tuple(warnings),
-            details={"terms": model_label(sampler.terms, table.names)},
+            details={"terms": model_label(sampler.terms, table.names),
+                     "structure": model_structure(sampler.terms, table.names)},
             idata=idata,
         )

@@ -39,13 +39,25 @@ TOP_GRAPHS = 8
 REFERENCE_GRAPHS = 30
 
 
+def _cliques(edges: tuple[tuple[int, int], ...], names: tuple[str, ...]) -> list[list[str]]:
+    """The cliques of a decomposable graph by their lists' names, largest first, in the order the label writes them."""
+    cliques, _ = cliques_and_separators(edges, len(names))
+    parts = [[names[j] for j in range(len(names)) if (mask >> j) & 1] for mask in cliques]
+    return sorted(parts, key=lambda p: (-len(p), ":".join(p)))
+
+
 def graph_label(edges: tuple[tuple[int, int], ...], names: tuple[str, ...]) -> str:
     """A decomposable graph named by its cliques, e.g. ``LA:NG:GO + PF``; ``independence`` if no edges."""
     if not edges:
         return "independence"
-    cliques, _ = cliques_and_separators(edges, len(names))
-    parts = [":".join(names[j] for j in range(len(names)) if (mask >> j) & 1) for mask in cliques]
-    return " + ".join(sorted(parts, key=lambda p: (-p.count(":"), p)))
+    return " + ".join(":".join(part) for part in _cliques(edges, names))
+
+
+def graph_structure(edges: tuple[tuple[int, int], ...], names: tuple[str, ...]) -> dict[str, Any]:
+    """The graph as the renderers put it in words (:mod:`hiddenrate.render.model_words`): every list, and
+    the cliques of two or more lists, in the order of :func:`graph_label`."""
+    terms = [part for part in _cliques(edges, names) if len(part) >= 2] if edges else []
+    return {"lists": list(names), "terms": terms}
 
 
 class BMAModel(ListModel):
@@ -125,11 +137,14 @@ class BMAModel(ListModel):
         total = GridDistribution(posterior.totals, posterior.pmf, posterior.tail_mass, mean_exists)
         names = table.names
         warnings: list[Caveat] = []
-        rows = [[graph_label(g, names), float(p)] for g, p in zip(posterior.graphs[:TOP_GRAPHS], posterior.graph_probs, strict=False)]
+        likeliest = list(zip(posterior.graphs[:TOP_GRAPHS], posterior.graph_probs, strict=False))
+        rows = [[graph_label(g, names), float(p)] for g, p in likeliest]
+        structures = [graph_structure(g, names) for g, _ in likeliest]
         tables: list[dict[str, Any]] = [build(
             f"Most probable models (of {posterior.n_graphs:,} decomposable graphs)",
             [Column("model (cliques)"), Column("posterior probability", "probability")], rows,
-            "A clique such as A:B:C means lists A, B and C may all depend on one another.")]
+            "A clique such as A:B:C means lists A, B and C may all depend on one another.",
+            facts={"models": structures})]
         pairs: list[list[Any]] = [[f"{names[i]} - {names[j]}", float(posterior.edge_probs[i, j])]
                                   for i in range(table.k) for j in range(i + 1, table.k)]
         tables.append(build("Probability that two lists are directly dependent",
@@ -185,7 +200,8 @@ class BMAModel(ListModel):
             warnings=tuple(warnings),
             details={"delta": delta, "prior_n": self.prior_n, "n_graphs": posterior.n_graphs,
                      "tail_mass": posterior.tail_mass, "sensitivity": sensitivity, "tables": tables,
-                     "top_graphs": [{"model": r[0], "probability": r[1]} for r in rows],
+                     "top_graphs": [{"model": r[0], "probability": r[1], "structure": m} for r, m in zip(rows, structures,
+                                                                                                         strict=True)],
                      # the most probable graphs as edges (list indices), for checks that refit them
                      "graph_weights": [[[list(edge) for edge in graph], float(p)] for graph, p in
                                        zip(posterior.graphs[:REFERENCE_GRAPHS], posterior.graph_probs, strict=False)]},

@@ -77,7 +77,7 @@ from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.core.distributions import PointEstimate
 from hiddenrate.core.exceptions import EstimationError, ModelError
 from hiddenrate.models.lists.base import ListModel
-from hiddenrate.core.design import Terms, design_matrix, model_label
+from hiddenrate.core.design import Terms, design_matrix, model_label, model_structure
 from hiddenrate.models.lists.existence import _recession_support
 from hiddenrate.models.lists.ranking import _single_threaded_blas, masked_hessian, solve_each
 from hiddenrate.result.value import StratumEstimate
@@ -472,10 +472,11 @@ class StepwiseBootstrapModel(ListModel):
 def bootstrap_details(boot: BootstrapResult, names: tuple[str, ...]) -> dict[str, Any]:
     """JSON-ready details: the selected model and how often the replicates chose each model."""
     replicates = boot.replicates.size
-    rows = [[model_label(terms, names), count / replicates]
-            for terms, count in list(boot.replicate_terms.items())[:8]]
+    chosen = list(boot.replicate_terms.items())[:8]
+    rows = [[model_label(terms, names), count / replicates] for terms, count in chosen]
     return {
         "terms": model_label(boot.terms, names),
+        "structure": model_structure(boot.terms, names),
         "pthresh": boot.pthresh,
         "replicates": replicates,
         "failed_replicates": boot.failed,
@@ -486,6 +487,7 @@ def bootstrap_details(boot: BootstrapResult, names: tuple[str, ...]) -> dict[str
             "columns": ["model", "share of replicates"],
             "rows": rows,
             "note": "The interval accounts for this variation in the chosen model.",
+            "facts": {"models": [model_structure(terms, names) for terms, _ in chosen]},
         }],
     }
 

@@ -14,13 +14,14 @@ AIC or BIC together with the hierarchical log-linear models.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from hiddenrate.core import diagnostics as diag
 from hiddenrate.core.distributions import PointEstimate
 from hiddenrate.core.quantiles import chi2_1_cdf, chi2_1_ppf
-from hiddenrate.data.lists import ListTable
+from hiddenrate.data.lists import ListData, ListTable
 from hiddenrate.models.lists.base import ListModel
 from hiddenrate.models.lists.heterogeneity_core import (
     HETEROGENEITY_MODELS,
@@ -93,6 +94,7 @@ def heterogeneity_estimate(table: ListTable, name: str, levels: tuple[float, ...
     method = diag.exact("maximum likelihood (Newton), profile likelihood by root finding")
     details = {
         "rcapture": fit.label,
+        "structure": {"heterogeneity": name},
         "poisson_total": fit.total,
         "deviance": fit.deviance,
         "df": fit.df,
@@ -125,6 +127,9 @@ class HeterogeneityModel(ListModel):
 
     def fit_table(self, table: ListTable, *, levels: tuple[float, ...], seed: int, interval_kind: str) -> StratumEstimate:
         return heterogeneity_estimate(table, self.name, levels, self.interval_type)
+
+    def structure(self, data: ListData) -> dict[str, Any] | None:
+        return {"heterogeneity": self.name}
 
     def combine_points(self, estimates: list[StratumEstimate], tables: tuple[ListTable, ...],
                        levels: tuple[float, ...]) -> PointEstimate | None:

@@ -26,7 +26,7 @@ from hiddenrate.core.distributions import PointEstimate
 from hiddenrate.core.quantiles import chi2_1_cdf, chi2_1_ppf
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.models.lists.base import ListModel
-from hiddenrate.core.design import Terms, model_label, normalize_terms, parse_terms, rcapture_label
+from hiddenrate.core.design import Terms, model_label, model_structure, normalize_terms, parse_terms, rcapture_label
 from hiddenrate.models.lists.heterogeneity_core import HeterogeneityFit
 from hiddenrate.models.lists.loglinear_core import LoglinearFit, fit_loglinear
 from hiddenrate.models.lists.loglinear_profile import profile_curve, profile_likelihood
@@ -94,6 +94,9 @@ class LoglinearModel(ListModel):
             return {"selection": f"all hierarchical models up to order {self.max_order}", "criterion": self.criterion}
         return {"terms": self.terms_spec if isinstance(self.terms_spec, str) else [list(t) for t in self.terms_spec or ()]}
 
+    def structure(self, data: ListData) -> dict[str, Any] | None:
+        return None if self.selecting else model_structure(self._terms_for(data.names), data.names)
+
     def describe(self, data: ListData) -> str:
         if self.selecting:
             return (f"{self.description} The model is the best by {self.criterion.upper()} among hierarchical models "
@@ -129,11 +132,12 @@ class LoglinearModel(ListModel):
         value = self._value
         winner = challengers[0] if challengers and value(challengers[0]) < value(best) else None
         top = min(value(best), value(winner)) if winner is not None else value(best)
-        candidates: list[tuple[float, list[Any]]] = [
-            (value(fit), [model_label(fit.terms, names), fit.total, value(fit) - top, fit.status]) for fit in valid[:TOP_MODELS]]
-        candidates += [(value(fit), [f"{fit.label} (heterogeneity)", fit.total, value(fit) - top, "heterogeneity"])
-                       for fit in challengers]
-        rows = [row for _, row in sorted(candidates, key=lambda item: item[0])[:TOP_MODELS]]
+        candidates: list[tuple[float, list[Any], dict[str, Any]]] = [
+            (value(fit), [model_label(fit.terms, names), fit.total, value(fit) - top, fit.status],
+             model_structure(fit.terms, names)) for fit in valid[:TOP_MODELS]]
+        candidates += [(value(fit), [f"{fit.label} (heterogeneity)", fit.total, value(fit) - top, "heterogeneity"],
+                        {"heterogeneity": fit.name}) for fit in challengers]
+        shown = sorted(candidates, key=lambda item: item[0])[:TOP_MODELS]
         everyone: list[LoglinearFit | HeterogeneityFit] = [*valid, *challengers]
         close_totals = [float(f.total) for f in everyone if value(f) - top <= CLOSE_BIC and f.total is not None]
         lowest, highest = min(close_totals), max(close_totals)
@@ -148,10 +152,11 @@ class LoglinearModel(ListModel):
                 "title": f"Best models by {self.criterion.upper()} (of {len(ranked) + len(challengers):,}; {flagged:,} have no "
                          "finite estimate of N and are excluded)",
                 "columns": ["model", "N (Poisson MLE)", f"Δ{self.criterion.upper()}", "status"],
-                "rows": rows,
+                "rows": [row for _, row, _ in shown],
                 "note": "'extended' means some terms are at minus infinity (lists that never overlap) and N comes "
                         "from the extended MLE; 'heterogeneity' rows are Rcapture's Mh and Mth models (people differ "
                         "in how visible they are).",
+                "facts": {"models": [structure for _, _, structure in shown]},
             }],
         }
         excluded = [fit for fit in ranked if not fit.valid]
@@ -160,6 +165,7 @@ class LoglinearModel(ListModel):
                 "title": "Models excluded: no finite estimate of N",
                 "columns": ["model", "status", "why"],
                 "rows": [[model_label(fit.terms, names), fit.status, fit.message] for fit in excluded[:TOP_MODELS]],
+                "facts": {"models": [model_structure(fit.terms, names) for fit in excluded[:TOP_MODELS]]},
                 "note": f"{len(excluded):,} models in all." if len(excluded) > TOP_MODELS else "",
             })
         if len(close_totals) > 1 and highest / lowest > 1.25:
@@ -191,6 +197,7 @@ class LoglinearModel(ListModel):
         method = diag.exact("maximum likelihood (Newton), profile likelihood by root finding")
         details.update({
             "terms": model_label(fit.terms, names),
+            "structure": model_structure(fit.terms, names),
             "term_indices": [list(t) for t in fit.terms],
             "rcapture": rcapture_label(fit.terms, table.k),
             "status": fit.status,
