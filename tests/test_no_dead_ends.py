@@ -1,27 +1,32 @@
 """No dead ends: every example `hiddenrate examples` offers runs and converges; 7 or more lists get a
 default that accounts for model uncertainty; a NUTS fit that fails its checks tries the usual remedy
 itself (divergences: a higher target acceptance; R-hat or ESS alone, at the default draws or more:
-twice the draws and tuning); a fit that still fails prints the command to try.
+twice the draws and tuning); a fit that still fails prints the settings and the command to try.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from hiddenrate import fit_lists
 from hiddenrate.cli import cli
 from hiddenrate.cli.common import rerun_command
-from hiddenrate.core.settings import DEFAULT_DRAWS, DEFAULT_TUNE
+from hiddenrate.core.diagnostics import Diagnostics
+from hiddenrate.core.settings import DEFAULT_DRAWS, DEFAULT_TUNE, longer_sampling
 from hiddenrate.data.examples import EXAMPLES
 from hiddenrate.models.lists.registry import auto_model
 from hiddenrate.models.sampling import nuts
 from hiddenrate.models.sampling.diagnostics import mcmc
 from hiddenrate.models.sampling.nuts import remedy_target_accept
+from hiddenrate.render import render
+from hiddenrate.render.words import next_sampling, rerun_words
 
 
 def test_seven_or_more_lists_default_to_the_selection_aware_stepwise_bootstrap() -> None:
@@ -49,11 +54,17 @@ def test_the_remedy_raises_the_target_acceptance_tenfold_closer_to_one() -> None
 
 
 def test_the_command_to_try_doubles_draws_and_tuning() -> None:
-    assert rerun_command(["trend", "--example", "vancouver-trend"]) == \
+    """Twice the draws and tuning of the run kept, at least 2,000 and 4,000 (4 x 1,000 tuning steps:
+    warm-up is what a slow-mixing run lacks first); 4 chains when one ran, as R-hat needs two. The
+    command line keeps everything but the settings it replaces, in either spelling (``--tune=2500``)."""
+    assert longer_sampling(1000, 1000, 4) == {"draws": 2000, "tune": 4000}
+    assert longer_sampling(2000, 2000, 4) == {"draws": 4000, "tune": 4000}  # after the sampler's own remedy
+    assert longer_sampling(3000, 2500, 1) == {"draws": 6000, "tune": 5000, "chains": 4}
+    assert rerun_command(["trend", "--example", "vancouver-trend"], {"draws": 2000, "tune": 4000}) == \
         "hiddenrate trend --example vancouver-trend --draws 2000 --tune 4000"
-    assert rerun_command(["reporting", "my data.csv", "--draws", "3000", "--tune=2500", "--by", "area"]) == \
+    assert rerun_command(["reporting", "my data.csv", "--draws", "3000", "--tune=2500", "--by", "area"],
+                         {"draws": 6000, "tune": 5000}) == \
         "hiddenrate reporting 'my data.csv' --by area --draws 6000 --tune 5000"
-
 
 
 # ----------------------------------------------------------------------------- R-hat / ESS remedy
@@ -175,6 +186,38 @@ def test_the_second_stream_is_another_seed_and_the_same_every_time(monkeypatch) 
         nuts._run(None, 10, 10, 2, np.random.SeedSequence(5), None, False, {}, stream=stream)
     assert seeds[0] == int(np.random.SeedSequence(5).generate_state(1, dtype=np.uint64)[0])
     assert seeds[1] == seeds[2] != seeds[0]
+
+
+def test_a_report_that_did_not_converge_prints_the_settings_to_try(tmp_path) -> None:
+    """A sampled fit whose run kept (2,000 draws after 2,000 tuning: the sampler's own remedy) still
+    failed: every format says to run it again with twice those, --draws 4000 --tune 4000, and a saved
+    result says the same when re-rendered (the tuning is saved with the diagnostics). One chain adds
+    --chains 4. A failure longer chains would not mend (no draws: the fit did not sample) suggests nothing."""
+    base = fit_lists(pd.DataFrame({"police": [1, 0, 1], "ngo": [0, 1, 1], "count": [100, 200, 50]}), "chapman")
+    failed = Diagnostics(method="NUTS (nutpie), 4 chains x 1000 draws after 1000 tuning; sampled again with 2,000 "
+                                "draws and 2,000 tuning steps per chain after R-hat 1.050 (above 1.01)",
+                         converged=False, rhat_max=1.05, chains=4, draws=2000, tune=2000,
+                         messages=("chains disagree: R-hat 1.050 is above 1.01 (run longer or check the model)",))
+    result = replace(base, overall=replace(base.overall, diagnostics=failed))
+    expected = "--draws 4000 --tune 4000"
+    text = render(result, "text")
+    block = text[text.index("THE FIT DID NOT CONVERGE"):text.index("!" * 78, text.index("THE FIT DID NOT CONVERGE"))]
+    assert "Try longer chains: run the fit again with --draws 4000 --tune" in " ".join(block.replace("!!", "").split())
+    assert 'sampling={"draws": 4000, "tune": 4000}' in " ".join(block.replace("!!", "").split())
+    for fmt in ("markdown", "html"):
+        assert expected in render(result, fmt)
+    saved = tmp_path / "failed.nc"
+    result.save(str(saved))
+    run = CliRunner().invoke(cli, ["report", str(saved), "--format", "markdown"])
+    assert expected in run.stdout
+    # `report` re-renders and has no --draws: stderr gives the settings for the fit, not a `report` command with them
+    assert f"Try longer chains: run the fit again with {expected}" in run.stderr and "hiddenrate report" not in run.stderr
+    one_chain = replace(failed, chains=1, tune=None)  # tuning not recorded: the result's own (1,000 by default)
+    assert next_sampling(replace(result, overall=replace(base.overall, diagnostics=one_chain))) == \
+        {"draws": 4000, "tune": 4000, "chains": 4}
+    not_sampled = Diagnostics(method="NUTS", converged=False, messages=("the posterior of N is unbounded",))
+    assert next_sampling(replace(result, overall=replace(base.overall, diagnostics=not_sampled))) is None
+    assert rerun_words(replace(result, overall=replace(base.overall, diagnostics=not_sampled))) is None
 
 
 def test_examples_lists_only_commands_that_exist() -> None:
