@@ -23,7 +23,7 @@ from hiddenrate.core.settings import DEFAULT_DRAWS, DEFAULT_TUNE, longer_samplin
 from hiddenrate.data.examples import EXAMPLES
 from hiddenrate.models.lists.registry import auto_model
 from hiddenrate.models.sampling import nuts
-from hiddenrate.models.sampling.diagnostics import mcmc
+from hiddenrate.models.sampling.diagnostics import mcmc, mixing_failures
 from hiddenrate.models.sampling.nuts import remedy_target_accept
 from hiddenrate.render import render
 from hiddenrate.render.words import next_sampling, rerun_words
@@ -146,6 +146,19 @@ def test_too_few_effective_draws_alone_take_the_remedy_too(monkeypatch) -> None:
     assert idata.sample_stats.attrs["remedy"] == ("sampled again with 2,000 draws and 2,000 tuning steps per chain "
                                                   "after bulk ESS 283 (below 400)")
     assert mcmc(idata, ["x"], "NUTS").converged
+
+
+def test_the_model_names_what_decides_the_remedy() -> None:
+    """By default the model's own variables decide (internal ``_`` ones left out); a model whose
+    reported rates are made from internal variables names those (``monitor``), and names the
+    posterior does not have are passed over. Here ``a`` agrees and ``_b`` disagrees (R-hat about 1.5)."""
+    import arviz as az
+
+    disagree = _fake_run(DISAGREE, 1000).posterior["x"].values
+    agree = _fake_run(AGREE, 1000).posterior["x"].values
+    idata = az.from_dict(posterior={"a": agree, "_b": disagree}, sample_stats={"diverging": np.zeros((4, 1000), dtype=bool)})
+    assert mixing_failures(idata) == ""
+    assert mixing_failures(idata, ("_b", "not_sampled")).startswith("R-hat 1.4")
 
 
 def test_a_deliberately_short_run_is_not_doubled(monkeypatch) -> None:

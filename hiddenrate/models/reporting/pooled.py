@@ -85,6 +85,10 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
 #: reaches from near 0 to large values, where no single parameterisation is easy everywhere
 TARGET_ACCEPT = 0.99
 _MAX_POISSON_MEAN = 1e15
+#: what decides the sampler's R-hat / ESS remedy: the variables the model's diagnostics check, or the
+#: internal ones the per-stratum rate and incidence are monotone maps of (same ranks, same R-hat and ESS)
+REMEDY_MONITOR = ("logit_rate_mean", "logit_rate_sd", "log_incidence_mean", "log_incidence_sd", "_logit_rate",
+                  "_log_incidence")
 _COMPILED: dict[tuple[int, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
 #: 8-byte values held per stratum and draw while sampling and summarising (nutpie's trace, the rates,
@@ -383,7 +387,7 @@ class PooledSampler:
         compiled = _compiled(self.n_strata, self.priors)
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, self.priors))
         idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept,
-                            remedy=remedy, max_draws=pooled_draws_max(self.n_strata, chains))
+                            remedy=remedy, max_draws=pooled_draws_max(self.n_strata, chains), monitor=REMEDY_MONITOR)
         post = idata.posterior
         rate, incidence, hidden_mean = unrecorded_mean(post)
         hidden = np.random.default_rng(count_seq).poisson(hidden_mean).astype(np.int64)

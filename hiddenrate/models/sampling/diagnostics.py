@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,15 +46,21 @@ def _extreme(dataset: Any, pick: Any) -> float | None:
     return float(pick(values)) if values.size else None
 
 
-def mixing_failures(idata: Any, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> str:
-    """Which of R-hat and bulk / tail ESS fail over the posterior's variables, in words for the
-    remedy's note (e.g. ``"R-hat 1.031 (above 1.01), bulk ESS 212 (below 400)"``); ``""`` when
-    all pass. The variables are the model's own: names starting with ``_`` (internal) or ending with
-    ``__`` (PyMC's transformed copies) are left out unless there is nothing else.
+def mixing_failures(idata: Any, monitor: Sequence[str] | None = None, *, rhat_max: float = RHAT_MAX,
+                    ess_min: float = ESS_MIN) -> str:
+    """Which of R-hat and bulk / tail ESS fail, in words for the remedy's note (e.g. ``"R-hat 1.031
+    (above 1.01), bulk ESS 212 (below 400)"``); ``""`` when all pass.
+
+    Over ``monitor`` (those of its names the posterior has), else over the model's own variables:
+    names starting with ``_`` (internal) or ending with ``__`` (PyMC's transformed copies) left out
+    unless there is nothing else. A model passes ``monitor`` when what it reports is made from
+    internal variables after sampling: ranks do not change under a monotone map, so the R-hat and
+    ESS of ``_logit_rate`` are those of the reporting rate made from it.
     """
     names = [str(v) for v in idata.posterior.data_vars]
+    chosen = [v for v in monitor or () if v in names]
     public = [v for v in names if not v.startswith("_") and not v.endswith("__")]
-    rhat, bulk, tail = rank_diagnostics(idata, public or names)
+    rhat, bulk, tail = rank_diagnostics(idata, chosen or public or names)
     r, eb, et = _extreme(rhat, np.max), _extreme(bulk, np.min), _extreme(tail, np.min)
     failed = []
     if r is not None and r > rhat_max:

@@ -12,11 +12,12 @@ A run that fails its checks is sampled once more with the usual remedy (docs/met
 
 * with divergent transitions, a target acceptance ten times closer to 1 (0.9 -> 0.99,
   0.99 -> 0.999, so smaller steps) and twice the tuning;
-* without, when R-hat or the bulk or tail ESS of the posterior's variables fail the thresholds of
-  :mod:`hiddenrate.core.diagnostics`, twice the draws and twice the tuning, from fresh starting
-  points (the seed's second stream: same seed, same numbers). Only for a run of at least the
-  default draws (:data:`~hiddenrate.core.settings.DEFAULT_DRAWS`): a shorter run was asked for on
-  purpose (a quick look, a test), and doubling it behind the caller's back would hide its cost.
+* without, when R-hat or the bulk or tail ESS of the posterior's variables (or of those the model
+  names, ``monitor``) fail the thresholds of :mod:`hiddenrate.core.diagnostics`, twice the draws
+  and twice the tuning, from fresh starting points (the seed's second stream: same seed, same
+  numbers). Only for a run of at least the default draws
+  (:data:`~hiddenrate.core.settings.DEFAULT_DRAWS`): a shorter run was asked for on purpose (a
+  quick look, a test), and doubling it behind the caller's back would hide its cost.
 
 The second run replaces the first; there is never a third. ``sample_stats.attrs["remedy"]`` says
 what was done so the diagnostics can say it too, ``attrs["tuning_steps"]`` holds the tuning of the
@@ -28,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Hashable, MutableMapping
+from collections.abc import Callable, Hashable, MutableMapping, Sequence
 from typing import Any, TypeVar
 
 Key = TypeVar("Key", bound=Hashable)
@@ -53,6 +54,7 @@ def sample_nuts(
     progress: bool = False,
     remedy: bool = False,
     max_draws: int | None = None,
+    monitor: Sequence[str] | None = None,
     **options: Any,
 ) -> Any:
     """Sample a nutpie-compiled model.
@@ -77,6 +79,9 @@ def sample_nuts(
     max_draws
         Most draws per chain that the second run may take (a model whose memory grows with the draws
         says how many fit); no R-hat / ESS remedy when twice ``draws`` is more. None: no limit.
+    monitor
+        The variables whose R-hat and ESS decide that remedy, when they are not the posterior's own
+        variables (names without a leading ``_``): see :func:`~hiddenrate.models.sampling.diagnostics.mixing_failures`.
     **options
         Further nutpie options, e.g. ``low_rank_modified_mass_matrix=True``.
 
@@ -95,7 +100,7 @@ def sample_nuts(
         idata = _run(compiled, draws, tune, chains, seed, higher, progress, options)
         note = f"sampled again at target acceptance {higher:g} with {tune:,} tuning steps after {found} divergent transitions"
     elif remedy and DEFAULT_DRAWS <= int(draws) and (max_draws is None or 2 * int(draws) <= max_draws):
-        failed = mixing_failures(idata)
+        failed = mixing_failures(idata, monitor)
         if failed:
             draws, tune = 2 * int(draws), 2 * tune
             logger.info("%s: sampling again with %d draws and %d tuning steps per chain", failed, draws, tune)
