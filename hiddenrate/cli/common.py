@@ -8,7 +8,7 @@ import logging
 import re
 import shlex
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -185,33 +185,42 @@ def emit(result: Result, out: OutputOptions) -> None:
     if out.plot:
         logger.info("drew the figure to %s", out.plot)
     if not result.converged:
-        logger.warning("the fit did not converge; see the diagnostics in the output. Try longer chains: %s",
-                       rerun_command(sys.argv[1:]))
+        logger.warning("the fit did not converge; see the diagnostics in the output.%s", _rerun_hint(result))
     if not result.estimated:
         sys.exit(EXIT_NO_ESTIMATE)
 
 
-def rerun_command(args: list[str]) -> str:
-    """The command line ``args`` with twice the draws and tuning (at least 2,000 and 4,000), to print
-    when a fit did not converge (the sampler has already tried a higher target acceptance itself)."""
-    from hiddenrate.core.settings import DEFAULT_DRAWS, DEFAULT_TUNE
+def _rerun_hint(result: Result) -> str:
+    """`` Try longer chains: hiddenrate ... --draws 4000 --tune 4000`` (this command line with the settings
+    of :func:`hiddenrate.render.words.next_sampling`); the settings alone when this command does not
+    sample (``report`` of a saved result); ``""`` when longer chains are not the remedy."""
+    from hiddenrate.render.words import next_sampling, rerun_words
 
-    values = {"--draws": DEFAULT_DRAWS, "--tune": DEFAULT_TUNE}
+    settings = next_sampling(result)
+    if settings is None:
+        return ""
+    context = click.get_current_context(silent=True)
+    if context is not None and any("--draws" in param.opts for param in context.command.params):
+        return f" Try longer chains: {rerun_command(sys.argv[1:], settings)}"
+    return f" {rerun_words(result)}"
+
+
+def rerun_command(args: list[str], settings: Mapping[str, int]) -> str:
+    """The command line ``args`` with the MCMC ``settings`` in place of its own (e.g. ``{"draws": 4000,
+    "tune": 4000}`` from :func:`hiddenrate.render.words.next_sampling`), to print when a fit did not converge."""
+    names = {f"--{name}" for name in settings}
     kept: list[str] = []
     skip = False
-    for i, arg in enumerate(args):
+    for arg in args:
         if skip:
             skip = False
             continue
-        name, _, inline = arg.partition("=")
-        if name in values:
-            text = inline if inline else (args[i + 1] if i + 1 < len(args) else "")
-            skip = not inline
-            values[name] = int(text) if text.isdigit() else values[name]
+        name, equals, _ = arg.partition("=")
+        if name in names:
+            skip = not equals
             continue
         kept.append(arg)
-    draws, tune = max(2 * values["--draws"], 2000), max(2 * values["--tune"], 4000)
-    return shlex.join(["hiddenrate", *kept, "--draws", str(draws), "--tune", str(tune)])
+    return shlex.join(["hiddenrate", *kept, *(w for name, value in settings.items() for w in (f"--{name}", str(value)))])
 
 
 def input_source(file: str | None, example: str | None, command: str,

@@ -27,6 +27,9 @@ class Diagnostics:
         False if any check failed (the estimate is then reported as unreliable).
     rhat_max, ess_bulk_min, ess_tail_min, divergences
         MCMC checks over the monitored variables (``None`` where not applicable).
+    chains, draws, tune
+        Chains, and draws and tuning iterations per chain, of the run the numbers come from (after
+        the sampler's remedy, when it ran again); ``None`` where not applicable or not recorded.
     messages
         Plain-language statements of each failed check.
     checks
@@ -43,6 +46,7 @@ class Diagnostics:
     draws: int | None = None
     messages: tuple[str, ...] = ()
     checks: dict[str, float] = field(default_factory=dict)
+    tune: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (keys always present; ``None`` where not applicable)."""
@@ -55,6 +59,7 @@ class Diagnostics:
             "divergences": self.divergences,
             "chains": self.chains,
             "draws": self.draws,
+            "tune": self.tune,
             "messages": list(self.messages),
             "checks": dict(self.checks),
         }
@@ -71,6 +76,7 @@ class Diagnostics:
             divergences=data.get("divergences"),
             chains=data.get("chains"),
             draws=data.get("draws"),
+            tune=data.get("tune"),
             messages=tuple(data.get("messages", ())),
             checks=dict(data.get("checks", {})),
         )
@@ -103,6 +109,7 @@ def combine(parts: list[Diagnostics], method: str | None = None) -> Diagnostics:
         divergences=sum(divergences) if divergences else None,
         chains=parts[0].chains,
         draws=parts[0].draws,
+        tune=parts[0].tune,
         messages=tuple(messages),
         checks=dict(parts[0].checks),
     )

@@ -102,6 +102,16 @@ def check_sampling(sampling: Mapping[str, Any] | None) -> dict[str, Any]:
     return given
 
 
+def longer_sampling(draws: int, tune: int, chains: int = DEFAULT_CHAINS) -> dict[str, int]:
+    """The MCMC settings to try after a run of ``draws`` and ``tune`` per chain failed its checks
+    (the run kept, after the sampler's own remedy): twice the draws and the tuning, at least 2,000
+    and 4,000; and the default chains when fewer than two ran (R-hat compares chains)."""
+    out = {"draws": max(2 * int(draws), 2 * DEFAULT_DRAWS), "tune": max(2 * int(tune), 4 * DEFAULT_TUNE)}
+    if chains < 2:
+        out["chains"] = DEFAULT_CHAINS
+    return out
+
+
 @dataclass(frozen=True)
 class FitSettings:
     """Levels, interval kind, seed and MCMC settings of one fit, validated at construction.
@@ -144,5 +154,5 @@ class FitSettings:
 __all__ = ["DEFAULT_CHAINS", "DEFAULT_DRAWS", "DEFAULT_INTERVAL", "DEFAULT_LEVELS", "DEFAULT_SAMPLING", "DEFAULT_SEED",
            "DEFAULT_TUNE", "EXACT_DRAWS", "INTERVAL_KINDS", "REPORT_LEVELS",
            "SAMPLING_MINIMUM", "FitSettings", "check_interval", "check_levels", "check_sampling", "draw_seed",
-           "headline_level",
+           "headline_level", "longer_sampling",
            "stratum_seeds"]

@@ -137,6 +137,9 @@ def _summary(result: Result, note: str | None) -> Section:
     if not result.converged:
         summary.append(Paragraph("Warning: the fit did not converge. Do not use these numbers as they stand.", "alert"))
         summary.extend(Paragraph(m, "alert") for m in result.overall.diagnostics.messages)
+        rerun = words.rerun_words(result)
+        if rerun:
+            summary.append(Paragraph(rerun, "alert"))
     from hiddenrate.render.tables import report_level
     from hiddenrate.render.trend_headline import trend_sentence
 

@@ -20,6 +20,7 @@ from hiddenrate.render.words import (
     heterogeneity_alert,
     heterogeneity_line,
     reported,
+    rerun_words,
     sentence,
     stratum_rows,
     suppression_note,
@@ -159,6 +160,9 @@ def render_text(result: Result) -> str:
         out.append("!! THE FIT DID NOT CONVERGE: do not use these numbers as they stand.")
         for message in result.overall.diagnostics.messages:
             out.append(_wrap(message, indent="!!   ", first="!! - "))
+        rerun = rerun_words(result)
+        if rerun:
+            out.append(_wrap(rerun, indent="!!   ", first="!! "))
         out.append("!" * 78)
     out.append("")
     overall = result.overall

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hiddenrate.core.distributions import Interval
+from hiddenrate.core.settings import DEFAULT_TUNE, longer_sampling
 from hiddenrate.render import numbers as fmt
 from hiddenrate.result.value import Result, StratumEstimate
 from hiddenrate.render.tables import report_level
@@ -331,6 +332,30 @@ def diagnostics_words(result: Result) -> str:
             "are as reliable as the model behind them."
         )
     return "The numbers were computed exactly or in closed form: there is no sampling error to check."
+
+
+def next_sampling(result: Result) -> dict[str, int] | None:
+    """The MCMC settings to try when a sampled fit failed its checks: :func:`~hiddenrate.core.settings.longer_sampling`
+    of the longest failed run (its draws and tuning as recorded, after the sampler's own remedy; the
+    tuning the result was asked for when the sampler did not record it). None when no failed fit sampled."""
+    failed = [e.diagnostics for e in (result.overall, *result.strata)
+              if not e.diagnostics.converged and e.diagnostics.draws is not None]
+    if not failed:
+        return None
+    asked = result.options.get("tune") if isinstance(result.options, Mapping) else None
+    tune = max(d.tune if d.tune is not None else int(asked or DEFAULT_TUNE) for d in failed)
+    return longer_sampling(max(int(d.draws or 0) for d in failed), tune, min(int(d.chains or 1) for d in failed))
+
+
+def rerun_words(result: Result) -> str | None:
+    """What to try when a sampled fit failed its checks, e.g. ``Try longer chains: run the fit again
+    with --draws 4000 --tune 4000 ...``; None when longer chains are not the remedy (no failed fit sampled)."""
+    settings = next_sampling(result)
+    if settings is None:
+        return None
+    options = " ".join(f"--{name} {value}" for name, value in settings.items())
+    given = ", ".join(f'"{name}": {value}' for name, value in settings.items())
+    return f"Try longer chains: run the fit again with {options} (from Python, sampling={{{given}}})."
 
 
 def reported(result: Result) -> str:

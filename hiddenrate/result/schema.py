@@ -133,7 +133,7 @@ def _check_diagnostics(meta: Any, where: str) -> None:
     _type(meta.get("converged", True), f"{where}.converged", bool)
     for name in ("rhat_max", "ess_bulk_min", "ess_tail_min"):
         _number(meta.get(name), f"{where}.{name}", optional=True)
-    for name in ("divergences", "chains", "draws"):
+    for name in ("divergences", "chains", "draws", "tune"):
         _type(meta.get(name), f"{where}.{name}", int, optional=True)
     _strings(meta.get("messages", []), f"{where}.messages")
     for name, value in _type(meta.get("checks", {}), f"{where}.checks", dict).items():

@@ -212,7 +212,7 @@ class JointSampler:
         draws, tune, chains, seed
             NUTS settings; one ``SeedSequence(seed)`` seeds NUTS and the hidden-count draws.
         remedy
-            Sample again at a higher target acceptance after divergent transitions (``sample_nuts``).
+            Sample once more with the usual remedy when the run fails its checks (``sample_nuts``).
 
         Raises
         ------

@@ -403,7 +403,7 @@ class LoglinearSampler:
         progress : bool, default False
             Show nutpie's progress bar.
         remedy : bool, default False
-            Sample again at a higher target acceptance after divergent transitions (``sample_nuts``).
+            Sample once more with the usual remedy when the run fails its checks (``sample_nuts``).
 
         Returns
         -------

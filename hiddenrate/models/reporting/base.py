@@ -22,7 +22,7 @@ import pandas as pd
 
 from hiddenrate.data.reporting import ReportingData, ReportingStratum, read_reporting
 from hiddenrate.core.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, convergence_messages
-from hiddenrate.models.sampling.diagnostics import rank_diagnostics, remedy_note
+from hiddenrate.models.sampling.diagnostics import rank_diagnostics, remedy_note, tuning_steps
 from hiddenrate.core.exceptions import ModelError
 from hiddenrate.core.priors import merge_priors
 from hiddenrate.core.settings import DEFAULT_INTERVAL, DEFAULT_LEVELS, DEFAULT_SEED, FitSettings
@@ -267,11 +267,13 @@ def mcmc_diagnostics(idata: Any, hyper: list[str], per_stratum: list[str], metho
     chains, draws = int(posterior.sizes["chain"]), int(posterior.sizes["draw"])
     divergences = int(np.asarray(idata.sample_stats["diverging"].values).sum()) if "diverging" in idata.sample_stats else None
     checks = {"rhat_max": RHAT_MAX, "ess_min": ESS_MIN}
+    tune = tuning_steps(idata)
 
     def build(r: float | None, eb: float | None, et: float | None) -> Diagnostics:
         messages = convergence_messages(r, eb, et, divergences, chains=chains)
         return Diagnostics(method=method, converged=not messages, rhat_max=r, ess_bulk_min=eb, ess_tail_min=et,
-                           divergences=divergences, chains=chains, draws=draws, messages=tuple(messages), checks=dict(checks))
+                           divergences=divergences, chains=chains, draws=draws, tune=tune, messages=tuple(messages),
+                           checks=dict(checks))
 
     overall = build(
         _extreme([rhat[v].values for v in names], np.max),

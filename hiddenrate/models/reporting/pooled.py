@@ -85,6 +85,10 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
 #: reaches from near 0 to large values, where no single parameterisation is easy everywhere
 TARGET_ACCEPT = 0.99
 _MAX_POISSON_MEAN = 1e15
+#: what decides the sampler's R-hat / ESS remedy: the variables the model's diagnostics check, or the
+#: internal ones the per-stratum rate and incidence are monotone maps of (same ranks, same R-hat and ESS)
+REMEDY_MONITOR = ("logit_rate_mean", "logit_rate_sd", "log_incidence_mean", "log_incidence_sd", "_logit_rate",
+                  "_log_incidence")
 _COMPILED: dict[tuple[int, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
 #: 8-byte values held per stratum and draw while sampling and summarising (nutpie's trace, the rates,
@@ -100,11 +104,16 @@ def pooled_bytes(n_strata: int, draws: int, chains: int) -> float:
     return _BASE_BYTES + 8.0 * _VALUES_PER_STRATUM_DRAW * n_strata * draws * chains
 
 
+def pooled_draws_max(n_strata: int, chains: int) -> int:
+    """Most draws per chain a pooled fit of ``n_strata`` strata may take within :data:`~hiddenrate.core.limits.MAX_FIT_BYTES`."""
+    return int((MAX_FIT_BYTES - _BASE_BYTES) / (8.0 * _VALUES_PER_STRATUM_DRAW * n_strata * chains))
+
+
 def check_pooled_memory(n_strata: int, draws: int, chains: int) -> None:
     """Refuse a pooled fit that would need more than :data:`~hiddenrate.core.limits.MAX_FIT_BYTES`, saying what to do."""
     needed = pooled_bytes(n_strata, draws, chains)
     if needed > MAX_FIT_BYTES:
-        fits = int((MAX_FIT_BYTES - _BASE_BYTES) / (8.0 * _VALUES_PER_STRATUM_DRAW * n_strata * chains))
+        fits = pooled_draws_max(n_strata, chains)
         raise ModelError(f"the pooled model on {n_strata:,} strata with {chains} chains of {draws:,} draws would need "
                          f"about {size_text(needed)} of memory (more than {size_text(MAX_FIT_BYTES)}); use --model exact "
                          f"(each stratum on its own, no MCMC), or --draws {max(fits, 1)} or fewer, or fewer strata")
@@ -353,7 +362,7 @@ class PooledSampler:
         target_accept
             NUTS target acceptance.
         remedy
-            Sample again at a higher target acceptance after divergences (``sample_nuts``); fits ask for it.
+            Sample once more with the usual remedy when the run fails its checks (``sample_nuts``); fits ask for it.
 
         Returns
         -------
@@ -378,7 +387,7 @@ class PooledSampler:
         compiled = _compiled(self.n_strata, self.priors)
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, self.priors))
         idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept,
-                            remedy=remedy)
+                            remedy=remedy, max_draws=pooled_draws_max(self.n_strata, chains), monitor=REMEDY_MONITOR)
         post = idata.posterior
         rate, incidence, hidden_mean = unrecorded_mean(post)
         hidden = np.random.default_rng(count_seq).poisson(hidden_mean).astype(np.int64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -38,11 +39,51 @@ def rank_diagnostics(idata: Any, var_names: list[str]) -> tuple[Any, Any, Any]:
         arviz_log.setLevel(level)
 
 
+def _extreme(dataset: Any, pick: Any) -> float | None:
+    """``pick`` (max or min) over every finite value of every variable of ``dataset``; None if there is none."""
+    values = np.concatenate([np.atleast_1d(dataset[v].values).ravel() for v in dataset.data_vars])
+    values = values[np.isfinite(values)]
+    return float(pick(values)) if values.size else None
+
+
+def mixing_failures(idata: Any, monitor: Sequence[str] | None = None, *, rhat_max: float = RHAT_MAX,
+                    ess_min: float = ESS_MIN) -> str:
+    """Which of R-hat and bulk / tail ESS fail, in words for the remedy's note (e.g. ``"R-hat 1.031
+    (above 1.01), bulk ESS 212 (below 400)"``); ``""`` when all pass.
+
+    Over ``monitor`` (those of its names the posterior has), else over the model's own variables:
+    names starting with ``_`` (internal) or ending with ``__`` (PyMC's transformed copies) left out
+    unless there is nothing else. A model passes ``monitor`` when what it reports is made from
+    internal variables after sampling: ranks do not change under a monotone map, so the R-hat and
+    ESS of ``_logit_rate`` are those of the reporting rate made from it.
+    """
+    names = [str(v) for v in idata.posterior.data_vars]
+    chosen = [v for v in monitor or () if v in names]
+    public = [v for v in names if not v.startswith("_") and not v.endswith("__")]
+    rhat, bulk, tail = rank_diagnostics(idata, chosen or public or names)
+    r, eb, et = _extreme(rhat, np.max), _extreme(bulk, np.min), _extreme(tail, np.min)
+    failed = []
+    if r is not None and r > rhat_max:
+        failed.append(f"R-hat {r:.3f} (above {rhat_max:g})")
+    for kind, value in (("bulk", eb), ("tail", et)):
+        if value is not None and value < ess_min:
+            failed.append(f"{kind} ESS {value:.0f} (below {ess_min:g})")
+    return ", ".join(failed)
+
+
 def remedy_note(idata: Any) -> str:
-    """``"; sampled again at ..."`` when the sampler re-ran a divergent fit (see ``sample_nuts``), else ``""``."""
+    """``"; sampled again ..."`` when the sampler ran a failed fit again (see ``sample_nuts``), else ``""``."""
     stats = getattr(idata, "sample_stats", None)
     note = stats.attrs.get("remedy") if stats is not None else None
     return f"; {note}" if note else ""
+
+
+def tuning_steps(idata: Any) -> int | None:
+    """Tuning iterations per chain of the run kept (``sample_stats.attrs["tuning_steps"]``, which
+    ``sample_nuts`` records); None when the sampler did not record it."""
+    stats = getattr(idata, "sample_stats", None)
+    value = stats.attrs.get("tuning_steps") if stats is not None else None
+    return int(value) if value is not None else None
 
 
 def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> Diagnostics:
@@ -58,20 +99,15 @@ def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHA
         Description of the sampler for reports.
     """
     rhat, ess_bulk, ess_tail = rank_diagnostics(idata, var_names)
-
-    def extreme(dataset: Any, pick: Any) -> float | None:
-        values = np.concatenate([np.atleast_1d(dataset[v].values).ravel() for v in dataset.data_vars])
-        values = values[np.isfinite(values)]
-        return float(pick(values)) if values.size else None
-
-    r = extreme(rhat, np.max)
-    eb = extreme(ess_bulk, np.min)
-    et = extreme(ess_tail, np.min)
+    r = _extreme(rhat, np.max)
+    eb = _extreme(ess_bulk, np.min)
+    et = _extreme(ess_tail, np.min)
     posterior = idata.posterior
     chains, draws = int(posterior.sizes["chain"]), int(posterior.sizes["draw"])
     divergences = None
     if hasattr(idata, "sample_stats") and "diverging" in idata.sample_stats:
         divergences = int(np.asarray(idata.sample_stats["diverging"].values).sum())
+    tune = tuning_steps(idata)
     messages = convergence_messages(r, eb, et, divergences, rhat_max=rhat_max, ess_min=ess_min, chains=chains)
     return Diagnostics(
         method=method + remedy_note(idata),
@@ -82,9 +118,10 @@ def mcmc(idata: Any, var_names: list[str], method: str, *, rhat_max: float = RHA
         divergences=divergences,
         chains=chains,
         draws=draws,
+        tune=tune,
         messages=tuple(messages),
         checks={"rhat_max": rhat_max, "ess_min": ess_min},
     )
 
 
-__all__ = ["mcmc", "rank_diagnostics", "remedy_note"]
+__all__ = ["mcmc", "mixing_failures", "rank_diagnostics", "remedy_note", "tuning_steps"]

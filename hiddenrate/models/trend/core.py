@@ -115,6 +115,10 @@ AR1_PRIORS: dict[str, dict[str, Any]] = {
     "logit_rate_ar": {"dist": "beta", "alpha": 1.0, "beta": 1.0},
 }
 TARGET_ACCEPT = 0.9
+#: what decides the sampler's R-hat / ESS remedy: the parameters the model's diagnostics check, and the
+#: internal log incidence and logit rate that the incidence and reporting rate are monotone maps of
+REMEDY_MONITOR = ("log_incidence_level", "logit_rate_level", "log_incidence_drift", "logit_rate_drift",
+                  "log_incidence_ar", "logit_rate_ar", "_log_incidence", "_logit_rate")
 _COMPILED: dict[tuple[int, int, str, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
 
@@ -352,7 +356,7 @@ class TrendSampler:
         compiled = _compiled(self.n_series, self.n_periods, self.process, self.priors)
         compiled = compiled.with_data(**sampler_inputs(recorded, surveyed, reported, times, self.priors))
         idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept,
-                            remedy=remedy)
+                            remedy=remedy, monitor=REMEDY_MONITOR)
         post = idata.posterior
         rate, incidence, hidden_mean = unrecorded_mean(post)
         rng = np.random.default_rng(count_seq)

@@ -69,6 +69,9 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
 }
 _FIELDS = {"main_level": ("mu", "sigma"), "main_step": ("scale", "dof"), "interaction": ("mu", "sigma")}
 _MAX_POISSON_MEAN = 1e15
+#: what decides the sampler's R-hat / ESS remedy: the parameters the model's diagnostics check (not the
+#: random walk's level, which they leave out)
+REMEDY_MONITOR = ("intercept", "main_effect", "interaction")
 _COMPILED: dict[tuple[int, int, Terms, str], Any] = {}
 _COMPILE_LOCK = threading.Lock()
 
@@ -230,7 +233,7 @@ class PooledLoglinearSampler:
             intercept_offset=np.log(per_period / observed.shape[1]),
         )
         idata = sample_nuts(compiled, draws=draws, tune=tune, chains=chains, seed=nuts_seq, target_accept=target_accept,
-                            remedy=remedy)
+                            remedy=remedy, monitor=REMEDY_MONITOR)
         posterior = public_posterior(idata)
         with np.errstate(over="ignore"):
             hidden_mean = np.exp(posterior["intercept"].values)
