@@ -25,13 +25,6 @@ def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def pair_index(pairs: pd.DataFrame, unique_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Row numbers of each pair's two records."""
-    position = pd.Series(np.arange(len(unique_ids)), index=unique_ids.to_numpy())
-    return (position.loc[pairs["unique_id_l"].to_numpy()].to_numpy(),
-            position.loc[pairs["unique_id_r"].to_numpy()].to_numpy())
-
-
 def cluster_at(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, threshold: float) -> np.ndarray:
     """The one linkage at ``threshold``: pairs at or above it joined, then transitive closure."""
     keep = probability >= threshold
