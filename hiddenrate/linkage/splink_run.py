@@ -154,11 +154,19 @@ def _database(backend: str) -> Any:
     return DuckDBAPI(duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": spill}))
 
 
+def _duckdb(db: Any) -> Any:
+    """The connection holding a DuckDB database's tables; None on Spark (every splink database has a
+    ``duckdb_con``, on Spark a helper connection that holds none of them)."""
+    from splink import DuckDBAPI
+
+    return db.duckdb_con if isinstance(db, DuckDBAPI) else None
+
+
 def _close(db: Any) -> None:
     """Free a database's memory now: DuckDB's connection closed drops its tables and its hold on the
     frame registered in it (the linker's reference cycles would otherwise keep them until the
     garbage collector runs). A Spark session is left as it is."""
-    connection = getattr(db, "duckdb_con", None)
+    connection = _duckdb(db)
     if connection is not None:
         connection.close()
 
@@ -238,7 +246,7 @@ def _fetch(linker: Any, predictions: Any, db: Any) -> dict[str, np.ndarray]:
     """The four columns the pairs need (both rows, weight, probability), ordered by the two unique
     ids. On DuckDB they are sorted there and come out as numpy arrays; nothing else leaves it."""
     wanted = f"{ROW}_l, {ROW}_r, match_weight, match_probability"
-    connection = getattr(db, "duckdb_con", None)
+    connection = _duckdb(db)
     if connection is not None:
         sql = f"select {wanted} from {predictions.physical_name} order by unique_id_l, unique_id_r"
         return dict(connection.sql(sql).fetchnumpy())
