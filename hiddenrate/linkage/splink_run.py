@@ -275,7 +275,7 @@ def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str
     if sampled:
         _close(db)
         linker, db = _linker(table, model, backend)
-    del table  # the database holds its own copy (and the frame while it is open)
+    del table  # from here only the database reads it (and drops it when closed)
     try:
         predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
         pairs = _fetch(linker, predictions, db)
