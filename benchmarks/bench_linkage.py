@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hiddenrate.linkage.clusters import cluster_at, pair_index
+from hiddenrate.linkage.clusters import cluster_at
 from hiddenrate.linkage.records import read_sources
 from hiddenrate.linkage.spec import LinkSpec, SourceSpec
 from hiddenrate.linkage.splink_run import score_pairs
@@ -57,13 +57,12 @@ def main() -> None:
         t1 = time.perf_counter()
         scored = score_pairs(records, encoded=False, seed=1)
         t2 = time.perf_counter()
-        left, right = pair_index(scored.pairs, records["unique_id"])
-        clusters = cluster_at(len(records), left, right, scored.pairs["match_probability"].to_numpy(), spec.threshold)
+        clusters = cluster_at(len(records), scored.left, scored.right, scored.match_probability, spec.threshold)
         t3 = time.perf_counter()
     rows = [("read and normalise", t1 - t0), ("score pairs (splink: train + predict)", t2 - t1),
             ("cluster at the threshold", t3 - t2), ("total linking", t3 - t0)]
     print(f"{len(records):,} records of {people:,} people on 3 sources (simulated in {simulated:.0f} s); "
-          f"{len(scored.pairs):,} candidate pairs; {clusters.max() + 1:,} clusters")
+          f"{scored.match_probability.size:,} candidate pairs; {clusters.max() + 1:,} clusters")
     print(f"{'stage':<40} {'seconds':>8}")
     for stage, seconds in rows:
         print(f"{stage:<40} {seconds:8.1f}")

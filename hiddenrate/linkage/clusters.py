@@ -25,13 +25,6 @@ def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def pair_index(pairs: pd.DataFrame, unique_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Row numbers of each pair's two records."""
-    position = pd.Series(np.arange(len(unique_ids)), index=unique_ids.to_numpy())
-    return (position.loc[pairs["unique_id_l"].to_numpy()].to_numpy(),
-            position.loc[pairs["unique_id_r"].to_numpy()].to_numpy())
-
-
 def cluster_at(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, threshold: float) -> np.ndarray:
     """The one linkage at ``threshold``: pairs at or above it joined, then transitive closure."""
     keep = probability >= threshold
@@ -41,8 +34,14 @@ def cluster_at(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndar
 def draw_linkages(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, draws: int,
                   rng: np.random.Generator) -> list[np.ndarray]:
     """``draws`` plausible linkages: each pair is kept with its match probability, independently,
-    and the kept pairs closed transitively (connected components)."""
-    return [components(n, left[keep], right[keep]) for keep in (rng.random((draws, probability.size)) < probability)]
+    and the kept pairs closed transitively (connected components). One draw's uniforms at a time
+    (the same stream as one ``draws x pairs`` matrix, without holding it: 2 GB for 50 draws of 5
+    million pairs)."""
+    linkages = []
+    for _ in range(draws):
+        keep = rng.random(probability.size) < probability
+        linkages.append(components(n, left[keep], right[keep]))
+    return linkages
 
 
 def list_patterns(clusters: np.ndarray, sources: np.ndarray, names: Sequence[str]) -> pd.DataFrame:

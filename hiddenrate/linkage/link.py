@@ -11,12 +11,7 @@ import numpy as np
 import pandas as pd
 
 from hiddenrate.core.exceptions import DataError, EstimationError, HiddenrateError
-from hiddenrate.linkage.clusters import (
-    cluster_at,
-    draw_linkages,
-    list_patterns,
-    pair_index,
-)
+from hiddenrate.linkage.clusters import cluster_at, draw_linkages, list_patterns
 from hiddenrate.linkage.records import read_sources
 from hiddenrate.linkage.spec import LinkSpec
 from hiddenrate.linkage.splink_run import KEEP_ABOVE, score_pairs
@@ -27,21 +22,34 @@ WEIGHT_BINS = (-np.inf, -5, 0, 5, 10, 15, 20, np.inf)
 
 @dataclass(frozen=True)
 class Linkage:
-    """The result of linking: record ids, scored pairs, one clustering and the spec it came from."""
+    """The result of linking: record ids, scored pairs, one clustering and the spec it came from.
+
+    A pair is two row numbers of ``records`` and its match weight and probability, held as arrays
+    (ordered by the records' unique ids); :attr:`pairs` is the table of them with the records' ids."""
 
     spec: LinkSpec
     records: pd.DataFrame            # source, record_id (in the order clusters refer to)
-    pairs: pd.DataFrame              # source_l, record_id_l, source_r, record_id_r, match_weight, match_probability
     left: np.ndarray                 # row of each pair's first record
     right: np.ndarray
+    weight: np.ndarray               # match weight of each pair (log2 Bayes factor)
+    probability: np.ndarray          # match probability of each pair
     clusters: np.ndarray             # cluster of each record at the threshold
     prior_match: float
     seed: int
     summary: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def probability(self) -> np.ndarray:
-        return self.pairs["match_probability"].to_numpy()
+    def pairs(self) -> pd.DataFrame:
+        """source_l, record_id_l, source_r, record_id_r, match_weight, match_probability of every pair."""
+        return self._pairs(np.arange(self.probability.size))
+
+    def _pairs(self, rows: np.ndarray) -> pd.DataFrame:
+        left, right = self.left[rows], self.right[rows]
+        source, record = self.records["source"].to_numpy(), self.records["record_id"].to_numpy()
+        return pd.DataFrame({"source_l": source[left], "record_id_l": record[left],
+                             "source_r": source[right], "record_id_r": record[right],
+                             "match_weight": self.weight[rows], "match_probability": self.probability[rows]},
+                            index=rows)
 
     def lists(self, clusters: np.ndarray | None = None) -> pd.DataFrame:
         """The lists CSV (0/1 per source + count) of ``clusters`` (default: the one at the threshold)."""
@@ -53,11 +61,15 @@ class Linkage:
         return draw_linkages(len(self.records), self.left, self.right, self.probability, count,
                              np.random.default_rng(seed))
 
-    def review(self) -> pd.DataFrame:
-        """Pairs whose probability lies in the spec's review band, least certain first."""
+    def review_rows(self) -> np.ndarray:
+        """The pairs whose probability lies in the spec's review band, least certain first."""
         low, high = self.spec.review
-        band = self.pairs[(self.pairs["match_probability"] >= low) & (self.pairs["match_probability"] < high)]
-        return band.iloc[np.argsort(np.abs(band["match_probability"].to_numpy() - 0.5), kind="stable")]
+        band = np.flatnonzero((self.probability >= low) & (self.probability < high))
+        return band[np.argsort(np.abs(self.probability[band] - 0.5), kind="stable")]
+
+    def review(self) -> pd.DataFrame:
+        """The table of :meth:`review_rows` (as :attr:`pairs`)."""
+        return self._pairs(self.review_rows())
 
     def cluster_table(self) -> pd.DataFrame:
         """source, record_id, person (cluster number from 1, ordered by first appearance)."""
@@ -78,15 +90,15 @@ def summarise(link: Linkage) -> dict[str, Any]:
         per_source[name] = {"records": int(mine.size), "people": int(np.unique(mine).size)}
     sizes = np.bincount(clusters)
     sizes = sizes[sizes > 0]
-    counts, _ = np.histogram(link.pairs["match_weight"].to_numpy(), bins=np.array(WEIGHT_BINS))
+    counts, _ = np.histogram(link.weight, bins=np.array(WEIGHT_BINS))
     labels = [f"{a:g} to {b:g}" if np.isfinite(a) and np.isfinite(b) else (f"below {b:g}" if np.isfinite(b) else f"{a:g} or more")
               for a, b in itertools.pairwise(WEIGHT_BINS)]
     accepted = int((link.probability >= link.spec.threshold).sum())
     return {
         "records": len(records), "people": int(sizes.size), "sources": per_source,
         "cluster_sizes": {str(k): int(v) for k, v in zip(*np.unique(sizes, return_counts=True), strict=True)},
-        "candidate_pairs": len(link.pairs), "accepted_pairs": accepted,
-        "review_pairs": len(link.review()), "threshold": link.spec.threshold, "review_band": list(link.spec.review),
+        "candidate_pairs": int(link.probability.size), "accepted_pairs": accepted,
+        "review_pairs": int(link.review_rows().size), "threshold": link.spec.threshold, "review_band": list(link.spec.review),
         "weights": dict(zip(labels, (int(c) for c in counts), strict=True)),
         "prior_match": link.prior_match, "kept_above": KEEP_ABOVE, "encoded": link.spec.encoded,
     }
@@ -105,14 +117,9 @@ def link_records(spec: LinkSpec, *, seed: int = 1, records: pd.DataFrame | None 
         raise EstimationError(f"the Spark backend failed ({type(exc).__name__}); check that Java 17 or later runs and "
                               "that the session has splink's jar and a checkpoint folder (docs/linkage.md), or "
                               "link on this machine with backend = \"duckdb\"") from None
-    left, right = pair_index(scored.pairs, records["unique_id"])
     ids = records[["source", "record_id"]].reset_index(drop=True)
-    pairs = pd.DataFrame({
-        "source_l": ids["source"].to_numpy()[left], "record_id_l": ids["record_id"].to_numpy()[left],
-        "source_r": ids["source"].to_numpy()[right], "record_id_r": ids["record_id"].to_numpy()[right],
-        "match_weight": scored.pairs["match_weight"].to_numpy(),
-        "match_probability": scored.pairs["match_probability"].to_numpy()})
-    clusters = cluster_at(len(ids), left, right, pairs["match_probability"].to_numpy(), spec.threshold)
-    link = Linkage(spec, ids, pairs, left, right, clusters, scored.prior_match, seed)
+    clusters = cluster_at(len(ids), scored.left, scored.right, scored.match_probability, spec.threshold)
+    link = Linkage(spec, ids, scored.left, scored.right, scored.match_weight, scored.match_probability, clusters,
+                   scored.prior_match, seed)
     link.summary.update(summarise(link), training_notes=list(scored.notes))
     return link

@@ -38,7 +38,7 @@ def read_csv(path: Path) -> pd.DataFrame:
 def normalise_name(values: pd.Series) -> pd.Series:
     """Lower case, letters and single spaces only; empty -> missing."""
     cleaned = values.str.lower().str.replace(_NOT_LETTERS, "", regex=True).str.split().str.join(" ")
-    return cleaned.where(cleaned.str.len() > 0)
+    return cleaned.where(cleaned.str.len() > 0).astype("string")
 
 
 def normalise_fields(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

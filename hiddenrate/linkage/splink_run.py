@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hiddenrate.core.exceptions import DataError, EstimationError
@@ -37,13 +38,25 @@ RETRY_ITERATIONS = 8
 DUCKDB_MEMORY = "3GB"
 #: a-priori recall of the deterministic rule used to estimate the share of matching pairs
 PRIOR_RECALL = 0.7
+#: the link report's note when the model had to be trained on the reduced comparisons
+REDUCED_NOTE = ("EM left a comparison level without matches; the model was trained without the levels "
+                "Jaro-Winkler >= 0.92 (names) and same year / one year apart on another day (birth), "
+                "without comparing sex, place and partial ID, and with 8 EM iterations")
+
+
+#: the record's row in ``records``, carried through splink so that pairs come back as row numbers
+ROW = "row_index"
 
 
 @dataclass(frozen=True)
 class ScoredPairs:
-    """Candidate pairs with their match weight (log2 Bayes factor) and probability."""
+    """Candidate pairs with their match weight (log2 Bayes factor) and probability, ordered by the
+    two records' unique ids (first, then second; splink puts the smaller id first)."""
 
-    pairs: pd.DataFrame          # unique_id_l, unique_id_r, match_weight, match_probability
+    left: np.ndarray             # int32: row in ``records`` of each pair's first record
+    right: np.ndarray            # int32: row of its second record
+    match_weight: np.ndarray     # float64
+    match_probability: np.ndarray  # float64
     prior_match: float           # estimated probability that two random records match
     parameters: dict[str, Any]   # m and u per comparison level, as splink reports them
     notes: tuple[str, ...] = ()  # what went wrong in training (said in the link report)
@@ -170,28 +183,72 @@ def _database(backend: str) -> Any:
     return DuckDBAPI(duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": spill}))
 
 
-def _train(records: pd.DataFrame, encoded: bool, seed: int, backend: str, reduced: bool,
-           columns: list[list[str]]) -> Any:
-    """A splink Linker trained on ``records`` (all of them, or a sample of a large input: see
-    :func:`score_pairs`), predicting with the blocking rules ``columns``; raises ValueError when EM
-    drives an m probability to 0."""
-    from splink import Linker, SettingsCreator, block_on
+def _duckdb(db: Any) -> Any:
+    """The connection holding a DuckDB database's tables; None on Spark (every splink database has a
+    ``duckdb_con``, on Spark a helper connection that holds none of them)."""
+    from splink import DuckDBAPI
+
+    return db.duckdb_con if isinstance(db, DuckDBAPI) else None
+
+
+def _close(db: Any) -> None:
+    """Free a database's memory now: DuckDB's connection closed drops its tables and its hold on the
+    frame registered in it (the linker's reference cycles would otherwise keep them until the
+    garbage collector runs). A Spark session is left as it is."""
+    connection = _duckdb(db)
+    if connection is not None:
+        connection.close()
+
+
+def _linker(table: pd.DataFrame, settings: Any, backend: str) -> tuple[Any, Any]:
+    """A splink Linker on ``table`` in a database of its own, and that database."""
+    from splink import Linker
+
+    db = _database(backend)
+    return Linker(db.register(table), settings, log_level=logging.ERROR), db
+
+
+def _train(table: pd.DataFrame, encoded: bool, seed: int, backend: str, reduced: bool,
+           columns: list[list[str]]) -> tuple[Any, Any]:
+    """A splink Linker trained on ``table`` (all records, or a sample of a large input: see
+    :func:`score_pairs`), predicting with the blocking rules ``columns``, and its database; raises
+    ValueError when EM drives an m probability to 0."""
+    from splink import SettingsCreator, block_on
 
     rules: list[Any] = [block_on(*cols) for cols in columns]
     settings = SettingsCreator(link_type="dedupe_only", comparisons=_comparisons(encoded, reduced),
                                blocking_rules_to_generate_predictions=rules,
                                max_iterations=RETRY_ITERATIONS if reduced else 25,
-                               retain_matching_columns=False, retain_intermediate_calculation_columns=False)
-    db = _database(backend)
-    table = db.register(records.drop(columns=["record_id"]))
-    linker = Linker(table, settings, log_level=logging.ERROR)
+                               retain_matching_columns=False, retain_intermediate_calculation_columns=False,
+                               additional_columns_to_retain=[ROW])
+    linker, db = _linker(table, settings, backend)
     s = "_tok" if encoded else ""
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on(f"first_name{s}", f"last_name{s}", f"birth_year{s}")], recall=PRIOR_RECALL)
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
-    for rule in (block_on(f"first_name{s}", f"last_name{s}"), block_on(f"birth_date{s}")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=1.0)
-    return linker
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on(f"first_name{s}", f"last_name{s}", f"birth_year{s}")], recall=PRIOR_RECALL)
+        linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
+        for rule in (block_on(f"first_name{s}", f"last_name{s}"), block_on(f"birth_date{s}")):
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=1.0)
+    except BaseException:
+        _close(db)
+        raise
+    return linker, db
+
+
+def _trained(table: pd.DataFrame, encoded: bool, seed: int, backend: str,
+             columns: list[list[str]]) -> tuple[Any, Any, tuple[str, ...]]:
+    """:func:`_train` on the full set of comparison levels, else (EM failed) on the reduced set;
+    the linker, its database and the notes for the link report."""
+    try:
+        return (*_train(table, encoded, seed, backend, reduced=False, columns=columns), ())
+    except ValueError:
+        pass
+    try:
+        linker, db = _train(table, encoded, seed, backend, reduced=True, columns=columns)
+    except ValueError:
+        raise EstimationError("the linkage model could not be trained (EM left a comparison level without "
+                              "matches); link more records at once or check the field mapping") from None
+    return linker, db, (REDUCED_NOTE,)
 
 
 def _training_records(records: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -208,40 +265,53 @@ def _training_records(records: pd.DataFrame, seed: int) -> pd.DataFrame:
     return records.sample(n=EM_RECORDS, random_state=seed).sort_index()
 
 
-def _predictor(trained: Any, records: pd.DataFrame, backend: str) -> Any:
-    """A Linker on all ``records`` with the model trained on a sample (same settings, m and u)."""
-    from splink import Linker
+def _splink_input(records: pd.DataFrame) -> pd.DataFrame:
+    """What splink reads: unique_id, the fields, and each record's row number (:data:`ROW`, carried
+    into the pairs). Source and record id stay out: splink copies every column into its own table."""
+    return records.drop(columns=["source", "record_id"]).assign(**{ROW: np.arange(len(records), dtype=np.int32)})
 
-    table = _database(backend).register(records.drop(columns=["record_id"]))
-    return Linker(table, trained.misc.save_model_to_json(), log_level=logging.ERROR)
+
+def _fetch(linker: Any, predictions: Any, db: Any) -> dict[str, np.ndarray]:
+    """The four columns the pairs need (both rows, weight, probability), ordered by the two unique
+    ids. On DuckDB they are sorted there and come out as numpy arrays; nothing else leaves it."""
+    wanted = f"{ROW}_l, {ROW}_r, match_weight, match_probability"
+    connection = _duckdb(db)
+    if connection is not None:
+        sql = f"select {wanted} from {predictions.physical_name} order by unique_id_l, unique_id_r"
+        return dict(connection.sql(sql).fetchnumpy())
+    # another backend: a table's row order is not kept through query_sql, so sort here
+    frame = linker.misc.query_sql(f"select unique_id_l, unique_id_r, {wanted} from {predictions.physical_name}",
+                                  output_type="pandas")
+    frame = frame.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
+    return {name: frame[name].to_numpy() for name in frame.columns[2:]}
 
 
 def score_pairs(records: pd.DataFrame, *, encoded: bool, seed: int, backend: str = "duckdb") -> ScoredPairs:
     """Train the Fellegi-Sunter model on ``records`` (from :func:`~hiddenrate.linkage.records.read_sources`)
     and score every candidate pair. When EM fails (a comparison level that no match shows drives its
     m probability to 0, which splink refuses), the model is trained again without the levels that
-    small files leave empty, and the link report says so."""
+    small files leave empty, and the link report says so. On a large input the model is trained on a
+    sample in one database, which is closed before a second one scores every record's pairs."""
     for name in ("splink", "duckdb"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    notes = []
-    columns = [*blocking_rules(encoded), *loose_rules(records, encoded)]  # from all records: they decide the pairs
-    training = _training_records(records, seed)
-    try:
-        linker = _train(training, encoded, seed, backend, reduced=False, columns=columns)
-    except ValueError:
-        notes.append("EM left a comparison level without matches; the model was trained without the levels "
-                     "Jaro-Winkler >= 0.92 (names) and same year / one year apart on another day (birth), "
-                     "without comparing sex, place and partial ID, and with 8 EM iterations")
-        try:
-            linker = _train(training, encoded, seed, backend, reduced=True, columns=columns)
-        except ValueError:
-            raise EstimationError("the linkage model could not be trained (EM left a comparison level without "
-                                  "matches); link more records at once or check the field mapping") from None
-    if training is not records:
-        linker = _predictor(linker, records, backend)
-    predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
-    pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]]
-    pairs = pairs.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
+    table = _splink_input(records)
+    columns = [*blocking_rules(encoded), *loose_rules(table, encoded)]  # from all records: they decide the pairs
+    training = _training_records(table, seed)
+    sampled = training is not table
+    linker, db, notes = _trained(training, encoded, seed, backend, columns)
+    del training
     model = linker.misc.save_model_to_json()
-    return ScoredPairs(pairs, float(model.get("probability_two_random_records_match", float("nan"))),
-                       {"comparisons": model.get("comparisons", [])}, tuple(notes))
+    if sampled:
+        _close(db)
+        linker, db = _linker(table, model, backend)
+    del table  # from here only the database reads it (and drops it when closed)
+    try:
+        predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
+        pairs = _fetch(linker, predictions, db)
+    finally:
+        _close(db)
+    return ScoredPairs(np.asarray(pairs[f"{ROW}_l"], dtype=np.int32), np.asarray(pairs[f"{ROW}_r"], dtype=np.int32),
+                       np.asarray(pairs["match_weight"], dtype=np.float64),
+                       np.asarray(pairs["match_probability"], dtype=np.float64),
+                       float(model.get("probability_two_random_records_match", float("nan"))),
+                       {"comparisons": model.get("comparisons", [])}, notes)
