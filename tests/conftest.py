@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from hiddenrate.cli import cli
+
+_DURATIONS: dict[str, float] = json.loads((Path(__file__).parent / "durations.json").read_text())
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "hiddenrate" / "data" / "examples" / "lists"
 REFERENCE = Path(__file__).resolve().parent / "reference" / "reference_results.csv"
@@ -71,11 +74,33 @@ def check_bad_input(run_cli, write_csv):
     return check
 
 
-def pytest_collection_modifyitems(config, items):
-    """Run the slow (statistical) tests first, in their collection order, then the quick ones.
 
-    The suite runs on two workers with xdist's worksteal: a ten-minute study collected late would
-    start when the other worker has little left to do, and the run would end with one worker idle.
-    Started first, the long ones overlap and the many quick ones fill in behind them.
+def _expected_seconds(item) -> float:
+    """Rough seconds a test takes on one core with cold caches (tests/durations.json, from a run's
+    ``--durations``; a slow test not listed counts 30 s, a quick one 1 s)."""
+    known = _DURATIONS.get(item.nodeid)
+    if known is not None:
+        return known
+    return 30.0 if item.get_closest_marker("slow") is not None else 1.0
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order the tests so that the workers finish together.
+
+    xdist's worksteal gives each of the n workers one contiguous n-th of the list and then moves
+    tests from the end of the longest queue to a worker that ran out. A ten-minute study that sits
+    near the end of a queue therefore starts late and runs alone. Instead, the tests are dealt into
+    n equal-sized queues, longest first to the queue with least expected work (the LPT rule), so
+    every queue starts with its long tests and ends with quick ones that can be moved.
     """
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: keeps the order within each
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    ranked = sorted(items, key=_expected_seconds, reverse=True)  # stable: ties keep collection order
+    size = [len(items) // workers + (k < len(items) % workers) for k in range(workers)]
+    queues: list[list] = [[] for _ in range(workers)]
+    load = [0.0] * workers
+    for item in ranked:
+        open_queues = [k for k in range(workers) if len(queues[k]) < size[k]]
+        k = min(open_queues, key=lambda q: load[q])
+        queues[k].append(item)
+        load[k] += _expected_seconds(item)
+    items[:] = [item for queue in queues for item in queue]

@@ -277,4 +277,4 @@ def test_help_names_every_prior_on_n_and_the_readme_table_exists() -> None:
     for choice in PRIOR_N_CHOICES:
         assert choice in text
     run = CliRunner().invoke(cli, ["lists", "--example", "spina-bifida", "--format", "csv", "--table", "model sensitivity"])
-    assert run.exit_code == 0 and run.stdout.startswith("model,estimate")
+    assert run.exit_code == 0 and run.stdout.startswith("model,in words,estimate")

@@ -47,6 +47,8 @@ NOT_RUN = {
     "python3 -m pip install": "installs the package and the test dependencies",
     "python3 -m pytest": "the whole test suite",
     "python benchmarks/run.py": "the benchmarks (timings, benchmarks/README.md)",
+    "spark-submit": "needs a Spark cluster (docs/linkage.md); tests/test_linkage_spark.py runs the same spec on a "
+                    "local Spark where pyspark and Java are installed",
     "openssl rand": "makes the reader's secret key (docs/linkage.md); the linkage tests make their own",
     "hiddenrate link encode police.csv": "encodes the reader's own police.csv with that key; tests/test_linkage.py "
                                          "runs link encode on simulated records",
