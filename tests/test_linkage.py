@@ -173,3 +173,21 @@ def test_drawn_linkages_keep_each_pair_with_its_probability() -> None:
     assert abs(joined[:, 2].mean() - 0.5) < 4 * np.sqrt(0.25 / 2000)
     again = draw_linkages(6, left, right, np.array([1.0, 0.0, 0.5]), 2000, np.random.default_rng(3))
     assert all((a == b).all() for a, b in zip(draws, again, strict=True))
+
+
+def test_a_spark_failure_is_one_line_without_spark_s_message(monkeypatch, tmp_path) -> None:
+    # Spark's own message may quote the data (a value in a failing SQL expression): never passed on
+    import hiddenrate.linkage.link as link_module
+    from hiddenrate.core.exceptions import EstimationError
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("AnalysisException near 'Jane Doe'")
+
+    monkeypatch.setattr(link_module, "score_pairs", fail)
+    records = pd.DataFrame({"unique_id": ["a-1", "b-1"], "source": ["a", "b"], "record_id": ["1", "1"]})
+    spec = LinkSpec((SourceSpec("a", tmp_path / "a.csv", "id"), SourceSpec("b", tmp_path / "b.csv", "id")),
+                    backend="spark")
+    with pytest.raises(EstimationError) as raised:
+        link_records(spec, records=records)
+    message = str(raised.value)
+    assert "Spark backend failed (RuntimeError)" in message and "Jane" not in message and "\n" not in message

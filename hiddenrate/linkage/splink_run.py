@@ -135,6 +135,13 @@ def loose_rules(records: pd.DataFrame, encoded: bool) -> list[list[str]]:
     return [rule for rule in candidates if pair_count(records, rule) <= budget]
 
 
+def _private_folder(prefix: str) -> str:
+    """A new folder (mode 0700) under the system's temporary folder, removed when the process ends."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def _spark_session() -> Any:
     """The active Spark session (``spark-submit`` chooses the cluster), or a new one without console
     progress bars. splink checkpoints tables, which needs a checkpoint folder: when the session has
@@ -154,17 +161,14 @@ def _spark_session() -> Any:
     session = SparkSession.getActiveSession()
     if session is None:  # splink's string similarities (Jaro-Winkler, Damerau-Levenshtein) are Scala UDFs
         # Spark writes an empty ./spark-warehouse (and metastore files) unless told otherwise
-        warehouse = tempfile.mkdtemp(prefix="hiddenrate-spark-warehouse-")
-        atexit.register(shutil.rmtree, warehouse, ignore_errors=True)
+        warehouse = _private_folder("hiddenrate-spark-warehouse-")
         session = (SparkSession.builder.appName("hiddenrate link").config("spark.jars", similarity_jar_location())
                    .config("spark.sql.warehouse.dir", warehouse)
                    .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     context = session.sparkContext
     context.setLogLevel("ERROR")
     if context.getCheckpointDir() is None:
-        folder = tempfile.mkdtemp(prefix="hiddenrate-spark-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        context.setCheckpointDir(folder)
+        context.setCheckpointDir(_private_folder("hiddenrate-spark-"))
     return session
 
 
@@ -178,8 +182,7 @@ def _database(backend: str) -> Any:
 
     # DuckDB spills to ./.tmp by default: records (names) would land beside the user's files. A private
     # folder (mode 0700) under the system's temporary folder instead, removed when the process ends.
-    spill = tempfile.mkdtemp(prefix="hiddenrate-duckdb-")
-    atexit.register(shutil.rmtree, spill, ignore_errors=True)
+    spill = _private_folder("hiddenrate-duckdb-")
     return DuckDBAPI(duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": spill}))
 
 
